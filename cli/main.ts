@@ -1,0 +1,17 @@
+/** Entry point of the podlink CLI: registers the commands and runs the one asked for. */
+import { Builtins, Cli } from 'clipanion';
+import { createRequire } from 'node:module';
+import { commands } from './commands/index.js';
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+const cli = new Cli({
+  binaryLabel: 'podlink — run a local process as if it were inside a Kubernetes pod',
+  binaryName: 'podlink',
+  binaryVersion: pkg.version,
+});
+for (const command of commands) cli.register(command);
+cli.register(Builtins.HelpCommand);
+cli.register(Builtins.VersionCommand);
+
+void cli.runExit(process.argv.slice(2), Cli.defaultContext);

@@ -1,0 +1,162 @@
+/**
+ * The podlink wire protocol: the one definition of every message that crosses a process boundary.
+ *
+ * Two links speak it:
+ *   layer ⇄ intproxy  a unix stream socket, one or more per hooked process; strictly request → response.
+ *   intproxy ⇄ agent  one byte stream per session (a pipe for a `pid/` target, a port-forward for a pod);
+ *                     requests are answered out of order (matched by `id`), and connection traffic
+ *                     (`Data`, `Window`, `Shutdown`, `Close`) flows both ways at any time.
+ *
+ * Frame:  u32 length (of everything after it) | u16 type | u32 id | body
+ * All integers are little-endian. `id` pairs a response with its request; unsolicited frames use 0.
+ * The body is the message's fields in the order written below, with no padding:
+ *   u8 u16 u32 i32 u64 i64   fixed width
+ *   bool                     one byte, 0 or 1 (anything else is malformed)
+ *   str                      u32 byte length + UTF-8 (must be valid UTF-8)
+ *   bytes                    u32 length + raw bytes
+ *   addr                     u8 family (4 or 6) + u16 port + 4 or 16 address bytes
+ *   list of T                u32 count + count × T
+ *   struct                   its fields, in order
+ * A decoder rejects a frame whose body is shorter or longer than its fields, an unknown type, a frame
+ * longer than MAX_FRAME, and malformed values; it never trusts a length before checking what is left.
+ *
+ * Compatibility rules:
+ *   - Both links check `version` in Hello and refuse a peer with another version, with an error that
+ *     names both versions. The layer, intproxy and agent ship together, so there is no negotiation.
+ *   - Any change to this file that changes the wire (a message, a field, a code, a type) must bump
+ *     PROTOCOL_VERSION. `protocol/vectors/spec.lock` records the version with a hash of the definition;
+ *     the unit tests fail when the hash changes and the version does not.
+ *   - Type codes are never reused.
+ */
+
+export const PROTOCOL_VERSION = 1;
+/** Largest frame accepted (length field value). File chunks and relayed data stay well below it. */
+export const MAX_FRAME = 16 * 1024 * 1024 + 1024;
+/** Bytes of the frame header after the length field: type (2) + id (4). */
+export const HEADER_AFTER_LENGTH = 6;
+
+export type Scalar = 'u8' | 'u16' | 'u32' | 'i32' | 'u64' | 'i64' | 'bool' | 'str' | 'bytes' | 'addr';
+export interface ListOf { readonly list: FieldType }
+export interface StructOf { readonly struct: Readonly<Record<string, FieldType>> }
+export type FieldType = Scalar | ListOf | StructOf;
+
+/** File metadata, as `stat(2)` reports it in the target. */
+export const StatFields = {
+  dev: 'u64',
+  ino: 'u64',
+  mode: 'u32',
+  nlink: 'u64',
+  uid: 'u32',
+  gid: 'u32',
+  rdev: 'u64',
+  size: 'u64',
+  blksize: 'u64',
+  blocks: 'u64',
+  atimeSec: 'i64',
+  atimeNsec: 'u32',
+  mtimeSec: 'i64',
+  mtimeNsec: 'u32',
+  ctimeSec: 'i64',
+  ctimeNsec: 'u32',
+} as const;
+
+const stat = { struct: StatFields } as const;
+const dirEntry = { struct: { name: 'str', ino: 'u64', type: 'u8' } } as const;
+const envVar = { struct: { name: 'str', value: 'str' } } as const;
+
+/** Who sent a Hello. */
+export const Role = { layer: 1, intproxy: 2, cli: 3 } as const;
+/** Transport protocol of an outgoing connection. */
+export const Proto = { tcp: 1, udp: 2 } as const;
+/** Address family requested from Resolve: 0 = any. */
+export const Family = { any: 0, inet: 4, inet6: 6 } as const;
+
+/**
+ * Every message: its type code, the link(s) it is used on, and its fields in wire order.
+ * `dir` says who sends it: "req" from the side that asks (layer, or intproxy to agent), "res" the answer,
+ * "both" connection traffic in either direction.
+ */
+export const messages = {
+  // --- session ---------------------------------------------------------------------------------
+  /** First frame on every link. The receiver answers HelloOk or Error and closes on a version mismatch. */
+  Hello: { code: 0x0001, dir: 'req', fields: { version: 'u16', role: 'u8', pid: 'u32', ppid: 'u32', name: 'str' } },
+  HelloOk: { code: 0x0002, dir: 'res', fields: { version: 'u16', agentPid: 'u32' } },
+  /** Failure of any request. `errno` is a Linux errno value (see docs/protocol.md for the DNS meanings). */
+  Error: { code: 0x0003, dir: 'res', fields: { errno: 'u32', message: 'str' } },
+  /** Success of a request that returns nothing. */
+  Ok: { code: 0x0004, dir: 'res', fields: {} },
+  Ping: { code: 0x0005, dir: 'req', fields: {} },
+  Pong: { code: 0x0006, dir: 'res', fields: {} },
+
+  // --- dns ---------------------------------------------------------------------------------------
+  /** Resolve a host name the way the target would (its resolv.conf search list, ndots and hosts file). */
+  Resolve: { code: 0x0010, dir: 'req', fields: { name: 'str', family: 'u8' } },
+  /** Addresses (port 0) in the target's answer order; `canonical` is the name that answered. */
+  Resolved: { code: 0x0011, dir: 'res', fields: { canonical: 'str', addrs: { list: 'addr' } } },
+
+  // --- file --------------------------------------------------------------------------------------
+  /** stat (follow = true) or lstat of a path in the target. */
+  Stat: { code: 0x0020, dir: 'req', fields: { path: 'str', follow: 'bool' } },
+  StatResult: { code: 0x0021, dir: 'res', fields: { stat } },
+  /** access(2) in the target; answered with Ok or Error. */
+  Access: { code: 0x0022, dir: 'req', fields: { path: 'str', mode: 'u32' } },
+  ReadLink: { code: 0x0023, dir: 'req', fields: { path: 'str' } },
+  Link: { code: 0x0024, dir: 'res', fields: { target: 'str' } },
+  /** The whole listing of a directory in one answer (no per-entry round trips). */
+  ReadDir: { code: 0x0025, dir: 'req', fields: { path: 'str' } },
+  DirEntries: { code: 0x0026, dir: 'res', fields: { entries: { list: dirEntry } } },
+  /** Read up to `max` bytes of a regular file from `offset`; the answer carries the file's stat too. */
+  ReadFile: { code: 0x0027, dir: 'req', fields: { path: 'str', offset: 'u64', max: 'u32' } },
+  FileData: { code: 0x0028, dir: 'res', fields: { stat, data: 'bytes', eof: 'bool' } },
+  /**
+   * Write `data` at `offset` of a file in the target, creating it with `mode` if missing; with
+   * `truncate` the file is emptied first. Answered with Ok or Error.
+   */
+  WriteFile: { code: 0x0029, dir: 'req', fields: { path: 'str', offset: 'u64', data: 'bytes', truncate: 'bool', mode: 'u32' } },
+
+  // --- env ---------------------------------------------------------------------------------------
+  GetEnv: { code: 0x0030, dir: 'req', fields: {} },
+  Env: { code: 0x0031, dir: 'res', fields: { vars: { list: envVar } } },
+
+  // --- outgoing (layer ⇄ intproxy) ---------------------------------------------------------------
+  /**
+   * The layer wants a connection to `remote` from the target's network. `localFamily` is the family of
+   * the user's socket (4 or 6) so the intproxy can offer an endpoint that socket can reach.
+   */
+  Connect: { code: 0x0040, dir: 'req', fields: { proto: 'u8', remote: 'addr', localFamily: 'u8' } },
+  /** The remote side is ready: connect (TCP) or send (UDP) the user's real socket to `local`. */
+  Connected: { code: 0x0041, dir: 'res', fields: { conn: 'u32', local: 'addr' } },
+  /** The layer no longer needs `conn` (a UDP relay whose socket was closed). No answer. */
+  Release: { code: 0x0042, dir: 'req', fields: { conn: 'u32' } },
+
+  // --- outgoing (intproxy ⇄ agent) ---------------------------------------------------------------
+  /** Open a TCP connection from the target's network; answered with Ok or Error once connected. */
+  TcpConnect: { code: 0x0050, dir: 'req', fields: { conn: 'u32', remote: 'addr' } },
+  /** Open a UDP socket in the target's network for datagrams to and from `remote`; Ok or Error. */
+  UdpOpen: { code: 0x0051, dir: 'req', fields: { conn: 'u32', remote: 'addr' } },
+  /** Bytes of a TCP connection, or one whole UDP datagram. Uses send window for TCP. */
+  Data: { code: 0x0052, dir: 'both', fields: { conn: 'u32', data: 'bytes' } },
+  /** The receiver of Data has written `bytes` more to its socket: the sender may send that much more. */
+  Window: { code: 0x0053, dir: 'both', fields: { conn: 'u32', bytes: 'u32' } },
+  /** The sender will send no more Data on `conn` (TCP FIN). */
+  Shutdown: { code: 0x0054, dir: 'both', fields: { conn: 'u32' } },
+  /** `conn` is gone on the sender's side; `errno` 0 for an orderly close, else why (e.g. ECONNRESET). */
+  Close: { code: 0x0055, dir: 'both', fields: { conn: 'u32', errno: 'u32' } },
+} as const;
+
+export type MessageName = keyof typeof messages;
+
+/** Initial per-connection send window, in bytes, in each direction. */
+export const INITIAL_WINDOW = 256 * 1024;
+/** Largest Data payload a relay puts in one frame. */
+export const MAX_DATA_CHUNK = 64 * 1024;
+/** Largest ReadFile chunk the layer asks for. */
+export const MAX_FILE_CHUNK = 4 * 1024 * 1024;
+
+/** Messages the layer (C) encodes or decodes. The C codec must handle exactly these. */
+export const layerLink = [
+  'Hello', 'HelloOk', 'Error', 'Ok',
+  'Resolve', 'Resolved',
+  'Stat', 'StatResult', 'Access', 'ReadLink', 'Link', 'ReadDir', 'DirEntries', 'ReadFile', 'FileData', 'WriteFile',
+  'Connect', 'Connected', 'Release',
+] as const satisfies readonly MessageName[];
