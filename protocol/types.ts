@@ -38,3 +38,6 @@ export type Stat = FieldValue<{ struct: typeof StatFields }>;
 
 /** Check at compile time that every FieldType maps to a value type. */
 export type AnyFieldValue = FieldValue<FieldType>;
+
+/** A message without its id (the link fills it in): what a reply is built from. */
+export type Unsent = { [N in MessageName]: Omit<MessageOf<N>, 'id'> }[MessageName];

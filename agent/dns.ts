@@ -1,0 +1,129 @@
+/**
+ * Name resolution exactly as the target would do it: its own /etc/hosts first, then the nameservers,
+ * search list and ndots of its own /etc/resolv.conf (glibc's order). The queries leave from the
+ * agent's network namespace, which is the target's, so cluster DNS servers are reachable.
+ */
+import { promises as dns } from 'node:dns';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import { E } from '../common/errno.js';
+import type { Addr } from '../protocol/types.js';
+import { resolveInRoot } from './rootfs.js';
+
+export interface ResolvConf {
+  nameservers: string[];
+  search: string[];
+  ndots: number;
+  timeoutMs: number;
+  attempts: number;
+}
+
+/** Parse resolv.conf(5): the keywords glibc honours for lookups. */
+export function parseResolvConf(text: string): ResolvConf {
+  const conf: ResolvConf = { nameservers: [], search: [], ndots: 1, timeoutMs: 5000, attempts: 2 };
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/[#;].*$/, '').trim();
+    if (!line) continue;
+    const [key, ...rest] = line.split(/\s+/);
+    if (key === 'nameserver' && rest[0] && net.isIP(rest[0].replace(/%.*$/, ''))) conf.nameservers.push(rest[0]);
+    else if (key === 'search' || key === 'domain') conf.search = rest.map((d) => d.replace(/\.$/, '')).filter(Boolean);
+    else if (key === 'options') {
+      for (const opt of rest) {
+        const [name, value] = opt.split(':');
+        const n = Number(value);
+        if (name === 'ndots' && Number.isFinite(n)) conf.ndots = Math.min(15, Math.max(0, n));
+        if (name === 'timeout' && Number.isFinite(n)) conf.timeoutMs = Math.min(30, Math.max(1, n)) * 1000;
+        if (name === 'attempts' && Number.isFinite(n)) conf.attempts = Math.min(5, Math.max(1, n));
+      }
+    }
+  }
+  if (conf.nameservers.length === 0) conf.nameservers.push('127.0.0.1'); // glibc's default
+  return conf;
+}
+
+/** Addresses per lowercase name, with each line's first name as the canonical one. */
+export function parseHosts(text: string): Map<string, { canonical: string; addrs: string[] }> {
+  const out = new Map<string, { canonical: string; addrs: string[] }>();
+  for (const raw of text.split('\n')) {
+    const [ip, ...names] = raw.replace(/#.*$/, '').trim().split(/\s+/);
+    if (!ip || !net.isIP(ip) || names.length === 0) continue;
+    for (const name of names) {
+      const key = name.toLowerCase();
+      const entry = out.get(key) ?? { canonical: names[0]!, addrs: [] };
+      if (!entry.addrs.includes(ip)) entry.addrs.push(ip);
+      out.set(key, entry);
+    }
+  }
+  return out;
+}
+
+/** The names glibc tries, in order, for `name` under a search list and ndots. */
+export function candidates(name: string, conf: ResolvConf): string[] {
+  if (name.endsWith('.')) return [name.slice(0, -1)];
+  const dots = name.split('.').length - 1;
+  const searched = conf.search.map((d) => `${name}.${d}`);
+  return dots >= conf.ndots ? [name, ...searched] : [...searched, name];
+}
+
+function toAddr(ip: string): Addr {
+  return { family: net.isIPv6(ip) ? 6 : 4, ip, port: 0 };
+}
+
+export class ResolveError extends Error {
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class TargetResolver {
+  constructor(private readonly root: string) {}
+
+  private async readTargetFile(path: string): Promise<string> {
+    try {
+      return await fs.readFile(await resolveInRoot(this.root, path, true), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Resolve `name` for `family` (0 any, 4, 6); throws ResolveError with ENOENT/ENODATA/EAGAIN. */
+  async resolve(name: string, family: number): Promise<{ canonical: string; addrs: Addr[] }> {
+    const [resolvText, hostsText] = await Promise.all([this.readTargetFile('/etc/resolv.conf'), this.readTargetFile('/etc/hosts')]);
+    const wantFamily = (ip: string): boolean => family === 0 || (family === 4 ? net.isIPv4(ip) : net.isIPv6(ip));
+
+    const fromHosts = parseHosts(hostsText).get(name.replace(/\.$/, '').toLowerCase());
+    if (fromHosts) {
+      const addrs = fromHosts.addrs.filter(wantFamily);
+      if (addrs.length) return { canonical: fromHosts.canonical, addrs: addrs.map(toAddr) };
+    }
+
+    const conf = parseResolvConf(resolvText);
+    const resolver = new dns.Resolver({ timeout: conf.timeoutMs, tries: conf.attempts });
+    resolver.setServers(conf.nameservers);
+    let sawNoData = false;
+    let sawTimeout = false;
+    for (const fqdn of candidates(name, conf)) {
+      const lookups: Promise<string[]>[] = [];
+      if (family !== 6) lookups.push(resolver.resolve4(fqdn));
+      if (family !== 4) lookups.push(resolver.resolve6(fqdn));
+      const results = await Promise.allSettled(lookups);
+      const addrs = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+      if (addrs.length) return { canonical: fqdn, addrs: addrs.map(toAddr) };
+      for (const r of results) {
+        if (r.status !== 'rejected') {
+          sawNoData = true;
+          continue;
+        }
+        const code = (r.reason as NodeJS.ErrnoException).code;
+        if (code === dns.NODATA) sawNoData = true;
+        else if (code !== dns.NOTFOUND) sawTimeout = true;
+      }
+    }
+    if (sawNoData) throw new ResolveError(E.ENODATA, `${name}: no address of the requested family`);
+    if (sawTimeout) throw new ResolveError(E.EAGAIN, `${name}: no answer from ${conf.nameservers.join(', ')}`);
+    throw new ResolveError(E.ENOENT, `${name}: name not found`);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The unix socket every hooked process of the session connects to. Each layer connection is a Link
+ * of its own: requests are answered from the agent (forwarded with a fresh id on the agent link) or
+ * by the intproxy itself (Hello, Connect, Release).
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import { E, errnoOf } from '../common/errno.js';
+import { logger } from '../common/log.js';
+import { Link } from '../protocol/link.js';
+import { PROTOCOL_VERSION } from '../protocol/spec.js';
+import type { Message, Unsent } from '../protocol/types.js';
+import type { IntproxyOutgoing } from './outgoing.js';
+
+const log = logger('intproxy');
+
+/** Requests the agent answers as they are. */
+const forwarded = new Set<Message['type']>(['Resolve', 'Stat', 'Access', 'ReadLink', 'ReadDir', 'ReadFile', 'WriteFile']);
+
+export interface LayerProcess {
+  pid: number;
+  ppid: number;
+  name: string;
+}
+
+export class LayerServer {
+  private readonly server = net.createServer({ noDelay: true });
+  private readonly links = new Set<Link>();
+  /** Processes that said Hello, by pid (the process tree of the session). */
+  readonly processes = new Map<number, LayerProcess>();
+
+  constructor(
+    private readonly agent: Link,
+    private readonly outgoing: IntproxyOutgoing,
+    private readonly agentPid: () => number,
+  ) {
+    this.server.on('connection', (socket) => this.accept(socket));
+  }
+
+  listen(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(path, () => {
+        fs.chmodSync(path, 0o600);
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    const link = new Link(socket, socket);
+    this.links.add(link);
+    link.on('close', () => this.links.delete(link));
+    link.on('message', (m) => this.handle(link, m));
+  }
+
+  private handle(link: Link, m: Message): void {
+    if (m.type === 'Hello') {
+      if (m.version !== PROTOCOL_VERSION) {
+        link.replyError(m, E.EPROTO, `protocol version mismatch: intproxy speaks ${PROTOCOL_VERSION}, layer ${m.version}`);
+        return;
+      }
+      this.processes.set(m.pid, { pid: m.pid, ppid: m.ppid, name: m.name });
+      log.debug('layer', `${m.name} pid ${m.pid} (parent ${m.ppid}) connected`);
+      link.reply(m, { type: 'HelloOk', version: PROTOCOL_VERSION, agentPid: this.agentPid() });
+      return;
+    }
+    if (m.type === 'Release') {
+      this.outgoing.release(m.conn);
+      return;
+    }
+    if (m.type === 'Connect') {
+      this.answer(link, m, async () => ({ type: 'Connected', ...(await this.outgoing.connect(m)) }));
+      return;
+    }
+    if (forwarded.has(m.type)) {
+      this.answer(link, m, async () => {
+        const { type, id: _id, ...fields } = m;
+        const { id: _rid, ...res } = await this.agent.request(type, fields as never);
+        return res as Unsent;
+      });
+      return;
+    }
+    if (m.id !== 0) link.replyError(m, E.EOPNOTSUPP, `the intproxy does not serve ${m.type} from a layer`);
+  }
+
+  private answer(link: Link, m: Message, work: () => Promise<Unsent>): void {
+    work().then(
+      (res) => link.reply(m, res),
+      (err: unknown) => {
+        link.replyError(m, errnoOf(err), (err as Error).message);
+      },
+    );
+  }
+
+  close(): void {
+    this.server.close();
+    for (const l of this.links) l.shutdown();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * One end of the multiplexed intproxy ⇄ agent stream: frames in and out, requests matched to their
+ * answers by id, and everything else (requests to serve, connection traffic) handed to `onMessage`.
+ * The transport is any pair of byte streams: a child's stdio for a `pid/` target, a port-forwarded
+ * socket for a pod.
+ */
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import { encode, FrameReader } from './codec.js';
+import { ProtocolError } from './errors.js';
+import { messages, type MessageName } from './spec.js';
+import type { Message, MessageOf, Unsent } from './types.js';
+
+/** A request failed on the other side (Error frame) or the link went away before it was answered. */
+export class RemoteError extends Error {
+  override readonly name = 'RemoteError';
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Pending = { resolve: (m: Message) => void; reject: (e: Error) => void };
+
+/** Messages that answer a request: they carry the request's id. */
+const responseTypes = new Set<MessageName>(
+  (Object.keys(messages) as MessageName[]).filter((n) => messages[n].dir === 'res'),
+);
+
+export interface LinkEvents {
+  message: [Message];
+  close: [Error | undefined];
+}
+
+export class Link extends EventEmitter<LinkEvents> {
+  private readonly reader = new FrameReader();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closedWith: Error | undefined | null = null;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    /** errno given to requests still waiting when the link closes. */
+    private readonly lostErrno = 112 /* EHOSTDOWN */,
+  ) {
+    super();
+    input.on('data', (chunk: Buffer) => this.onData(chunk));
+    input.on('end', () => this.shutdown(new Error('the other side closed the stream')));
+    input.on('error', (e) => this.shutdown(e));
+    output.on('error', (e) => this.shutdown(e));
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== null;
+  }
+
+  private onData(chunk: Buffer): void {
+    let msgs: Message[];
+    try {
+      msgs = this.reader.push(chunk);
+    } catch (e) {
+      this.shutdown(e instanceof ProtocolError ? e : new Error(String(e)));
+      return;
+    }
+    for (const m of msgs) {
+      if (m.id !== 0 && responseTypes.has(m.type)) {
+        const p = this.pending.get(m.id);
+        if (p) {
+          this.pending.delete(m.id);
+          if (m.type === 'Error') p.reject(new RemoteError(m.errno, m.message));
+          else p.resolve(m);
+          continue;
+        }
+      }
+      this.emit('message', m);
+    }
+  }
+
+  /** Send a frame. Returns false when the transport is buffering (callers with windows ignore it). */
+  send(m: Message): boolean {
+    if (this.closedWith !== null) return false;
+    return this.output.write(encode(m));
+  }
+
+  /** Send a request with a fresh id and wait for its answer; an Error answer rejects with RemoteError. */
+  request<N extends MessageName>(type: N, fields: Omit<MessageOf<N>, 'type' | 'id'>): Promise<Message> {
+    if (this.closedWith !== null) {
+      return Promise.reject(new RemoteError(this.lostErrno, `link closed: ${this.closedWith?.message ?? 'closed'}`));
+    }
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xfffffffe ? 1 : this.nextId + 1;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ type, id, ...fields } as unknown as Message);
+    });
+  }
+
+  /** Answer a request received through `message`. */
+  reply(to: Message, m: Unsent): void {
+    this.send({ ...m, id: to.id } as Message);
+  }
+
+  replyError(to: Message, errno: number, message: string): void {
+    this.send({ type: 'Error', id: to.id, errno, message });
+  }
+
+  /** Close the link: waiting requests fail with `lostErrno`, listeners get `close`. Idempotent. */
+  shutdown(reason?: Error): void {
+    if (this.closedWith !== null) return;
+    this.closedWith = reason;
+    for (const p of this.pending.values()) p.reject(new RemoteError(this.lostErrno, `link closed: ${reason?.message ?? 'closed'}`));
+    this.pending.clear();
+    this.input.removeAllListeners('data');
+    this.output.end();
+    this.emit('close', reason);
+  }
+}
