@@ -1,4 +1,5 @@
 /** Every command the CLI offers, in the order `podlink --help` lists them. */
 import type { CommandClass } from 'clipanion';
+import { ExecCommand } from './Exec.js';
 
-export const commands: CommandClass[] = [];
+export const commands: CommandClass[] = [ExecCommand];

@@ -1,0 +1,158 @@
+/**
+ * `podlink exec`: load the config, resolve the target, start the session (intproxy + agent), fetch
+ * the target's environment, then run the user's command with the layer preloaded and wait for it.
+ * Everything that can fail is checked before the cluster or the target is touched; whatever was
+ * started is stopped on every way out.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { loadConfig, unavailableFeatures, type PodlinkConfig } from '../config/load.js';
+import { findCommand } from './command-path.js';
+import { mergeEnv } from './env.js';
+import { PodlinkError, errorLine } from './errors.js';
+import { layerEnv } from './layer-env.js';
+import { layerLibrary } from './paths.js';
+import { runSteps } from './progress.js';
+import { Session } from './session.js';
+import { resolveTarget, type ResolvedTarget } from './target.js';
+
+export interface ExecRequest {
+  command: string[];
+  configFile?: string;
+  /** Raw config built from the command-line flags; it wins over the file. */
+  overrides: Record<string, unknown>;
+  quiet: boolean;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  stderr: NodeJS.WritableStream;
+}
+
+interface StartCtx {
+  target?: ResolvedTarget;
+  session?: Session;
+  remoteEnv: { name: string; value: string }[];
+}
+
+/** Exit status of a child the way a shell reports it. */
+function statusOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? os.constants.signals[signal] : 0);
+}
+
+function checkAvailable(config: PodlinkConfig): void {
+  const keys = unavailableFeatures(config);
+  if (keys.length > 0) {
+    throw new PodlinkError(
+      'feature_unavailable',
+      `${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} set, but ${keys.length > 1 ? 'these features are' : 'this feature is'} not available in podlink yet`,
+      'remove the key(s) or set them back to the default; `podlink verify-config` shows the effective config',
+    );
+  }
+}
+
+export async function runExec(req: ExecRequest): Promise<number> {
+  const { config, notices } = await loadConfig({ file: req.configFile, cwd: req.cwd, env: req.env, overrides: req.overrides });
+  for (const n of notices) req.stderr.write(`podlink: ${n}\n`);
+  checkAvailable(config);
+  const [cmd, ...args] = req.command;
+  const program = findCommand(cmd!, req.env['PATH'], req.cwd);
+  if (!fs.existsSync(layerLibrary)) {
+    throw new PodlinkError('layer_missing', `the podlink layer is not built (${layerLibrary} is missing)`, 'run `npm run build` in the podlink directory');
+  }
+
+  const ctx: StartCtx = { remoteEnv: [] };
+  try {
+    await runSteps(
+      ctx,
+      [
+        {
+          title: `Resolving target ${config.target.path ?? '(targetless)'}`,
+          run: async (c, done) => {
+            c.target = resolveTarget(config.target.path);
+            done(`Target ${c.target.describe}`);
+          },
+        },
+        {
+          title: 'Starting agent',
+          run: async (c, done) => {
+            c.session = await Session.start({ kind: 'spawn', argv: c.target!.agentArgv }, config.agent.startup_timeout * 1000);
+            done(`Agent ready (pid ${c.session.agentPid})`);
+          },
+        },
+        {
+          title: 'Fetching environment',
+          run: async (c, done) => {
+            if (!config.feature.env.enabled) return done('Environment: remote variables off (feature.env)');
+            c.remoteEnv = await c.session!.env();
+            done(`Environment fetched (${c.remoteEnv.length} variables in the target)`);
+          },
+        },
+      ],
+      req.quiet,
+    );
+  } catch (e) {
+    await ctx.session?.stop();
+    throw e;
+  }
+  const session = ctx.session!;
+
+  const env = mergeEnv(req.env, ctx.remoteEnv, config.feature.env);
+  Object.assign(
+    env,
+    layerEnv(config.feature, {
+      socketPath: session.socketPath,
+      localPrefixes: [req.cwd, os.homedir()],
+      currentPreload: req.env['LD_PRELOAD'],
+    }),
+  );
+  if (!req.quiet) req.stderr.write(`podlink: running ${req.command.join(' ')}\n`);
+  return runChild(program, cmd!, args, env, req.cwd, session, req.stderr);
+}
+
+async function runChild(
+  program: string,
+  argv0: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  session: Session,
+  stderr: NodeJS.WritableStream,
+): Promise<number> {
+  const child = spawn(program, args, { argv0, env, cwd, stdio: 'inherit' });
+  // The terminal sends Ctrl-C to the whole foreground group: the child gets it itself and decides.
+  const onInt = (): void => undefined;
+  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+  const onTerm = forward('SIGTERM');
+  const onHup = forward('SIGHUP');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onHup);
+  let agentLost: string | undefined;
+  session.onLost((message) => {
+    agentLost = message;
+    stderr.write(`podlink: ${message}; the process's remote calls now fail (its DNS, connections and remote files)\n`);
+  });
+  try {
+    const status = await new Promise<number>((resolve, reject) => {
+      child.once('error', (e) => reject(new PodlinkError('spawn_failed', `cannot run ${argv0}: ${e.message}`)));
+      child.once('exit', (code, signal) => resolve(statusOf(code, signal)));
+    });
+    return agentLost !== undefined && status === 0 ? 1 : status;
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    process.off('SIGHUP', onHup);
+    await session.stop();
+  }
+}
+
+/** Run exec and turn any failure into the one line the user sees and an exit status. */
+export async function execMain(req: ExecRequest): Promise<number> {
+  try {
+    return await runExec(req);
+  } catch (e) {
+    req.stderr.write(errorLine(e) + '\n');
+    return e instanceof PodlinkError ? e.exitCode : (e as { exitCode?: number }).exitCode ?? 1;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Target paths as the user writes them (`pid/1234`, `pod/web`, `deployment/api/container/app`) and
+ * what it takes to serve one: the command that starts the agent inside the target's context.
+ */
+import fs from 'node:fs';
+import { PodlinkError } from './errors.js';
+import { agentEntry } from './paths.js';
+
+export interface PidTarget {
+  kind: 'pid';
+  pid: number;
+  describe: string;
+  /** The agent, started in the process's network namespace; it reads files through /proc/PID/root. */
+  agentArgv: string[];
+}
+
+export type ResolvedTarget = PidTarget;
+
+const kubeKinds = ['pod', 'deployment', 'statefulset', 'job', 'cronjob', 'service', 'rollout', 'replicaset'];
+
+export function resolveTarget(path: string | undefined): ResolvedTarget {
+  if (!path || path === 'targetless') {
+    throw new PodlinkError(
+      'targetless_unavailable',
+      'targetless sessions run their agent in a Kubernetes cluster, which podlink exec cannot reach yet',
+      'give a local process as the target: -t pid/PID',
+    );
+  }
+  const pidMatch = /^pid\/(\d+)$/.exec(path);
+  if (pidMatch) return pidTarget(Number(pidMatch[1]));
+  const kind = path.split('/')[0]!;
+  if (kubeKinds.includes(kind)) {
+    throw new PodlinkError(
+      'kube_unavailable',
+      `Kubernetes targets (${path}) are not available yet in this version of podlink`,
+      'use a local process as the target: -t pid/PID',
+    );
+  }
+  throw new PodlinkError(
+    'bad_target',
+    `unknown target "${path}"`,
+    `write it as pid/PID, or ${kubeKinds.map((k) => `${k}/NAME`).join(', ')}`,
+    2,
+  );
+}
+
+function pidTarget(pid: number): PidTarget {
+  if (!fs.existsSync(`/proc/${pid}/stat`)) {
+    throw new PodlinkError('unknown_target', `unknown target pid/${pid}: no such process`, 'check the process id with `ps -e`');
+  }
+  if (process.getuid?.() !== 0) {
+    throw new PodlinkError(
+      'not_root',
+      `target pid/${pid} needs root: the agent enters that process's network namespace`,
+      'run podlink as root (sudo)',
+    );
+  }
+  return {
+    kind: 'pid',
+    pid,
+    describe: `pid/${pid}`,
+    agentArgv: ['nsenter', `--target=${pid}`, '--net', '--', process.execPath, agentEntry, '--pid', String(pid)],
+  };
+}
