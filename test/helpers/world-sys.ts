@@ -169,8 +169,9 @@ export async function teardown(s: WorldState): Promise<string[]> {
   for (const p of s.pids) if (p.start !== null && procStartTime(p.pid) === p.start) pids.add(p.pid);
   for (const ns of s.netns) if (existing.has(ns)) for (const p of await netnsPids(ns)) pids.add(p);
   pids.delete(process.pid); // never ourselves, even if someone ran us inside the world
-  const stubborn = await killAll([...pids]);
-  if (pids.size) done.push(`killed ${pids.size} process(es): ${[...pids].join(' ')}`);
+  const living = [...pids].filter(alive);
+  const stubborn = await killAll(living);
+  if (living.length) done.push(`killed ${living.length} process(es): ${living.join(' ')}`);
   const errors: string[] = [];
   if (stubborn.length) errors.push(`processes did not die: ${stubborn.join(' ')}`);
   // Pods before the switch: purely cosmetic (veths die with either end), but it reads naturally in logs.

@@ -198,7 +198,11 @@ export async function createWorld(opts: CreateWorldOptions = {}): Promise<World>
       state.pids.push({ pid, start: procStartTime(pid), what });
       saveState(state);
     };
-    const dnsmasq = startDaemon('dnsmasq', ['nsenter', ...nsenterArgs(ns.dns, '/usr/sbin/dnsmasq', [
+    // dnsmasq changes credentials at start, which clears the parent-death signal, so it runs
+    // under a shell that is pid 1 of its own pid namespace: unshare --kill-child gives that shell
+    // the death signal, and when a pid namespace's init dies the kernel kills everything in it.
+    const dnsmasq = startDaemon('dnsmasq', ['nsenter', ...nsenterArgs(ns.dns, 'unshare', [
+      '--pid', '--fork', '--kill-child=SIGKILL', 'sh', '-c', '"$@" & wait $!', 'sh', '/usr/sbin/dnsmasq',
       '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces',
       `--listen-address=${IPS.dns}`, '--user=root', `--pid-file=${join(dir, 'dnsmasq.pid')}`,
       '--log-queries', `--log-facility=${join(dir, 'dnsmasq.log')}`,
