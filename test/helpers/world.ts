@@ -7,6 +7,12 @@
 //   pl-XXXX-dns     dnsmasq on 10.77.0.53 answering service-b.default.svc.cluster.local
 //   pl-XXXX-laptop  loopback only: no other interface, no route — where podlink's user runs
 //
+//   const world = await createWorld();          // ~0.4–0.9 s; destroy() ~0.1 s
+//   await world.runIn(world.laptop, 'curl', [...]) // fails: the laptop has no route
+//   nsenter -t world.podA.pid -n -m <cmd>          // the target's own view: resolver, hosts, /srv
+//   after(() => world.destroy());
+// Leftovers of a crashed run: `node dist/test/helpers/world-cli.js list` / `down --name pl-XXXX`.
+//
 // Every veth is created inside the switch netns with its peer moved straight into the pod,
 // so nothing ever appears in the machine's root netns. The subnet is the same in every world:
 // worlds are isolated from each other and from the host, only the names differ.
@@ -147,20 +153,28 @@ const TARGET_SCRIPT = [
 ].join('\n');
 
 export async function createWorld(opts: CreateWorldOptions = {}): Promise<World> {
-  const name = opts.name ?? (await freshName());
-  checkWorldName(name);
   if (!existsSync('/srv')) throw new Error('/srv does not exist on this machine: the target mounts its tmpfs there');
-  const dir = worldDir(name);
-  try {
-    mkdirSync(dir, { mode: 0o700 }); // the name lock: fails if a world of this name exists or left leftovers
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    throw new Error(`world ${name} exists or left leftovers (${dir}); remove with: node dist/test/helpers/world-cli.js down --name ${name}`);
+  let name = opts.name ?? (await freshName());
+  checkWorldName(name);
+  // Creating the temp dir is the name lock: it fails if a world of this name exists or left leftovers.
+  // A random name that another process grabbed a moment ago is simply replaced by a fresh one.
+  for (;;) {
+    try {
+      mkdirSync(worldDir(name), { mode: 0o700 });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (opts.name) {
+        throw new Error(`world ${name} exists or left leftovers (${worldDir(name)}); remove with: node dist/test/helpers/world-cli.js down --name ${name}`);
+      }
+      name = await freshName();
+    }
   }
+  const dir = worldDir(name);
   const state: WorldState = { name, ownerPid: process.pid, dir, netns: [], etcDirs: [], pids: [] };
   saveState(state);
 
-  const spawned: ChildProcess[] = [];
+  const spawned = new Set<ChildProcess>(); // spawnIn children still running
   let destroying: Promise<void> | null = null;
   const destroy = (): Promise<void> =>
     (destroying ??= (async () => {
@@ -264,7 +278,8 @@ export async function createWorld(opts: CreateWorldOptions = {}): Promise<World>
       spawnIn(netns, cmd, args, spawnOpts = {}) {
         if (destroying) throw new Error(`world ${name} is destroyed`);
         const child = spawn('nsenter', nsenterArgs(resolveNs(netns), cmd, args), spawnOpts);
-        spawned.push(child);
+        spawned.add(child);
+        child.once('exit', () => spawned.delete(child));
         return child;
       },
       runIn(netns, cmd, args, o = {}) {

@@ -181,7 +181,7 @@ describe('ring-2 test world', { skip: notRoot }, () => {
 
   for (const step of ['network', 'etc', 'servers', 'ready'] as const) {
     test(`a failure after '${step}' leaves nothing behind`, async () => {
-      const name = `pl-f${step}`;
+      const name = `pl-f${step}-${process.pid.toString(36)}`;
       const children = new Set(livingChildren()); // the main world's servers are our children too
       await assert.rejects(createWorld({ name, failAfter: step }), new RegExp(`failing after '${step}'`));
       assert.deepEqual(await leftovers(name), []);
