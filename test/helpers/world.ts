@@ -222,6 +222,7 @@ export async function createWorld(opts: CreateWorldOptions = {}): Promise<World>
       '--log-queries', `--log-facility=${join(dir, 'dnsmasq.log')}`,
       `--host-record=service-b.${DOMAIN},${IPS.b}`,
       '--address=/#/', // everything else: NXDOMAIN, never forwarded anywhere
+      // (dnsmasq.pid holds its pid inside that pid namespace; its host pid: `ip netns pids <dns netns>`)
     ])], baseEnv, join(dir, 'dnsmasq.out'));
     record('dnsmasq', dnsmasq.pid);
     const podB = startDaemon('pod B server', ['nsenter', ...nsenterArgs(ns.b, node, [
