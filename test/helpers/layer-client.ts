@@ -1,0 +1,18 @@
+/**
+ * Speaks the layer link from TypeScript, as libpodlink.so does from C: for tests of the intproxy and
+ * agent that need no hooked process.
+ */
+import net from 'node:net';
+import { Link } from '../../protocol/link.js';
+import { PROTOCOL_VERSION, Role } from '../../protocol/spec.js';
+
+export async function connectLayer(socketPath: string, name = 'test-layer'): Promise<Link> {
+  const socket = net.connect(socketPath);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const link = new Link(socket, socket);
+  await link.request('Hello', { version: PROTOCOL_VERSION, role: Role.layer, pid: process.pid, ppid: process.ppid, name });
+  return link;
+}
