@@ -1,0 +1,103 @@
+/* Shared by every file of the layer: system headers, visibility macros, the once-init state and the
+ * thread-local re-entry guard. Hooks follow one shape:
+ *
+ *     if (!pl_enter()) return pl_real.NAME(args);   // passive, nested, or not initialised yet
+ *     ... decide: handled | bypass(reason) | error ...
+ *     pl_leave();
+ *
+ * Nested calls (our own code calling libc, or libc calling itself) see the guard set and go straight
+ * to the real function. */
+#ifndef PODLINK_COMMON_H
+#define PODLINK_COMMON_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#ifdef _FILE_OFFSET_BITS
+#error "the layer must be built without _FILE_OFFSET_BITS: it defines both open and open64"
+#endif
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define PL_EXPORT __attribute__((visibility("default")))
+#define PL_HIDDEN __attribute__((visibility("hidden")))
+#define PL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Lifecycle of the layer in this process. */
+enum pl_state { PL_UNINIT = 0, PL_PASSIVE = 1, PL_ACTIVE = 2 };
+extern int pl_state PL_HIDDEN;
+
+/* Thread-local re-entry flag (guard.c). initial-exec: a plain %fs-relative load, no __tls_get_addr. */
+extern __thread int pl_guard PL_HIDDEN __attribute__((tls_model("initial-exec")));
+
+void pl_init(void) PL_HIDDEN;
+
+/* True when the hook should run its own logic (and the guard is now held); false to pass through. */
+static inline bool pl_enter(void) {
+  if (PL_UNLIKELY(__atomic_load_n(&pl_state, __ATOMIC_ACQUIRE) != PL_ACTIVE)) {
+    if (pl_guard) return false;
+    if (__atomic_load_n(&pl_state, __ATOMIC_ACQUIRE) == PL_UNINIT) pl_init();
+    if (__atomic_load_n(&pl_state, __ATOMIC_ACQUIRE) != PL_ACTIVE) return false;
+  }
+  if (pl_guard) return false;
+  pl_guard = 1;
+  return true;
+}
+
+static inline void pl_leave(void) { pl_guard = 0; }
+
+/* For hooks that look at the fd table before deciding anything: make sure the real table exists. */
+static inline void pl_ensure_init(void) {
+  if (PL_UNLIKELY(__atomic_load_n(&pl_state, __ATOMIC_ACQUIRE) == PL_UNINIT) && !pl_guard) pl_init();
+}
+
+/* Why a hook left a call to the real function. Logged at debug only. */
+enum pl_bypass {
+  BYPASS_RELATIVE_PATH,
+  BYPASS_FS_MODE_LOCAL,
+  BYPASS_LOCAL_REGEX,
+  BYPASS_BUILTIN_LOCAL,
+  BYPASS_LOCAL_PREFIX,
+  BYPASS_EXE_PREFIX,
+  BYPASS_LOCAL_SUFFIX,
+  BYPASS_LOCALWITHOVERRIDES,
+  BYPASS_REMOTE_ENOENT,
+  BYPASS_REMOTE_IS_DIR,
+  BYPASS_WRITE_STAYS_LOCAL,
+  BYPASS_O_PATH,
+  BYPASS_NOT_INET,
+  BYPASS_LOOPBACK,
+  BYPASS_UNSPECIFIED_ADDR,
+  BYPASS_SOCKET_TYPE,
+  BYPASS_FEATURE_OFF,
+  BYPASS_NUMERIC_HOST,
+  BYPASS_LOCALHOST,
+  BYPASS_COUNT
+};
+const char *pl_bypass_name(enum pl_bypass b) PL_HIDDEN;
+
+/* log.c: "podlink: ..." on stderr through the real write, only with PODLINK_DEBUG=1. Supports %s %d
+ * %u %ld %lu %x %c %%. Never allocates. Never called from close paths. */
+extern bool pl_debug_on PL_HIDDEN;
+void pl_log_impl(const char *fmt, ...) PL_HIDDEN __attribute__((format(printf, 1, 2)));
+#define pl_debug(...)                          \
+  do {                                         \
+    if (PL_UNLIKELY(pl_debug_on)) pl_log_impl(__VA_ARGS__); \
+  } while (0)
+#define pl_bypass(hook, reason, detail) \
+  pl_debug("%s: bypass %s (%s)", hook, pl_bypass_name(reason), (detail) ? (detail) : "")
+
+#endif

@@ -1,0 +1,168 @@
+/* Reads the PODLINK_* environment once, at init. Everything here may allocate: it runs once, early,
+ * before any hook needs the result. */
+#include "config.h"
+#include "real.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pl_config pl_cfg;
+pid_t pl_pid;
+
+static bool env_flag(const char *name, bool dflt) {
+  const char *v = getenv(name);
+  if (!v || !*v) return dflt;
+  return strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0;
+}
+
+/* Splits a newline-separated list and calls fn on each non-empty, \r-trimmed line. */
+static void each_line(const char *v, void (*fn)(const char *line, void *ctx), void *ctx) {
+  if (!v) return;
+  char *copy = strdup(v);
+  if (!copy) return;
+  char *save = NULL;
+  for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\r' || line[n - 1] == ' ')) line[--n] = '\0';
+    if (n) fn(line, ctx);
+  }
+  free(copy);
+}
+
+static void add_regex(const char *line, void *ctx) {
+  struct pl_regex_list *l = ctx;
+  regex_t *grown = realloc(l->re, (size_t)(l->n + 1) * sizeof *grown);
+  if (!grown) return;
+  l->re = grown;
+  if (regcomp(&l->re[l->n], line, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) {
+    pl_debug("config: ignoring invalid regex %s", line);
+    return;
+  }
+  l->n++;
+}
+
+static void load_regexes(struct pl_regex_list *l, const char *env) { each_line(getenv(env), add_regex, l); }
+
+bool pl_regex_match(const struct pl_regex_list *l, const char *path) {
+  for (int i = 0; i < l->n; i++)
+    if (regexec(&l->re[i], path, 0, NULL, 0) == 0) return true;
+  return false;
+}
+
+static void add_prefix(const char *line, void *ctx) {
+  (void)ctx;
+  if (line[0] != '/') return;
+  size_t n = strlen(line);
+  while (n > 1 && line[n - 1] == '/') n--;
+  if (n == 1) {
+    pl_debug("config: ignoring local prefix / (it would make every path local)");
+    return;
+  }
+  struct pl_prefix *grown = realloc(pl_cfg.local_prefixes, (size_t)(pl_cfg.n_local_prefixes + 1) * sizeof *grown);
+  if (!grown) return;
+  pl_cfg.local_prefixes = grown;
+  char *p = strndup(line, n);
+  if (!p) return;
+  grown[pl_cfg.n_local_prefixes++] = (struct pl_prefix){p, n};
+}
+
+/* The install prefix of the running executable: /usr/lib/jvm/X for /usr/lib/jvm/X/bin/java. */
+static void load_exe_prefix(void) {
+  char buf[PATH_MAX];
+  ssize_t n = pl_real.readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return;
+  buf[n] = '\0';
+  for (int up = 0; up < 2; up++) {
+    char *slash = strrchr(buf, '/');
+    if (!slash) return;
+    *slash = '\0';
+  }
+  size_t len = strlen(buf);
+  if (len <= 1) return; /* "/" would make every path local */
+  memcpy(pl_cfg.exe_prefix, buf, len + 1);
+  pl_cfg.exe_prefix_len = len;
+}
+
+/* Copies: the app may later change or clear its environment, and children still need these. */
+static void snapshot(const char *entry) {
+  if (pl_cfg.n_snap >= PL_MAX_SNAPSHOT) return;
+  char *copy = strdup(entry);
+  if (copy) pl_cfg.snap[pl_cfg.n_snap++] = copy;
+}
+
+/* Children get LD_PRELOAD with our library first, whatever else it held. */
+static void snapshot_ld_preload(void) {
+  const char *cur = getenv("LD_PRELOAD");
+  size_t lib = strlen(pl_cfg.lib_path);
+  if (cur && strncmp(cur, pl_cfg.lib_path, lib) == 0 && (cur[lib] == '\0' || cur[lib] == ':' || cur[lib] == ' ')) {
+    size_t n = strlen(cur);
+    char *e = malloc(strlen("LD_PRELOAD=") + n + 1);
+    if (!e) return;
+    strcpy(e, "LD_PRELOAD=");
+    strcat(e, cur);
+    snapshot(e);
+    free(e);
+    return;
+  }
+  size_t rest = cur ? strlen(cur) : 0;
+  char *e = malloc(strlen("LD_PRELOAD=") + lib + 1 + rest + 1);
+  if (!e) return;
+  strcpy(e, "LD_PRELOAD=");
+  strcat(e, pl_cfg.lib_path);
+  if (rest) {
+    strcat(e, ":");
+    strcat(e, cur);
+  }
+  snapshot(e);
+  free(e);
+}
+
+bool pl_config_load(void) {
+  pl_debug_on = env_flag("PODLINK_DEBUG", false);
+  pl_pid = getpid();
+  const char *sock = getenv("PODLINK_SOCK");
+  if (!sock || !*sock) return false;
+  if (strlen(sock) >= sizeof pl_cfg.sock) {
+    pl_debug("config: PODLINK_SOCK is too long for a unix socket path; staying passive");
+    return false;
+  }
+  strcpy(pl_cfg.sock, sock);
+
+  const char *mode = getenv("PODLINK_FS_MODE");
+  pl_cfg.fs_mode = FS_READ;
+  if (mode && strcasecmp(mode, "write") == 0) pl_cfg.fs_mode = FS_WRITE;
+  else if (mode && strcasecmp(mode, "local") == 0) pl_cfg.fs_mode = FS_LOCAL;
+  else if (mode && strcasecmp(mode, "localwithoverrides") == 0) pl_cfg.fs_mode = FS_LOCALWITHOVERRIDES;
+
+  load_regexes(&pl_cfg.read_only, "PODLINK_FS_READ_ONLY");
+  load_regexes(&pl_cfg.read_write, "PODLINK_FS_READ_WRITE");
+  load_regexes(&pl_cfg.local, "PODLINK_FS_LOCAL");
+  load_regexes(&pl_cfg.not_found, "PODLINK_FS_NOT_FOUND");
+  each_line(getenv("PODLINK_FS_LOCAL_PREFIXES"), add_prefix, NULL);
+  load_exe_prefix();
+
+  pl_cfg.tcp = env_flag("PODLINK_OUTGOING_TCP", true);
+  pl_cfg.udp = env_flag("PODLINK_OUTGOING_UDP", true);
+  pl_cfg.dns = env_flag("PODLINK_DNS", true);
+  pl_cfg.ignore_localhost = env_flag("PODLINK_IGNORE_LOCALHOST", true);
+
+  Dl_info self;
+  if (dladdr((void *)&pl_config_load, &self) && self.dli_fname && self.dli_fname[0] == '/' &&
+      strlen(self.dli_fname) < sizeof pl_cfg.lib_path)
+    strcpy(pl_cfg.lib_path, self.dli_fname);
+
+  /* libuv must not read files through io_uring (invisible to any hook). Set before the snapshot so
+   * children inherit it too. */
+  setenv("UV_USE_IO_URING", "0", 0);
+
+  extern char **environ;
+  for (char **e = environ; e && *e; e++) {
+    if (strncmp(*e, "PODLINK_", 8) == 0 || strncmp(*e, "UV_USE_IO_URING=", 16) == 0) snapshot(*e);
+  }
+  if (pl_cfg.lib_path[0]) snapshot_ld_preload();
+
+  pl_debug("config: sock=%s fs_mode=%d tcp=%d udp=%d dns=%d ignore_localhost=%d exe_prefix=%s", pl_cfg.sock,
+           (int)pl_cfg.fs_mode, pl_cfg.tcp, pl_cfg.udp, pl_cfg.dns, pl_cfg.ignore_localhost, pl_cfg.exe_prefix);
+  return true;
+}

@@ -1,0 +1,73 @@
+/* Descriptor table. Writers are the slow paths (connect to a remote, remote open for writing, close
+ * or dup of a tracked fd); the hot path only loads one pointer. */
+#include "fdtable.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct pl_fdobj *pl_fds[PL_FD_MAX];
+struct pl_fdobj pl_layer_mark;
+static pthread_mutex_t relay_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void pl_fd_lock(void) { pthread_mutex_lock(&relay_mu); }
+void pl_fd_unlock(void) { pthread_mutex_unlock(&relay_mu); }
+void pl_fd_atfork_child(void) { pthread_mutex_init(&relay_mu, NULL); }
+
+void pl_fd_mark_layer(int fd, bool on) {
+  if ((unsigned)fd < PL_FD_MAX) __atomic_store_n(&pl_fds[fd], on ? &pl_layer_mark : NULL, __ATOMIC_RELEASE);
+}
+
+struct pl_fdobj *pl_fd_new(int kind) {
+  struct pl_fdobj *o = calloc(1, sizeof *o);
+  if (o) {
+    o->refs = 1;
+    o->kind = (uint8_t)kind;
+  }
+  return o;
+}
+
+static int finalise(int fd, struct pl_fdobj *o, bool fd_is_still_ours) {
+  int r = 0;
+  if (o->kind == FDK_WFILE && fd_is_still_ours) r = pl_file_writeback(fd, o);
+  if (o->kind == FDK_TCP || o->kind == FDK_UDP) pl_socket_release(o);
+  free(o->path);
+  free(o);
+  return r;
+}
+
+static int unref(int fd, struct pl_fdobj *o, bool fd_is_still_ours) {
+  if (__atomic_sub_fetch(&o->refs, 1, __ATOMIC_ACQ_REL) != 0) return 0;
+  return finalise(fd, o, fd_is_still_ours);
+}
+
+void pl_fd_install(int fd, struct pl_fdobj *obj) {
+  if ((unsigned)fd >= PL_FD_MAX) {
+    if (obj) unref(fd, obj, false);
+    return;
+  }
+  struct pl_fdobj *old = __atomic_exchange_n(&pl_fds[fd], obj, __ATOMIC_ACQ_REL);
+  /* A stale entry: its fd was closed where no hook saw it and the number was reused. */
+  if (old && old != &pl_layer_mark) unref(fd, old, false);
+}
+
+int pl_fd_release(int fd) {
+  if ((unsigned)fd >= PL_FD_MAX) return 0;
+  struct pl_fdobj *old = __atomic_load_n(&pl_fds[fd], __ATOMIC_ACQUIRE);
+  if (!old || old == &pl_layer_mark) return 0;
+  old = __atomic_exchange_n(&pl_fds[fd], NULL, __ATOMIC_ACQ_REL);
+  if (!old || old == &pl_layer_mark) return 0;
+  return unref(fd, old, true);
+}
+
+void pl_fd_forget(int fd) {
+  if ((unsigned)fd >= PL_FD_MAX) return;
+  struct pl_fdobj *old = __atomic_exchange_n(&pl_fds[fd], NULL, __ATOMIC_ACQ_REL);
+  if (old && old != &pl_layer_mark) unref(fd, old, false);
+}
+
+void pl_fd_copy(int oldfd, int newfd) {
+  struct pl_fdobj *o = pl_fd_get(oldfd);
+  if (!o || o == &pl_layer_mark || oldfd == newfd) return;
+  __atomic_add_fetch(&o->refs, 1, __ATOMIC_ACQ_REL);
+  pl_fd_install(newfd, o);
+}

@@ -1,0 +1,343 @@
+/* Opening files: open/openat (+64, fortified __*_2), creat, fopen, and fclose for write-back.
+ *
+ * A remote file becomes a real descriptor: its content is fetched with ReadFile into a memfd, which
+ * gets the remote mode and times. read, pread, lseek, fstat, mmap, copy_file_range, stdio and epoll
+ * then work with no further hooks. A read-only open hands back an O_RDONLY reopen of the memfd, so
+ * writes fail with EBADF as they would. A write-intent open of a path the config lets us write goes
+ * to a memfd pre-filled with the remote content; the last close writes it back with WriteFile. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "common.h"
+#include "config.h"
+#include "fdtable.h"
+#include "hooks.h"
+#include "real.h"
+#include "route.h"
+#include "rpc.h"
+
+#define OPEN_BYPASS (-2)
+#define WRITE_CHUNK (1024 * 1024)
+
+static bool write_full(int fd, const uint8_t *p, size_t n, off_t off) {
+  while (n) {
+    ssize_t w = pwrite(fd, p, n, off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= (size_t)w;
+    off += w;
+  }
+  return true;
+}
+
+/* Fetches the whole remote file into fd. Returns 0 (st filled), an errno, or PL_RPC_GONE. */
+static int fetch_into(int fd, const char *path, pl_stat *st) {
+  uint64_t off = 0;
+  for (;;) {
+    pl_msg req = {.type = PL_MSG_READ_FILE};
+    req.u.read_file.path = pl_str(path, strlen(path));
+    req.u.read_file.offset = off;
+    req.u.read_file.max = PL_MAX_FILE_CHUNK;
+    struct pl_resp resp;
+    int r = pl_rpc(&req, PL_MSG_FILE_DATA, &resp);
+    if (r != 0) {
+      pl_resp_free(&resp);
+      return r;
+    }
+    if (off == 0) *st = resp.msg.u.file_data.st;
+    pl_bytes d = resp.msg.u.file_data.data;
+    bool ok = write_full(fd, d.p, d.len, (off_t)off);
+    bool done = resp.msg.u.file_data.eof || d.len == 0;
+    off += d.len;
+    pl_resp_free(&resp);
+    if (!ok) return EIO;
+    if (done) return 0;
+  }
+}
+
+static int new_memfd(const char *path, int flags) {
+  char name[250] = "podlink:";
+  strncat(name, path, sizeof name - strlen(name) - 1);
+  return memfd_create(name, (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+}
+
+/* Remote stat, to learn whether a file exists before an open that does not read it. */
+static int remote_exists(const char *path, pl_stat *st) {
+  pl_msg req = {.type = PL_MSG_STAT};
+  req.u.stat_req.path = pl_str(path, strlen(path));
+  req.u.stat_req.follow = true;
+  struct pl_resp resp;
+  int r = pl_rpc(&req, PL_MSG_STAT_RESULT, &resp);
+  if (r == 0) *st = resp.msg.u.stat_res.st;
+  pl_resp_free(&resp);
+  return r;
+}
+
+static int open_for_write(struct pl_path *pp, int flags, mode_t mode) {
+  int fd = new_memfd(pp->path, flags);
+  if (fd < 0) return -1;
+  pl_stat st = {.mode = S_IFREG | (mode & 07777)};
+  int r;
+  if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+    r = remote_exists(pp->path, &st);
+    if (r == 0) r = EEXIST;
+  } else if (flags & O_TRUNC) {
+    r = (flags & O_CREAT) ? 0 : remote_exists(pp->path, &st); /* nothing to read, existence matters */
+  } else {
+    r = fetch_into(fd, pp->path, &st);
+  }
+  if (r == ENOENT && (flags & O_CREAT)) {
+    r = 0;
+    st.mode = S_IFREG | (mode & 07777);
+  }
+  int err = 0;
+  enum pl_outcome out = pl_outcome_of(r, pp, &err);
+  if (out != OUT_HANDLED) {
+    pl_real.close(fd);
+    if (out == OUT_LOCAL) return OPEN_BYPASS;
+    errno = err;
+    return -1;
+  }
+  if (flags & O_TRUNC) (void)!ftruncate(fd, 0);
+  if (flags & O_APPEND) pl_real.fcntl(fd, F_SETFL, O_APPEND);
+  struct pl_fdobj *o = pl_fd_new(FDK_WFILE);
+  if (!o || !(o->path = strdup(pp->path))) {
+    free(o);
+    pl_real.close(fd);
+    errno = ENOMEM;
+    return -1;
+  }
+  o->mode = st.mode & 07777;
+  pl_fd_install(fd, o);
+  return fd;
+}
+
+static int open_for_read(struct pl_path *pp, int flags) {
+  int fd = new_memfd(pp->path, flags);
+  if (fd < 0) return -1;
+  pl_stat st;
+  int r = fetch_into(fd, pp->path, &st);
+  if (r == EISDIR) {
+    pl_real.close(fd);
+    pp->why = BYPASS_REMOTE_IS_DIR;
+    return OPEN_BYPASS;
+  }
+  int err = 0;
+  enum pl_outcome out = pl_outcome_of(r, pp, &err);
+  if (out != OUT_HANDLED) {
+    pl_real.close(fd);
+    if (out == OUT_LOCAL) return OPEN_BYPASS;
+    errno = err;
+    return -1;
+  }
+  (void)fchmod(fd, st.mode & 07777);
+  struct timespec times[2] = {{st.atime_sec, st.atime_nsec}, {st.mtime_sec, st.mtime_nsec}};
+  (void)futimens(fd, times);
+  /* Hand out a read-only description of the same memfd. */
+  char proc[32] = "/proc/self/fd/";
+  int n = fd, len = (int)strlen(proc);
+  char digits[12];
+  int k = 0;
+  do digits[k++] = (char)('0' + n % 10);
+  while ((n /= 10) && k < 11);
+  while (k) proc[len++] = digits[--k];
+  proc[len] = '\0';
+  int ro = pl_real.open(proc, O_RDONLY | (flags & (O_CLOEXEC | O_NONBLOCK | O_NOATIME)));
+  if (ro >= 0) {
+    pl_real.close(fd);
+    return ro;
+  }
+  lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+/* The decision for every open form. Returns an fd, -1 with errno, or OPEN_BYPASS. Guard held. */
+static int open_decide(const char *hook, int dirfd, const char *path, int flags, mode_t mode) {
+  struct pl_path pp;
+  pl_route_path(dirfd, path, &pp);
+  int fd;
+  if (pp.route == ROUTE_LOCAL) {
+    fd = OPEN_BYPASS;
+  } else if (pp.route == ROUTE_NOT_FOUND) {
+    errno = ENOENT;
+    return -1;
+  } else if (flags & O_PATH) {
+    pp.why = BYPASS_O_PATH;
+    fd = OPEN_BYPASS;
+  } else if (flags & O_DIRECTORY) {
+    pp.why = BYPASS_REMOTE_IS_DIR;
+    fd = OPEN_BYPASS;
+  } else if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND))) {
+    if (pp.write_remote) {
+      fd = open_for_write(&pp, flags, mode);
+    } else {
+      pp.why = BYPASS_WRITE_STAYS_LOCAL;
+      fd = OPEN_BYPASS;
+    }
+  } else {
+    fd = open_for_read(&pp, flags);
+  }
+  if (fd == OPEN_BYPASS) pl_bypass(hook, pp.why, path);
+  else if (fd >= 0) pl_debug("%s: remote %s -> fd %d", hook, pp.path, fd);
+  else pl_debug("%s: remote %s failed: errno %d", hook, pp.path, errno);
+  return fd;
+}
+
+/* Last close of a write-back memfd: send its whole content, first chunk with truncate. */
+int pl_file_writeback(int fd, struct pl_fdobj *o) {
+  uint8_t *buf = malloc(WRITE_CHUNK);
+  if (!buf) return -1;
+  int rc = 0;
+  off_t off = 0;
+  for (bool first = true;; first = false) {
+    ssize_t n = pread(fd, buf, WRITE_CHUNK, off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      rc = -1;
+      break;
+    }
+    if (n == 0 && !first) break;
+    pl_msg req = {.type = PL_MSG_WRITE_FILE};
+    req.u.write_file.path = pl_str(o->path, strlen(o->path));
+    req.u.write_file.offset = (uint64_t)off;
+    req.u.write_file.data = (pl_bytes){buf, (uint32_t)n};
+    req.u.write_file.truncate = first;
+    req.u.write_file.mode = o->mode;
+    struct pl_resp resp;
+    int r = pl_rpc(&req, PL_MSG_OK, &resp);
+    pl_resp_free(&resp);
+    if (r != 0) {
+      rc = -1;
+      break;
+    }
+    off += n;
+    if (n < WRITE_CHUNK) break;
+  }
+  free(buf);
+  return rc;
+}
+
+static mode_t mode_arg(int flags, va_list ap) {
+  return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
+}
+
+#define OPEN_BODY(name, dirfd, path, flags, mode, REAL)            \
+  if (!pl_enter()) return REAL;                                    \
+  int saved = errno;                                               \
+  int fd = open_decide(#name, dirfd, path, flags, mode);           \
+  pl_leave();                                                      \
+  if (fd == OPEN_BYPASS) {                                         \
+    errno = saved;                                                 \
+    return REAL;                                                   \
+  }                                                                \
+  if (fd >= 0) errno = saved;                                      \
+  return fd;
+
+#define OPEN_VARIADIC(name)                                                     \
+  PL_EXPORT int name(const char *path, int flags, ...) {                        \
+    va_list ap;                                                                 \
+    va_start(ap, flags);                                                        \
+    mode_t mode = mode_arg(flags, ap);                                          \
+    va_end(ap);                                                                 \
+    OPEN_BODY(name, AT_FDCWD, path, flags, mode, pl_real.name(path, flags, mode)) \
+  }
+#define OPENAT_VARIADIC(name)                                                         \
+  PL_EXPORT int name(int dirfd, const char *path, int flags, ...) {                   \
+    va_list ap;                                                                       \
+    va_start(ap, flags);                                                              \
+    mode_t mode = mode_arg(flags, ap);                                                \
+    va_end(ap);                                                                       \
+    OPEN_BODY(name, dirfd, path, flags, mode, pl_real.name(dirfd, path, flags, mode)) \
+  }
+
+OPEN_VARIADIC(open)
+OPEN_VARIADIC(open64)
+OPENAT_VARIADIC(openat)
+OPENAT_VARIADIC(openat64)
+
+
+PL_EXPORT int __open_2(const char *p, int fl) { OPEN_BODY(__open_2, AT_FDCWD, p, fl, 0, pl_real.__open_2(p, fl)) }
+PL_EXPORT int __open64_2(const char *p, int fl) {
+  OPEN_BODY(__open64_2, AT_FDCWD, p, fl, 0, pl_real.__open64_2(p, fl))
+}
+PL_EXPORT int __openat_2(int d, const char *p, int fl) {
+  OPEN_BODY(__openat_2, d, p, fl, 0, pl_real.__openat_2(d, p, fl))
+}
+PL_EXPORT int __openat64_2(int d, const char *p, int fl) {
+  OPEN_BODY(__openat64_2, d, p, fl, 0, pl_real.__openat64_2(d, p, fl))
+}
+PL_EXPORT int creat(const char *p, mode_t m) {
+  OPEN_BODY(creat, AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, m, pl_real.creat(p, m))
+}
+PL_EXPORT int creat64(const char *p, mode_t m) {
+  OPEN_BODY(creat64, AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, m, pl_real.creat64(p, m))
+}
+
+/* fopen's mode string as open flags ("r", "w+", "ae", "rb", "wx", ...). */
+static int fopen_flags(const char *mode) {
+  int flags;
+  switch (mode[0]) {
+    case 'r': flags = O_RDONLY; break;
+    case 'w': flags = O_WRONLY | O_CREAT | O_TRUNC; break;
+    case 'a': flags = O_WRONLY | O_CREAT | O_APPEND; break;
+    default: return -1;
+  }
+  for (const char *m = mode + 1; *m && *m != ','; m++) {
+    if (*m == '+') flags = (flags & ~O_ACCMODE) | O_RDWR;
+    else if (*m == 'e') flags |= O_CLOEXEC;
+    else if (*m == 'x') flags |= O_EXCL;
+  }
+  return flags;
+}
+
+#define FOPEN_BODY(name, path, mode, REAL)                              \
+  if (!pl_enter()) return REAL;                                         \
+  int saved = errno;                                                    \
+  int flags = mode ? fopen_flags(mode) : -1;                            \
+  int fd = flags < 0 ? OPEN_BYPASS : open_decide(#name, AT_FDCWD, path, flags, 0666); \
+  FILE *f = NULL;                                                       \
+  if (fd >= 0) {                                                        \
+    f = fdopen(fd, mode);                                               \
+    if (!f) {                                                           \
+      int e = errno;                                                    \
+      pl_fd_release(fd);                                                \
+      pl_real.close(fd);                                                \
+      errno = e;                                                        \
+    }                                                                   \
+  }                                                                     \
+  pl_leave();                                                           \
+  if (fd == OPEN_BYPASS) {                                              \
+    errno = saved;                                                      \
+    return REAL;                                                        \
+  }                                                                     \
+  if (f) errno = saved;                                                 \
+  return f;
+
+PL_EXPORT FILE *fopen(const char *restrict p, const char *restrict m) { FOPEN_BODY(fopen, p, m, pl_real.fopen(p, m)) }
+PL_EXPORT FILE *fopen64(const char *restrict p, const char *restrict m) {
+  FOPEN_BODY(fopen64, p, m, pl_real.fopen64(p, m))
+}
+
+/* fclose closes its descriptor inside libc, where no close hook sees it: write back here. */
+PL_EXPORT int fclose(FILE *f) {
+  pl_ensure_init();
+  int saved = errno;
+  int fd = f ? fileno(f) : -1;
+  errno = saved;
+  struct pl_fdobj *o = pl_fd_get(fd);
+  if (PL_LIKELY(!o) || o == &pl_layer_mark || getpid() != pl_pid) return pl_real.fclose(f);
+  bool took_guard = !pl_guard;
+  pl_guard = 1;
+  fflush(f);
+  int wb = pl_fd_release(fd);
+  if (took_guard) pl_guard = 0;
+  int r = pl_real.fclose(f);
+  if (r == 0 && wb < 0) {
+    errno = EIO;
+    return EOF;
+  }
+  return r;
+}

@@ -1,0 +1,36 @@
+/* Requests to the intproxy over a small pool of unix-socket connections (rpc.c). */
+#ifndef PODLINK_RPC_H
+#define PODLINK_RPC_H
+
+#include "common.h"
+#include "proto.h"
+
+/* Returned by pl_rpc when the intproxy cannot be reached or the link broke (also after a retry). */
+#define PL_RPC_GONE (-1)
+
+struct pl_resp {
+  pl_msg msg;
+  uint8_t *heap; /* frame buffer when it did not fit inline */
+  uint8_t inline_buf[2048];
+};
+
+/* Sends req (its id is assigned here) and waits for the answer. Returns 0 when the answer has type
+ * `want` (resp->msg holds it), the errno of an Error answer (> 0), or PL_RPC_GONE. Always call
+ * pl_resp_free afterwards. */
+int pl_rpc(pl_msg *req, uint16_t want, struct pl_resp *resp) PL_HIDDEN;
+void pl_resp_free(struct pl_resp *resp) PL_HIDDEN;
+
+/* A request with no answer (Release). Best effort. */
+void pl_rpc_send_only(pl_msg *req) PL_HIDDEN;
+
+/* True when an rpc result means "agent gone or intproxy unreachable". */
+static inline bool pl_rpc_gone(int r) { return r == PL_RPC_GONE || r == EHOSTDOWN; }
+
+/* dup2/dup3 onto one of our fds: move our connection to another number first. */
+void pl_rpc_move_fd(int fd) PL_HIDDEN;
+
+void pl_rpc_atfork_prepare(void) PL_HIDDEN;
+void pl_rpc_atfork_parent(void) PL_HIDDEN;
+void pl_rpc_atfork_child(void) PL_HIDDEN;
+
+#endif

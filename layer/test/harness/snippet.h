@@ -1,0 +1,95 @@
+/* Shared by the snippet harnesses. A snippet is one C file exercising one hooked function; it defines
+ * SNIPPET_BODY and prints what it saw as "key=value" lines. Inputs come from PL_T_* variables set by
+ * the test (test/unit/layer-snippets.test.ts). */
+#ifndef PODLINK_SNIPPET_H
+#define PODLINK_SNIPPET_H
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SNIPPET_CAT_(a, b) a##b
+#define SNIPPET_CAT(a, b) SNIPPET_CAT_(a, b)
+#define SNIPPET_FN SNIPPET_CAT(snippet_, SNIPPET)
+#define SNIPPET_BODY void SNIPPET_FN(void)
+void SNIPPET_FN(void);
+
+static inline const char *T(const char *name) {
+  const char *v = getenv(name);
+  if (!v) {
+    fprintf(stderr, "snippet: %s is not set\n", name);
+    exit(3);
+  }
+  return v;
+}
+
+/* Prints "tag=<content with \n as |>" from a descriptor, then closes it. */
+static inline void print_fd(const char *tag, int fd) {
+  if (fd < 0) {
+    printf("%s=ERR:%s\n", tag, strerror(errno));
+    return;
+  }
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  if (n < 0) {
+    printf("%s=ERR:%s\n", tag, strerror(errno));
+    close(fd);
+    return;
+  }
+  buf[n] = '\0';
+  for (char *p = buf; *p; p++)
+    if (*p == '\n') *p = '|';
+  printf("%s=%s\n", tag, buf);
+  close(fd);
+}
+
+static inline void print_stat(const char *tag, int rc, const struct stat *st) {
+  if (rc != 0) printf("%s=ERR:%s\n", tag, strerror(errno));
+  else printf("%s=size:%lld mode:%o mtime:%lld\n", tag, (long long)st->st_size, (unsigned)st->st_mode, (long long)st->st_mtime);
+}
+
+static inline void print_rc(const char *tag, long rc) {
+  if (rc < 0) printf("%s=ERR:%s\n", tag, strerror(errno));
+  else printf("%s=%ld\n", tag, rc);
+}
+
+/* "a.b.c.d:port" → sockaddr_in. */
+static inline struct sockaddr_in T_ADDR(const char *name) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%s", T(name));
+  char *colon = strrchr(buf, ':');
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  if (colon) {
+    *colon = '\0';
+    sa.sin_port = htons((unsigned short)atoi(colon + 1));
+  }
+  inet_pton(AF_INET, buf, &sa.sin_addr);
+  return sa;
+}
+
+static inline void print_sockaddr(const char *tag, const struct sockaddr *sa) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  unsigned port = 0;
+  if (sa->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, text, sizeof text);
+    port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+  } else if (sa->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, text, sizeof text);
+    port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+  }
+  printf("%s=%s:%u\n", tag, text, port);
+}
+
+#endif
