@@ -1,5 +1,7 @@
 /** Every command the CLI offers, in the order `podlink --help` lists them. */
 import type { CommandClass } from 'clipanion';
 import { ExecCommand } from './Exec.js';
+import { VerifyConfigCommand } from './VerifyConfig.js';
+import { SchemaCommand } from './Schema.js';
 
-export const commands: CommandClass[] = [ExecCommand];
+export const commands: CommandClass[] = [ExecCommand, VerifyConfigCommand, SchemaCommand];

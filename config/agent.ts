@@ -1,0 +1,148 @@
+/**
+ * `agent`: the short-lived helper podlink starts in the cluster (a pod on the target's node, or an
+ * ephemeral container in the target pod). mirrord's keys, with podlink's defaults.
+ */
+import { z } from 'zod';
+import { annotationMap, labelKeyProblem, labelMap, logLevel, namespaceName, objectNameProblem, seconds } from './common.js';
+import type { AgentCapability, AgentConfig, AgentResources, Toleration } from './types.js';
+
+export const DEFAULT_RESOURCES: AgentResources = {
+  requests: { cpu: '1m', memory: '1Mi' },
+  limits: { cpu: '1', memory: '100Mi' },
+};
+export const DEFAULT_TOLERATIONS: Toleration[] = [{ operator: 'Exists' }];
+
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[mkMGTPE]|[eE][+-]?\d+)?$/;
+
+const quantityMap = z
+  .record(z.string(), z.union([z.string(), z.number()]))
+  .transform((m, ctx): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const [k, raw] of Object.entries(m)) {
+      const v = String(raw);
+      const keyProblem = k === 'cpu' || k === 'memory' || k === 'ephemeral-storage' || k.startsWith('hugepages-') ? undefined : labelKeyProblem(k);
+      if (keyProblem) ctx.addIssue({ code: 'custom', message: `resource name ${keyProblem.replace(/^key /, '')}`, path: [k], input: raw });
+      else if (!QUANTITY.test(v)) ctx.addIssue({ code: 'custom', message: `\`${v}\` is not a Kubernetes quantity (e.g. \`100m\`, \`1\`, \`128Mi\`)`, path: [k], input: raw });
+      out[k] = v;
+    }
+    return out;
+  });
+
+const resources = z
+  .strictObject({
+    requests: quantityMap.optional().describe('Resource requests, e.g. `{ "cpu": "10m", "memory": "32Mi" }`.'),
+    limits: quantityMap.optional().describe('Resource limits, e.g. `{ "cpu": "1", "memory": "256Mi" }`.'),
+  })
+  .transform((r): AgentResources => ({
+    requests: { ...DEFAULT_RESOURCES.requests, ...r.requests },
+    limits: { ...DEFAULT_RESOURCES.limits, ...r.limits },
+  }));
+
+const toleration = z
+  .strictObject({
+    key: z.string().optional().describe('Taint key to tolerate; absent with operator Exists = every taint.'),
+    operator: z.enum(['Exists', 'Equal']).default('Equal'),
+    value: z.string().optional(),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+    tolerationSeconds: z.number().int().min(0).optional(),
+  })
+  .transform((t, ctx): Toleration => {
+    if (t.operator === 'Exists' && t.value !== undefined && t.value !== '')
+      ctx.addIssue({ code: 'custom', message: 'a toleration with operator Exists takes no value', path: ['value'], input: t.value });
+    if (t.operator === 'Equal' && t.key === undefined)
+      ctx.addIssue({ code: 'custom', message: 'a toleration with operator Equal needs a key (or use operator Exists)', path: ['operator'], input: t.operator });
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute')
+      ctx.addIssue({ code: 'custom', message: 'tolerationSeconds only applies with effect NoExecute', path: ['tolerationSeconds'], input: t.tolerationSeconds });
+    const out: Toleration = { operator: t.operator };
+    if (t.key !== undefined) out.key = t.key;
+    if (t.value !== undefined) out.value = t.value;
+    if (t.effect !== undefined) out.effect = t.effect;
+    if (t.tolerationSeconds !== undefined) out.tolerationSeconds = t.tolerationSeconds;
+    return out;
+  });
+
+const CAPABILITIES: AgentCapability[] = ['NET_ADMIN', 'NET_RAW', 'SYS_PTRACE', 'SYS_ADMIN'];
+const capability = z
+  .string()
+  .transform((c, ctx): AgentCapability => {
+    const bare = c.toUpperCase().replace(/^CAP_/, '');
+    if ((CAPABILITIES as string[]).includes(bare)) return bare as AgentCapability;
+    ctx.addIssue({ code: 'custom', message: `expected one of ${CAPABILITIES.map((x) => `CAP_${x}`).join(', ')}, got "${c}"`, input: c });
+    return z.NEVER;
+  });
+
+const kubeName = (what: string, check: (n: string) => string | undefined) =>
+  z.string().superRefine((n, ctx) => {
+    const problem = check(n);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${what} \`${n}\` ${problem}`, input: n });
+  });
+
+const image = z
+  .union([
+    z.string().min(1),
+    z.strictObject({
+      registry: z.string().min(1).describe('Image repository, e.g. `registry.example.com/podlink-agent`.'),
+      tag: z.string().min(1).optional().describe('Image tag; absent = the repository alone (`latest`).'),
+    }),
+  ])
+  .transform((v, ctx): string => {
+    const ref = typeof v === 'string' ? v : v.tag !== undefined ? `${v.registry}:${v.tag}` : v.registry;
+    if (/\s/.test(ref)) ctx.addIssue({ code: 'custom', message: `image \`${ref}\` contains whitespace`, input: v });
+    return ref;
+  });
+
+export const agentSchema = z
+  .strictObject({
+    namespace: namespaceName.optional().describe("Namespace the agent runs in. Default: the target's namespace (targetless: the kube context's)."),
+    image: image
+      .optional()
+      .describe("Agent image, as a reference string or mirrord's `{ registry, tag }`. Default: the image matching this podlink version.")
+      .meta({ examples: ['registry.example.com/podlink-agent:0.1.0'] }),
+    image_pull_policy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent').describe('Kubernetes `imagePullPolicy` of the agent container.'),
+    image_pull_secrets: z
+      .array(z.strictObject({ name: z.string().min(1).describe('Name of a docker-registry secret in the agent namespace.') }))
+      .default([])
+      .transform((l) => l.map((s) => s.name))
+      .describe('Secrets for pulling the agent image from a private registry, as `[{ "name": "regcred" }]`.'),
+    log_level: logLevel.default('info').describe('Agent log level: trace, debug, info, warn or error (a RUST_LOG filter is read as its most verbose level).'),
+    json_log: z.boolean().default(false).describe('Agent logs as JSON lines instead of text.'),
+    ttl: seconds(0, 65535).default(1).describe('Seconds the finished agent pod is kept before Kubernetes deletes it.'),
+    startup_timeout: seconds(1, 86400).default(60).describe('Seconds to wait for the agent to be ready before giving up.'),
+    communication_timeout: seconds(1, 65535).optional().describe('Seconds the agent stays alive with no connection to it. Default: the agent exits as soon as podlink goes away.'),
+    ephemeral: z.boolean().default(false).describe('Run the agent as an ephemeral container inside the target pod instead of a pod on its node (not for targetless runs).'),
+    privileged: z.boolean().default(false).describe('Run the agent container privileged (some hardened nodes need it). Default: only the capabilities it needs.'),
+    labels: labelMap.default({}).describe('Extra labels on the agent pod.'),
+    annotations: annotationMap.default({}).describe('Extra annotations on the agent pod.'),
+    tolerations: z.array(toleration).default(DEFAULT_TOLERATIONS).describe('Tolerations of the agent pod (not with ephemeral). Default: tolerate every taint, so it can run on the target\'s node.'),
+    node_selector: labelMap.default({}).describe('Node selector for a targetless agent pod (a targeted agent always runs on the target\'s node).'),
+    resources: resources.default(DEFAULT_RESOURCES).describe('Requests/limits of the agent container; unset entries keep the defaults (requests cpu 1m, memory 1Mi; limits cpu 1, memory 100Mi).'),
+    disabled_capabilities: z.array(capability).default([]).describe('Capabilities the agent must not get (CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_SYS_ADMIN); features that need them stop working.'),
+    service_account: kubeName('service account', objectNameProblem).optional().describe('Service account of the agent pod.'),
+    priority_class: kubeName('priority class', objectNameProblem).optional().describe('PriorityClass of the agent pod.'),
+  })
+  .transform((a): AgentConfig => {
+    const out: AgentConfig = {
+      image_pull_policy: a.image_pull_policy,
+      image_pull_secrets: a.image_pull_secrets,
+      log_level: a.log_level,
+      json_log: a.json_log,
+      ttl: a.ttl,
+      startup_timeout: a.startup_timeout,
+      ephemeral: a.ephemeral,
+      privileged: a.privileged,
+      labels: a.labels,
+      annotations: a.annotations,
+      tolerations: a.tolerations,
+      node_selector: a.node_selector,
+      resources: a.resources,
+      disabled_capabilities: [...new Set(a.disabled_capabilities)],
+    };
+    if (a.namespace !== undefined) out.namespace = a.namespace;
+    if (a.image !== undefined) out.image = a.image;
+    if (a.communication_timeout !== undefined) out.communication_timeout = a.communication_timeout;
+    if (a.service_account !== undefined) out.service_account = a.service_account;
+    if (a.priority_class !== undefined) out.priority_class = a.priority_class;
+    return out;
+  })
+  .prefault({})
+  .describe('The agent podlink starts in the cluster for the session. Every key has a default; most teams set none.');

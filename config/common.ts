@@ -1,0 +1,127 @@
+/**
+ * Building blocks shared by the schema areas: ports, lists that mirrord lets you write as a single
+ * string, regex lists, Kubernetes names, log levels. Each carries its own one-line messages; the
+ * generic ones (wrong type, out of range) come from the error map in issues.ts.
+ */
+import { z } from 'zod';
+import { posixEreProblem, jsRegexProblem } from './regex.js';
+import { closest } from './suggest.js';
+
+/** A custom issue that issues.ts turns into a CONFIG_UNSUPPORTED error instead of an invalid value. */
+export const UNSUPPORTED = { podlinkCode: 'CONFIG_UNSUPPORTED' } as const;
+
+export const port = z.number().int().min(1).max(65535);
+
+/** A value mirrord accepts as one item or a list of them (`VecOrSingle`); always a list here. */
+export function oneOrMany<T extends z.ZodType>(item: T) {
+  return z.union([item, z.array(item)]).transform((v): z.output<T>[] => (Array.isArray(v) ? v : [v]));
+}
+
+/** A list of fs path patterns: each must be a POSIX ERE glibc's regcomp reads as meant (see regex.ts). */
+export function posixRegexList() {
+  const pattern = z.string().superRefine((p, ctx) => {
+    const problem = posixEreProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: `\`${p}\` is not usable as a POSIX extended regex: ${problem}`, input: p });
+  });
+  return oneOrMany(pattern);
+}
+
+/** An HTTP filter regex (JavaScript syntax, matched case-insensitively by the agent). */
+export const jsRegex = z.string().superRefine((p, ctx) => {
+  const problem = jsRegexProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: `\`${p}\` is not a usable regex: ${problem}`, input: p });
+});
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Why `name` is not a Kubernetes DNS-1123 label (namespaces, containers), or undefined. */
+export function dnsLabelProblem(name: string): string | undefined {
+  if (name.length > 63) return 'is longer than 63 characters';
+  if (!DNS_LABEL.test(name)) return name.toLowerCase() !== name && DNS_LABEL.test(name.toLowerCase()) ? 'must be lowercase' : 'must be lowercase letters, digits and `-`, starting and ending with a letter or digit';
+  return undefined;
+}
+
+/** Why `name` is not a Kubernetes object name (DNS-1123 subdomain), or undefined. */
+export function objectNameProblem(name: string): string | undefined {
+  if (name.length > 253) return 'is longer than 253 characters';
+  if (!DNS_SUBDOMAIN.test(name)) return name.toLowerCase() !== name && DNS_SUBDOMAIN.test(name.toLowerCase()) ? 'must be lowercase' : 'must be lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit';
+  return undefined;
+}
+
+export const namespaceName = z.string().superRefine((n, ctx) => {
+  const problem = dnsLabelProblem(n);
+  if (problem) ctx.addIssue({ code: 'custom', message: `namespace \`${n}\` ${problem}`, input: n });
+});
+
+/** Why `key` is not a valid label/annotation key (`[prefix/]name`), or undefined. */
+export function labelKeyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return `key \`${key}\`: the prefix before \`/\` must be a DNS subdomain like \`example.com\``;
+  if (name.length === 0 || name.length > 63 || !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name))
+    return `key \`${key}\` must be at most 63 letters, digits, \`-\`, \`_\` or \`.\`, starting and ending with a letter or digit (optionally after a \`prefix/\`)`;
+  return undefined;
+}
+
+export function labelValueProblem(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (value.length > 63 || !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(value))
+    return `value \`${value}\` must be at most 63 letters, digits, \`-\`, \`_\` or \`.\`, starting and ending with a letter or digit`;
+  return undefined;
+}
+
+/** A map of Kubernetes labels (also used for node selectors). */
+export const labelMap = z.record(z.string(), z.string()).superRefine((m, ctx) => {
+  for (const [k, v] of Object.entries(m)) {
+    const problem = labelKeyProblem(k) ?? labelValueProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [k], input: v });
+  }
+});
+
+/** A map of Kubernetes annotations: keys like labels, values any string. */
+export const annotationMap = z.record(z.string(), z.string()).superRefine((m, ctx) => {
+  for (const k of Object.keys(m)) {
+    const problem = labelKeyProblem(k);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [k], input: m[k] });
+  }
+});
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * A log level. mirrord takes RUST_LOG filters here (`mirrord=debug,warn`); podlink's parts log
+ * through one level, so a filter is read as its most verbose level (a notice says so).
+ */
+export function levelOf(text: string): LogLevel | undefined {
+  const t = text.trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(t)) return t as LogLevel;
+  if (t === '') return undefined;
+  let best: LogLevel | undefined;
+  for (const directive of t.split(',')) {
+    const lvl = directive.includes('=') ? directive.slice(directive.indexOf('=') + 1).trim() : directive.trim();
+    if (lvl === 'off' || (directive.includes('=') && lvl === '')) continue;
+    if (!(LOG_LEVELS as readonly string[]).includes(lvl)) return undefined;
+    if (best === undefined || LOG_LEVELS.indexOf(lvl as LogLevel) < LOG_LEVELS.indexOf(best)) best = lvl as LogLevel;
+  }
+  return best ?? 'error';
+}
+
+export const logLevel = z.string().transform((text, ctx): LogLevel => {
+  const lvl = levelOf(text);
+  if (lvl) return lvl;
+  const guess = closest(text, LOG_LEVELS);
+  ctx.addIssue({
+    code: 'custom',
+    message: `expected one of ${LOG_LEVELS.map((l) => `"${l}"`).join(', ')} (or a RUST_LOG filter like "mirrord=debug,warn"), got "${text}"${guess ? `; did you mean "${guess}"?` : ''}`,
+    input: text,
+  });
+  return z.NEVER;
+});
+
+/** Seconds, as an integer within [min, max]. */
+export function seconds(min: number, max: number) {
+  return z.number().int().min(min).max(max);
+}

@@ -1,0 +1,74 @@
+/**
+ * The one failure of the config package. Match on `code`, never on the text: two copies of podlink
+ * can share a process, and messages get better over time.
+ *
+ * `message` is always one line: where (file, or file:line:col for syntax errors), the key path
+ * (`feature.network.incoming.http_filter.header_filter`), what was expected and, for a misspelled
+ * key or value, "did you mean `…`?". `hint` names the way out; the CLI prints
+ * `podlink: <message> (<hint>)`.
+ */
+export type ConfigErrorCode =
+  /** `-f FILE` or `PODLINK_CONFIG_FILE` names a file that does not exist. */
+  | 'CONFIG_NOT_FOUND'
+  /** The file exists but cannot be read (permissions, a directory…). */
+  | 'CONFIG_UNREADABLE'
+  /** The file's extension is not one of .json, .jsonc, .yaml, .yml, .toml. */
+  | 'CONFIG_FORMAT'
+  /** Several candidate files were found by discovery and podlink will not guess. */
+  | 'CONFIG_AMBIGUOUS'
+  /** JSON/YAML/TOML syntax error (message carries line:col). */
+  | 'CONFIG_SYNTAX'
+  /** A `{{ … }}` template could not be rendered (unset variable, unsupported construct). */
+  | 'CONFIG_TEMPLATE'
+  /** A key podlink does not know (typo, or a key from neither podlink nor mirrord). */
+  | 'CONFIG_UNKNOWN_KEY'
+  /** A mirrord key (or value) podlink does not support yet. */
+  | 'CONFIG_UNSUPPORTED'
+  /** A known key with a wrong type or value (including invalid regexes and filter patterns). */
+  | 'CONFIG_INVALID_VALUE'
+  /** The config is valid but sets a feature `podlink exec` cannot do yet. */
+  | 'CONFIG_FEATURE_UNAVAILABLE';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  /** Exit status the CLI uses for any config failure. */
+  readonly exitCode = 1;
+
+  constructor(
+    readonly code: ConfigErrorCode,
+    message: string,
+    readonly opts: {
+      /** Dotted key path with `[i]` for list items, e.g. `feature.fs.read_only[2]`. */
+      keyPath?: string;
+      hint?: string;
+      /** File (as shown to the user) or `command line` for CLI overrides. */
+      source?: string;
+      line?: number;
+      column?: number;
+    } = {},
+  ) {
+    super(message);
+  }
+
+  get keyPath(): string | undefined {
+    return this.opts.keyPath;
+  }
+  get hint(): string | undefined {
+    return this.opts.hint;
+  }
+  get source(): string | undefined {
+    return this.opts.source;
+  }
+}
+
+/** Renders a key path like `feature.fs.read_only[2]` from zod-style path segments. */
+export function keyPathOf(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(String(seg))) out += out ? `.${String(seg)}` : String(seg);
+    // Map keys such as label names (`app.kubernetes.io/name`) would make a dotted path ambiguous.
+    else out += `[${JSON.stringify(String(seg))}]`;
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+/**
+ * `feature.network.outgoing` and `feature.network.dns`: connections and name lookups the local
+ * process makes, sent from the target's network or kept local.
+ */
+import { z } from 'zod';
+import { parseDnsFilter, parseOutgoingFilter } from '../address.js';
+import type { DnsConfig, OutgoingConfig, SideFilter } from '../types.js';
+
+function patternList(parse: (s: string) => unknown) {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((v, ctx): string[] => {
+      const list = Array.isArray(v) ? v : [v];
+      list.forEach((s, i) => {
+        const r = parse(s);
+        if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: `\`${s}\`: ${r}`, path: Array.isArray(v) ? [i] : [], input: s });
+      });
+      return list;
+    });
+}
+
+function sideFilter(parse: (s: string) => unknown, syntax: string, what: string) {
+  return z
+    .strictObject({
+      remote: patternList(parse).optional().describe(`Only ${what} matching these go through the target; the rest stay local.`),
+      local: patternList(parse).optional().describe(`${what[0]!.toUpperCase()}${what.slice(1)} matching these stay local; the rest go through the target.`),
+    })
+    .transform((f, ctx): SideFilter => {
+      if ((f.remote === undefined) === (f.local === undefined)) {
+        ctx.addIssue({ code: 'custom', message: f.remote ? 'set either remote or local, not both' : 'set remote or local', path: f.remote ? ['local'] : [], input: f });
+        return z.NEVER;
+      }
+      return f.remote !== undefined ? { remote: f.remote } : { local: f.local! };
+    })
+    .describe(`Exactly one of \`remote\` / \`local\`: a list of \`${syntax}\` patterns (port 0 or none = any port; a name matches host names containing it).`);
+}
+
+const outgoingObject = z
+  .strictObject({
+    tcp: z.boolean().default(true).describe('Send TCP connections from the target.'),
+    udp: z.boolean().default(true).describe('Send UDP traffic from the target.'),
+    ignore_localhost: z
+      .boolean()
+      .default(true)
+      .describe('Keep connections to localhost/loopback local. Default `true` in podlink (mirrord: `false`): set `false` to reach the pod\'s own loopback.'),
+    filter: sideFilter(parseOutgoingFilter, '[tcp://|udp://][name|address|subnet/mask][:port]', 'connections')
+      .optional()
+      .meta({ examples: [{ local: ['tcp://localhost:5432', '10.0.0.0/8', ':53'] }] }),
+  })
+  .transform((o): OutgoingConfig => {
+    const out: OutgoingConfig = { tcp: o.tcp, udp: o.udp, ignore_localhost: o.ignore_localhost };
+    if (o.filter) out.filter = o.filter;
+    return out;
+  });
+
+export const outgoingSchema = z
+  .union([z.boolean().transform((on) => outgoingObject.parse({ tcp: on, udp: on })), outgoingObject])
+  .prefault(true)
+  .describe('Outgoing connections: `true` (default: TCP and UDP from the target), `false` (all local), or an object.');
+
+const dnsObject = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Resolve names through the target (its resolv.conf and cluster DNS).'),
+    filter: sideFilter(parseDnsFilter, '[name|address|subnet/mask][:port]', 'lookups').optional().meta({ examples: [{ local: ['localhost', 'internal.example.com'] }] }),
+  })
+  .transform((d): DnsConfig => (d.filter ? { enabled: d.enabled, filter: d.filter } : { enabled: d.enabled }));
+
+export const dnsSchema = z
+  .union([z.boolean().transform((enabled) => dnsObject.parse({ enabled })), dnsObject])
+  .prefault(true)
+  .describe('Name resolution: `true` (default: through the target), `false` (local), or an object. Host names in `outgoing.filter` are added to the DNS filter on the same side.');

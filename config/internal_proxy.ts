@@ -1,0 +1,21 @@
+/** `internal_proxy`: the per-session process between the layer in your process tree and the agent. */
+import { z } from 'zod';
+import { logLevel, seconds } from './common.js';
+import type { InternalProxyConfig } from './types.js';
+
+export const internalProxySchema = z
+  .strictObject({
+    start_idle_timeout: seconds(0, 86400)
+      .default(60)
+      .describe('Seconds to wait for the first connection from the process (raise it when a debugger holds the process at start).'),
+    idle_timeout: seconds(0, 86400).default(5).describe('Seconds to stay up after the last process disconnected (e.g. between a build step and the server it starts).'),
+    log_level: logLevel.default('info').describe('Log level: trace, debug, info, warn or error (a RUST_LOG filter is read as its most verbose level).'),
+    log_destination: z.string().min(1).optional().describe('File to write the internal proxy log to (a path ending in `/` is a directory). Default: a file in the temporary directory.'),
+  })
+  .transform((p): InternalProxyConfig => {
+    const out: InternalProxyConfig = { start_idle_timeout: p.start_idle_timeout, idle_timeout: p.idle_timeout, log_level: p.log_level };
+    if (p.log_destination !== undefined) out.log_destination = p.log_destination;
+    return out;
+  })
+  .prefault({})
+  .describe('The internal proxy podlink runs for the session.');

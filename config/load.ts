@@ -1,0 +1,202 @@
+/**
+ * loadConfig(): find the config file, render its templates, parse it, merge the command-line
+ * overrides over it, validate, and return the effective config plus notices for the user.
+ *
+ * Discovery (first that applies):
+ *   1. `file` (the `-f FILE` flag)
+ *   2. `PODLINK_CONFIG_FILE`
+ *   3. `.podlink/podlink.json`, `.yaml`, `.yml` or `.toml` in `cwd` (two of them: an error)
+ *   4. `.mirrord/mirrord.json` in `cwd`, with the notice "using mirrord config .mirrord/mirrord.json"
+ *   5. none: the defaults
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError } from './errors.js';
+import { errorMap, issuesToError } from './issues.js';
+import { configNotices } from './notices.js';
+import { formatOf, parseConfigText } from './parse.js';
+import { configSchema, type RawConfigOverrides } from './schema.js';
+import { renderTemplates } from './template.js';
+import type { PodlinkConfig } from './types.js';
+
+export type { PodlinkConfig } from './types.js';
+export type { RawConfig, RawConfigOverrides } from './schema.js';
+export { unavailableFeatures, defaultConfig } from './unavailable.js';
+export { ConfigError } from './errors.js';
+
+export interface LoadConfigOptions {
+  /** `-f FILE`, relative to cwd. */
+  file?: string;
+  cwd: string;
+  /** The environment: `PODLINK_CONFIG_FILE` and the variables templates read. */
+  env: Record<string, string | undefined>;
+  /** A raw partial config built from command-line flags; wins over the file. */
+  overrides?: RawConfigOverrides | Record<string, unknown>;
+}
+
+export interface LoadedConfig {
+  config: PodlinkConfig;
+  /** Absolute path of the file read, if any. */
+  source?: string;
+  /** One-line messages for the user (no `podlink:` prefix), e.g. which mirrord file was used. */
+  notices: string[];
+}
+
+export const PODLINK_CANDIDATES = ['.podlink/podlink.json', '.podlink/podlink.yaml', '.podlink/podlink.yml', '.podlink/podlink.toml'];
+export const MIRRORD_CANDIDATE = '.mirrord/mirrord.json';
+/** Shown in errors about values that came from command-line flags. */
+export const OVERRIDES_SOURCE = 'command line';
+
+/** How a path is shown: relative to cwd when inside it. */
+function shown(cwd: string, abs: string): string {
+  const rel = path.relative(cwd, abs);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Located {
+  abs: string;
+  shown: string;
+  notices: string[];
+}
+
+/** Which file to read (undefined: none, use the defaults). */
+export async function locateConfig(opts: Pick<LoadConfigOptions, 'file' | 'cwd' | 'env'>): Promise<Located | undefined> {
+  const fromEnv = opts.env['PODLINK_CONFIG_FILE'];
+  const explicit = opts.file ?? (fromEnv ? fromEnv : undefined);
+  if (explicit !== undefined) {
+    const abs = path.resolve(opts.cwd, explicit);
+    if (!(await exists(abs))) {
+      throw new ConfigError('CONFIG_NOT_FOUND', `config file ${shown(opts.cwd, abs)} not found`, {
+        hint: opts.file !== undefined ? 'check the file name and the working directory' : 'PODLINK_CONFIG_FILE names it; fix or unset the variable',
+        source: shown(opts.cwd, abs),
+      });
+    }
+    return { abs, shown: shown(opts.cwd, abs), notices: [] };
+  }
+  const found: string[] = [];
+  for (const rel of PODLINK_CANDIDATES) if (await exists(path.join(opts.cwd, rel))) found.push(rel);
+  if (found.length > 1) {
+    throw new ConfigError('CONFIG_AMBIGUOUS', `found ${found.join(' and ')}; podlink reads only one`, {
+      hint: 'keep one of them, or choose with -f',
+      source: found[0]!,
+    });
+  }
+  if (found.length === 1) return { abs: path.join(opts.cwd, found[0]!), shown: found[0]!, notices: [] };
+  if (await exists(path.join(opts.cwd, MIRRORD_CANDIDATE))) {
+    return { abs: path.join(opts.cwd, MIRRORD_CANDIDATE), shown: MIRRORD_CANDIDATE, notices: [`using mirrord config ${MIRRORD_CANDIDATE}`] };
+  }
+  return undefined;
+}
+
+/** Reads, renders and parses one file into a raw config object. */
+export async function readRawConfig(abs: string, shownAs: string, env: Record<string, string | undefined>): Promise<Record<string, unknown>> {
+  const format = formatOf(abs);
+  if (!format) {
+    throw new ConfigError('CONFIG_FORMAT', `${shownAs}: podlink reads .json, .yaml, .yml and .toml config files`, {
+      hint: 'rename the file to the extension of its format',
+      source: shownAs,
+    });
+  }
+  let text: string;
+  try {
+    text = await fs.readFile(abs, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EISDIR' ? 'is a directory' : e.code === 'EACCES' ? 'is not readable (permission denied)' : `cannot be read (${e.code ?? e.message})`;
+    throw new ConfigError('CONFIG_UNREADABLE', `config file ${shownAs} ${why}`, { hint: 'point -f at a readable config file', source: shownAs });
+  }
+  const rendered = renderTemplates(text, { env, format, source: shownAs });
+  const raw = parseConfigText(rendered, format, shownAs);
+  if (!isPlainObject(raw)) {
+    throw new ConfigError('CONFIG_INVALID_VALUE', `${shownAs}: expected an object of keys at the top level, got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}`, {
+      keyPath: '',
+      hint: 'a config file is an object such as { "target": "deployment/api" }',
+      source: shownAs,
+    });
+  }
+  return raw;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
+}
+
+/** Validates a raw config; throws the one ConfigError for the first problem. */
+export function validateRawConfig(raw: unknown, source: string): PodlinkConfig {
+  const r = configSchema.safeParse(raw, { error: errorMap });
+  if (!r.success) throw issuesToError(r.error.issues, raw, source);
+  return r.data;
+}
+
+export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig> {
+  const located = await locateConfig(opts);
+  const notices = [...(located?.notices ?? [])];
+  const fileRaw = located ? await readRawConfig(located.abs, located.shown, opts.env) : {};
+  const overrides = (opts.overrides ?? {}) as Record<string, unknown>;
+  // Flags are checked on their own first, so a bad flag is reported as a flag, not as the file.
+  if (Object.keys(overrides).length > 0) validateRawConfig(overrides, OVERRIDES_SOURCE);
+  const merged = mergeRaw(fileRaw, overrides);
+  const config = validateRawConfig(merged, located?.shown ?? OVERRIDES_SOURCE);
+  notices.push(...configNotices(merged, config));
+  const out: LoadedConfig = { config: structuredClone(config), notices };
+  if (located) out.source = located.abs;
+  return out;
+}
+
+// --- merging flags over the file ----------------------------------------------------------------------
+
+/**
+ * Rewrites the shorthands that have a lossless object form, so a flag like
+ * `{ feature: { fs: { mode: "local" } } }` merges with `"fs": { "read_only": [...] }` key by key
+ * and a flag `{ feature: { network: { incoming: { mode: "steal" } } } }` keeps the file's filters.
+ * `"env": false` has no object form: an `env` object from the flags replaces it (and enables env).
+ */
+export function expandShorthands(raw: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...raw };
+  if (typeof out.target === 'string') out.target = { path: out.target };
+  if (isPlainObject(out.feature)) {
+    const feature = { ...out.feature };
+    out.feature = feature;
+    if (feature.fs === true) feature.fs = {};
+    else if (feature.fs === false) feature.fs = { mode: 'local' };
+    else if (typeof feature.fs === 'string') feature.fs = { mode: feature.fs };
+    if (feature.env === true) feature.env = {};
+    if (feature.network === true) feature.network = {};
+    else if (feature.network === false) feature.network = { incoming: false, outgoing: false, dns: false };
+    if (isPlainObject(feature.network)) {
+      const net = { ...feature.network };
+      feature.network = net;
+      if (net.incoming === true) net.incoming = {};
+      else if (net.incoming === false) net.incoming = { mode: 'off' };
+      else if (typeof net.incoming === 'string') net.incoming = { mode: net.incoming };
+      if (isPlainObject(net.incoming) && typeof net.incoming.http_filter === 'boolean') net.incoming = { ...net.incoming, http_filter: {} };
+      if (net.outgoing === true) net.outgoing = {};
+      else if (net.outgoing === false) net.outgoing = { tcp: false, udp: false };
+      if (typeof net.dns === 'boolean') net.dns = { enabled: net.dns };
+    }
+  }
+  return out;
+}
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+/** The file's raw config with the flags' raw config merged over it (objects key by key, the rest replaced). */
+export function mergeRaw(file: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  if (Object.keys(overrides).length === 0) return file;
+  return deepMerge(expandShorthands(file), expandShorthands(overrides)) as Record<string, unknown>;
+}

@@ -1,0 +1,86 @@
+/**
+ * THE configuration schema: one zod definition that validates a file (mirrord-compatible keys and
+ * shorthands), fills the defaults, and outputs the effective PodlinkConfig. Its descriptions feed
+ * the JSON Schema (`podlink schema`, podlink.schema.json) and the reference in README.md and
+ * docs/config.md (docs.ts), and a unit test fails when those drift from this file.
+ *
+ * The areas live in their own files: target.ts, agent.ts, internal_proxy.ts, feature/*.ts.
+ */
+import { z } from 'zod';
+import { agentSchema } from './agent.js';
+import { envSchema } from './feature/env.js';
+import { fsSchema } from './feature/fs.js';
+import { networkSchema } from './feature/network.js';
+import { internalProxySchema } from './internal_proxy.js';
+import { targetSchema } from './target.js';
+import type { PodlinkConfig } from './types.js';
+
+const featureSchema = z
+  .strictObject({
+    env: envSchema,
+    fs: fsSchema,
+    network: networkSchema,
+  })
+  .prefault({})
+  .describe('What of the target the local process sees: environment, files, network.');
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path or URL of podlink.schema.json, for editors. Ignored by podlink.'),
+    target: targetSchema,
+    kubeconfig: z.string().min(1).optional().describe('Kubeconfig file to use. Default: `$KUBECONFIG`, else `~/.kube/config`.'),
+    kube_context: z.string().min(1).optional().describe('Kube context to use. Default: the current context.'),
+    accept_invalid_certificates: z.boolean().default(false).describe("Accept the API server's TLS certificate even when it does not verify (self-signed dev clusters)."),
+    agent: agentSchema,
+    feature: featureSchema,
+    internal_proxy: internalProxySchema,
+    operator: z.literal(false).optional().describe('mirrord-only; podlink has no operator, so only `false` is accepted.'),
+    telemetry: z.literal(false).optional().describe('mirrord-only; podlink sends no telemetry, so only `false` is accepted.'),
+  })
+  .transform((c): PodlinkConfig => {
+    const out: PodlinkConfig = {
+      target: c.target,
+      accept_invalid_certificates: c.accept_invalid_certificates,
+      agent: c.agent,
+      feature: c.feature,
+      internal_proxy: c.internal_proxy,
+    };
+    if (c.kubeconfig !== undefined) out.kubeconfig = c.kubeconfig;
+    if (c.kube_context !== undefined) out.kube_context = c.kube_context;
+    return out;
+  })
+  .describe(
+    'podlink configuration: runs a local process as if it were inside a Kubernetes pod. The keys follow mirrord\'s mirrord.json, so a mirrord config loads unchanged (keys podlink does not support yet are named as such).',
+  );
+
+/** The config as written in a file (every key optional, shorthands allowed). */
+export type RawConfig = z.input<typeof configSchema>;
+/** What `podlink exec` builds from its flags and merges over the file: same shape as a file. */
+export type RawConfigOverrides = RawConfig;
+
+// Compile-time check: the schema's output is exactly the effective type the rest of podlink uses.
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesTypes: Exact<z.output<typeof configSchema>, PodlinkConfig> = true;
+void schemaMatchesTypes;
+
+/** The JSON Schema of a config file (input side: shorthands, defaults as annotations). */
+export function jsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(configSchema, {
+    io: 'input',
+    target: 'draft-7',
+    unrepresentable: 'any',
+    // zod leaves out `examples` and `default` of schemas that transform (most of ours: shorthands
+    // expand, lists normalise); put them back, they are what editors show.
+    override: (ctx) => {
+      const meta = z.globalRegistry.get(ctx.zodSchema);
+      if (meta?.examples && ctx.jsonSchema.examples === undefined) ctx.jsonSchema.examples = meta.examples as never;
+      const def = ctx.zodSchema._zod.def as { type: string; defaultValue?: unknown };
+      if (def.type === 'default' && ctx.jsonSchema.default === undefined) ctx.jsonSchema.default = structuredClone(def.defaultValue) as never;
+    },
+  }) as Record<string, unknown>;
+  return {
+    $schema: generated.$schema,
+    title: 'podlink configuration',
+    ...Object.fromEntries(Object.entries(generated).filter(([k]) => k !== '$schema')),
+  };
+}

@@ -1,0 +1,265 @@
+/**
+ * Renders the `{{ get_env(name="X", default="y") }}` templates of a config file before it is parsed,
+ * the subset of mirrord's Tera templating that podlink supports:
+ *
+ * - `{{ get_env(name="X") }}` / `{{ get_env(name='X', default='y') }}` (quotes: `"`, `'` or a
+ *   backtick; `\"` too, so a template inside a JSON string may escape its quotes). An unset
+ *   variable without a default is an error naming it.
+ * - `{{-` / `-}}` trim the whitespace on that side, `{# … #}` is a comment.
+ * - Anything else (`{% if %}`, filters, `{{ key }}`, `{{ git_branch }}`) is an error that says
+ *   it is not supported yet, never rendered as something surprising.
+ *
+ * One deliberate improvement on mirrord: a value rendered inside a double-quoted string is escaped
+ * for that string (`"` → `\"`, `\` → `\\`), so a Windows path or a quote in a variable cannot break
+ * the file or change its meaning. Everywhere else the value goes in as is.
+ */
+import { ConfigError } from './errors.js';
+
+export type ConfigFormat = 'json' | 'yaml' | 'toml';
+
+export interface TemplateContext {
+  env: Record<string, string | undefined>;
+  format: ConfigFormat;
+  /** The file as shown to the user, for error messages. */
+  source: string;
+}
+
+const TAG = /\{\{(-?)([\s\S]*?)(-?)\}\}|\{%(-?)([\s\S]*?)(-?)%\}|\{#[\s\S]*?#\}/g;
+
+/** True when the text has something for the renderer to do. */
+export function hasTemplates(text: string): boolean {
+  return text.includes('{{') || text.includes('{%') || text.includes('{#');
+}
+
+export function renderTemplates(text: string, ctx: TemplateContext): string {
+  if (!hasTemplates(text)) return text;
+  // Pass 1: evaluate each tag and leave a placeholder, so that pass 2 can tell (on text whose own
+  // quotes are no longer confused by the quotes inside tags) whether the tag sat inside a string.
+  const values: string[] = [];
+  let out = '';
+  let last = 0;
+  let trimNext = false;
+  const ranges: [number, number][] = [];
+  for (const m of text.matchAll(TAG)) {
+    const at = m.index;
+    ranges.push([at, at + m[0].length]);
+    let before = text.slice(last, at);
+    if (trimNext) before = before.replace(/^\s+/, '');
+    const [whole, lTrim, expr, rTrim, sTrimL] = m;
+    if (lTrim === '-' || sTrimL === '-') before = before.replace(/\s+$/, '');
+    out += before;
+    last = at + whole.length;
+    trimNext = rTrim === '-' || m[6] === '-';
+    if (whole.startsWith('{#')) continue;
+    if (whole.startsWith('{%'))
+      throw templateError(ctx, text, at, `\`${oneLine(whole)}\`: template statements are not supported by podlink yet`, 'use only {{ get_env(name="X", default="y") }}');
+    values.push(evaluate(expr!, ctx, text, at));
+    out += `\u0000${values.length - 1}\u0000`;
+  }
+  let tail = text.slice(last);
+  if (trimNext) tail = tail.replace(/^\s+/, '');
+  out += tail;
+  // An opener that no tag consumed is unclosed (Tera refuses the file; so do we).
+  for (const m of text.matchAll(/\{\{|\{%/g)) {
+    if (ranges.some(([a, b]) => m.index >= a && m.index < b)) continue;
+    throw templateError(ctx, text, m.index, `unclosed \`${m[0]}\``, `close it with \`${m[0] === '{{' ? '}}' : '%}'}\``);
+  }
+  // Pass 2: substitute, escaping values that land inside double-quoted strings.
+  const quoting = placeholderQuoting(out, ctx.format);
+  return out.replace(/\u0000(\d+)\u0000/g, (_, n: string) => {
+    const v = values[Number(n)]!;
+    switch (quoting.get(Number(n))) {
+      case 'dq':
+        return JSON.stringify(v).slice(1, -1);
+      case 'sq':
+        return ctx.format === 'yaml' ? v.replace(/'/g, "''") : v;
+      default:
+        return v;
+    }
+  });
+}
+
+function oneLine(s: string): string {
+  const flat = s.replace(/\s+/g, ' ');
+  return flat.length > 60 ? `${flat.slice(0, 57)}…` : flat;
+}
+
+function templateError(ctx: TemplateContext, text: string, at: number, what: string, hint: string): ConfigError {
+  const before = text.slice(0, at);
+  const line = before.split('\n').length;
+  const column = at - before.lastIndexOf('\n');
+  return new ConfigError('CONFIG_TEMPLATE', `${ctx.source}:${line}:${column}: template ${what}`, { hint, source: ctx.source, line, column });
+}
+
+// --- expression: get_env(name="X", default="y") ------------------------------------------------
+
+function evaluate(expr: string, ctx: TemplateContext, text: string, at: number): string {
+  const fail = (what: string, hint = 'write {{ get_env(name="X", default="y") }}') => templateError(ctx, text, at, what, hint);
+  const src = expr.trim();
+  const shown = `\`{{ ${oneLine(src)} }}\``;
+  let i = 0;
+  const ws = () => {
+    while (i < src.length && /\s/.test(src[i]!)) i += 1;
+  };
+  const ident = (): string | undefined => {
+    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i));
+    if (!m) return undefined;
+    i += m[0].length;
+    return m[0];
+  };
+  const fn = ident();
+  ws();
+  if (fn === undefined) throw fail(`${shown} is not supported by podlink yet`);
+  if (src[i] !== '(') {
+    if (i >= src.length && (fn === 'key' || fn === 'git_branch'))
+      throw fail(`${shown}: the \`${fn}\` variable is not supported by podlink yet`, 'use get_env(name="X") with a variable you set');
+    if (i >= src.length) throw fail(`${shown}: unknown variable \`${fn}\``);
+    if (src[i] === '|') throw fail(`${shown}: template filters are not supported by podlink yet`, 'use the default argument: get_env(name="X", default="y")');
+    throw fail(`${shown} is not supported by podlink yet`);
+  }
+  if (fn !== 'get_env') throw fail(`${shown}: the function \`${fn}\` is not supported by podlink yet (only get_env)`);
+  i += 1;
+  const args = new Map<string, string>();
+  for (;;) {
+    ws();
+    if (src[i] === ')') {
+      i += 1;
+      break;
+    }
+    const name = ident();
+    ws();
+    if (name === undefined || src[i] !== '=') throw fail(`${shown}: expected \`name=value\` arguments`);
+    i += 1;
+    ws();
+    const value = literal();
+    if (value === undefined) throw fail(`${shown}: the value of \`${name}\` must be a quoted string, a number or true/false`);
+    if (name !== 'name' && name !== 'default') throw fail(`${shown}: get_env takes \`name\` and \`default\`, not \`${name}\``);
+    if (args.has(name)) throw fail(`${shown}: \`${name}\` is given twice`);
+    args.set(name, value);
+    ws();
+    if (src[i] === ',') i += 1;
+    else if (src[i] !== ')') throw fail(`${shown}: expected \`,\` or \`)\``);
+  }
+  ws();
+  if (i < src.length) {
+    if (src[i] === '|') throw fail(`${shown}: template filters are not supported by podlink yet`, 'use the default argument: get_env(name="X", default="y")');
+    throw fail(`${shown}: unexpected \`${src.slice(i)}\` after get_env(…)`);
+  }
+  const name = args.get('name');
+  if (name === undefined || name === '') throw fail(`${shown}: get_env needs name="VARIABLE"`);
+  const value = ctx.env[name];
+  if (value !== undefined) return value;
+  const dflt = args.get('default');
+  if (dflt !== undefined) return dflt;
+  throw fail(`get_env(name="${name}"): environment variable ${name} is not set and no default is given`, `set ${name}, or add default="…"`);
+
+  function literal(): string | undefined {
+    let q = src[i];
+    let escapedQuote = false;
+    if (q === '\\' && (src[i + 1] === '"' || src[i + 1] === "'")) {
+      // `\"USER\"`: the template sits inside a JSON string and escapes its quotes.
+      escapedQuote = true;
+      q = src[i + 1];
+      i += 1;
+    }
+    if (q === '"' || q === "'" || q === '`') {
+      const close = escapedQuote ? `\\${q}` : q;
+      const end = src.indexOf(close, i + 1);
+      if (end < 0) return undefined;
+      const v = src.slice(i + 1, end);
+      i = end + close.length;
+      return v;
+    }
+    const m = /^(-?\d+(?:\.\d+)?|true|false)\b/.exec(src.slice(i));
+    if (!m) return undefined;
+    i += m[0].length;
+    return m[0];
+  }
+}
+
+// --- where placeholders sit -------------------------------------------------------------------------
+
+/** For each placeholder: inside a double-quoted (escape-processing) string, a single-quoted one, or neither. */
+function placeholderQuoting(text: string, format: ConfigFormat): Map<number, 'dq' | 'sq' | 'plain'> {
+  const found = new Map<number, 'dq' | 'sq' | 'plain'>();
+  type State = 'code' | 'dq' | 'dq3' | 'sq' | 'sq3' | 'line' | 'block';
+  let state: State = 'code';
+  let lastToken = '\n'; // the previous significant character outside strings on this line (YAML)
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i]!;
+    if (c === '\u0000') {
+      const end = text.indexOf('\u0000', i + 1);
+      const n = Number(text.slice(i + 1, end));
+      found.set(n, state === 'dq' || state === 'dq3' ? 'dq' : state === 'sq' ? 'sq' : 'plain');
+      i = end;
+      if (state === 'code') lastToken = 'x';
+      continue;
+    }
+    switch (state) {
+      case 'code':
+        if (c === '"') {
+          if (format === 'toml' && text.startsWith('"""', i)) {
+            state = 'dq3';
+            i += 2;
+          } else if (format !== 'yaml' || startsYamlScalar(lastToken)) state = 'dq';
+          else lastToken = c;
+        } else if (c === "'" && format !== 'json') {
+          if (format === 'toml' && text.startsWith("'''", i)) {
+            state = 'sq3';
+            i += 2;
+          } else if (format === 'toml' || startsYamlScalar(lastToken)) state = 'sq';
+          else lastToken = c;
+        } else if (c === '#' && format !== 'json' && (format === 'toml' || /\s/.test(text[i - 1] ?? '\n'))) state = 'line';
+        else if (c === '/' && format === 'json' && text[i + 1] === '/') state = 'line';
+        else if (c === '/' && format === 'json' && text[i + 1] === '*') state = 'block';
+        else if (c === '\n') lastToken = '\n';
+        else if (!/\s/.test(c)) lastToken = c;
+        break;
+      case 'dq':
+        if (c === '\\') i += 1;
+        else if (c === '"' || (c === '\n' && format === 'json')) {
+          state = 'code';
+          lastToken = 'x';
+        }
+        break;
+      case 'dq3':
+        if (c === '\\') i += 1;
+        else if (text.startsWith('"""', i)) {
+          state = 'code';
+          i += 2;
+        }
+        break;
+      case 'sq':
+        if (c === "'" && format === 'yaml' && text[i + 1] === "'") i += 1; // `''` is an escaped quote
+        else if (c === "'") {
+          state = 'code';
+          lastToken = 'x';
+        }
+        break;
+      case 'sq3':
+        if (text.startsWith("'''", i)) {
+          state = 'code';
+          i += 2;
+        }
+        break;
+      case 'line':
+        if (c === '\n') {
+          state = 'code';
+          lastToken = '\n';
+        }
+        break;
+      case 'block':
+        if (c === '*' && text[i + 1] === '/') {
+          state = 'code';
+          i += 1;
+        }
+        break;
+    }
+  }
+  return found;
+}
+
+/** In YAML a quote only opens a quoted scalar where a value or key may start. */
+function startsYamlScalar(lastToken: string): boolean {
+  return lastToken === '\n' || ':-[{,?'.includes(lastToken);
+}
