@@ -10,8 +10,55 @@
 struct pl_config pl_cfg;
 pid_t pl_pid;
 
+/* The environment the process started with. Normally getenv sees it, but the layer may start lazily
+ * from a hook called by another library's constructor after that code cleared or changed the
+ * environment (clearenv before an exec): then the kernel's copy in /proc/self/environ, which those
+ * calls never modify, is read instead (once, and only when PODLINK_SOCK is missing from environ). */
+static char *initial_env;
+static size_t initial_env_len;
+
+static void load_initial_env(void) {
+  int fd = pl_real.open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  size_t cap = 16384, len = 0;
+  char *buf = malloc(cap + 1);
+  for (ssize_t n; buf; len += (size_t)n) {
+    if (len == cap) {
+      char *grown = realloc(buf, (cap *= 2) + 1);
+      if (!grown) break;
+      buf = grown;
+    }
+    n = read(fd, buf + len, cap - len);
+    if (n <= 0) break;
+  }
+  pl_real.close(fd);
+  if (!buf) return;
+  buf[len] = '\0';
+  initial_env = buf;
+  initial_env_len = len;
+}
+
+/* Calls fn on each "NAME=value" of the environment in use. */
+static void each_env(void (*fn)(const char *entry)) {
+  if (initial_env) {
+    for (size_t off = 0; off < initial_env_len; off += strlen(initial_env + off) + 1)
+      if (initial_env[off]) fn(initial_env + off);
+    return;
+  }
+  extern char **environ;
+  for (char **e = environ; e && *e; e++) fn(*e);
+}
+
+static const char *env_get(const char *name) {
+  if (!initial_env) return getenv(name);
+  size_t n = strlen(name);
+  for (size_t off = 0; off < initial_env_len; off += strlen(initial_env + off) + 1)
+    if (strncmp(initial_env + off, name, n) == 0 && initial_env[off + n] == '=') return initial_env + off + n + 1;
+  return NULL;
+}
+
 static bool env_flag(const char *name, bool dflt) {
-  const char *v = getenv(name);
+  const char *v = env_get(name);
   if (!v || !*v) return dflt;
   return strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0;
 }
@@ -42,7 +89,7 @@ static void add_regex(const char *line, void *ctx) {
   l->n++;
 }
 
-static void load_regexes(struct pl_regex_list *l, const char *env) { each_line(getenv(env), add_regex, l); }
+static void load_regexes(struct pl_regex_list *l, const char *env) { each_line(env_get(env), add_regex, l); }
 
 bool pl_regex_match(const struct pl_regex_list *l, const char *path) {
   for (int i = 0; i < l->n; i++)
@@ -93,7 +140,7 @@ static void snapshot(const char *entry) {
 
 /* Children get LD_PRELOAD with our library first, whatever else it held. */
 static void snapshot_ld_preload(void) {
-  const char *cur = getenv("LD_PRELOAD");
+  const char *cur = env_get("LD_PRELOAD");
   size_t lib = strlen(pl_cfg.lib_path);
   if (cur && strncmp(cur, pl_cfg.lib_path, lib) == 0 && (cur[lib] == '\0' || cur[lib] == ':' || cur[lib] == ' ')) {
     size_t n = strlen(cur);
@@ -118,10 +165,17 @@ static void snapshot_ld_preload(void) {
   free(e);
 }
 
+static bool has_uv;
+static void snapshot_if_ours(const char *e) {
+  if (strncmp(e, "PODLINK_", 8) == 0 || strncmp(e, "UV_USE_IO_URING=", 16) == 0) snapshot(e);
+  if (strncmp(e, "UV_USE_IO_URING=", 16) == 0) has_uv = true;
+}
+
 bool pl_config_load(void) {
-  pl_debug_on = env_flag("PODLINK_DEBUG", false);
   pl_pid = getpid();
-  const char *sock = getenv("PODLINK_SOCK");
+  if (!getenv("PODLINK_SOCK")) load_initial_env();
+  pl_debug_on = env_flag("PODLINK_DEBUG", false);
+  const char *sock = env_get("PODLINK_SOCK");
   if (!sock || !*sock) return false;
   if (strlen(sock) >= sizeof pl_cfg.sock) {
     pl_debug("config: PODLINK_SOCK is too long for a unix socket path; staying passive");
@@ -129,7 +183,7 @@ bool pl_config_load(void) {
   }
   strcpy(pl_cfg.sock, sock);
 
-  const char *mode = getenv("PODLINK_FS_MODE");
+  const char *mode = env_get("PODLINK_FS_MODE");
   pl_cfg.fs_mode = FS_READ;
   if (mode && strcasecmp(mode, "write") == 0) pl_cfg.fs_mode = FS_WRITE;
   else if (mode && strcasecmp(mode, "local") == 0) pl_cfg.fs_mode = FS_LOCAL;
@@ -139,7 +193,7 @@ bool pl_config_load(void) {
   load_regexes(&pl_cfg.read_write, "PODLINK_FS_READ_WRITE");
   load_regexes(&pl_cfg.local, "PODLINK_FS_LOCAL");
   load_regexes(&pl_cfg.not_found, "PODLINK_FS_NOT_FOUND");
-  each_line(getenv("PODLINK_FS_LOCAL_PREFIXES"), add_prefix, NULL);
+  each_line(env_get("PODLINK_FS_LOCAL_PREFIXES"), add_prefix, NULL);
   load_exe_prefix();
 
   pl_cfg.tcp = env_flag("PODLINK_OUTGOING_TCP", true);
@@ -156,10 +210,8 @@ bool pl_config_load(void) {
    * children inherit it too. */
   setenv("UV_USE_IO_URING", "0", 0);
 
-  extern char **environ;
-  for (char **e = environ; e && *e; e++) {
-    if (strncmp(*e, "PODLINK_", 8) == 0 || strncmp(*e, "UV_USE_IO_URING=", 16) == 0) snapshot(*e);
-  }
+  each_env(snapshot_if_ours);
+  if (!has_uv) snapshot("UV_USE_IO_URING=0");
   if (pl_cfg.lib_path[0]) snapshot_ld_preload();
 
   pl_debug("config: sock=%s fs_mode=%d tcp=%d udp=%d dns=%d ignore_localhost=%d exe_prefix=%s", pl_cfg.sock,

@@ -1,0 +1,15 @@
+/* Snippet: execle with an empty environment. */
+#include "snippet.h"
+
+static char *child_argv[] = {"cat", NULL, NULL};
+static char *empty_env[] __attribute__((unused)) = {NULL};
+static void prep(void) {
+  child_argv[1] = (char *)T("PL_T_FILE");
+  fflush(stdout);
+}
+
+SNIPPET_BODY {
+  prep();
+  execle("/bin/cat", "cat", child_argv[1], (char *)NULL, empty_env);
+  printf("execle=ERR:%s\n", strerror(errno));
+}

@@ -1,0 +1,33 @@
+/* Snippet: fcntl64 copies the layer's record of a remote TCP connection to the new descriptor. */
+#include "snippet.h"
+
+static int tcp_connect(void) {
+  struct sockaddr_in sa = T_ADDR("PL_T_TCP");
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    printf("connect=ERR:%s\n", strerror(errno));
+    return -1;
+  }
+  return s;
+}
+static void peer(const char *tag, int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) printf("%s=ERR:%s\n", tag, strerror(errno));
+  else print_sockaddr(tag, (struct sockaddr *)&ss);
+}
+
+SNIPPET_BODY {
+  int s = tcp_connect();
+  if (s < 0) return;
+  int d = fcntl64(s, F_DUPFD_CLOEXEC, 300);
+  peer("peer_dup", d);
+  close(s);
+  peer("peer_after_close_orig", d);
+  char buf[128] = "";
+  ssize_t n = read(d, buf, sizeof buf - 1);
+  buf[n > 0 ? n : 0] = 0;
+  buf[strcspn(buf, "\n")] = 0;
+  printf("greeting=%s\n", buf);
+  close(d);
+}

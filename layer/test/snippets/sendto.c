@@ -1,0 +1,18 @@
+/* Snippet: sendto on an unconnected UDP socket goes through a relay; the reply seems to come from the remote. */
+#include "snippet.h"
+
+static struct sockaddr_in udp_dest(void) { return T_ADDR("PL_T_UDP"); }
+
+SNIPPET_BODY {
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in dst = udp_dest();
+  print_rc("sendto", sendto(s, "ping", 4, 0, (struct sockaddr *)&dst, sizeof dst));
+  char buf[64] = "";
+  struct sockaddr_in src;
+  socklen_t len = sizeof src;
+  ssize_t n = recvfrom(s, buf, sizeof buf - 1, 0, (struct sockaddr *)&src, &len);
+  buf[n > 0 ? n : 0] = 0;
+  printf("reply=%s\n", buf);
+  print_sockaddr("from", (struct sockaddr *)&src);
+  close(s);
+}

@@ -1,0 +1,198 @@
+/**
+ * One C snippet per hooked function (layer/test/snippets/), each run under LD_PRELOAD against the
+ * scripted intproxy by two harnesses: from main(), and from another shared library's constructor —
+ * which runs before the layer's own constructor, so the layer must initialise itself on first use.
+ * Every snippet prints what it saw; the expectations below check content, not exit codes.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  LAYER_TEST_BIN,
+  ScriptedIntproxy,
+  T,
+  keyValues,
+  runUnderLayer,
+  scenarioTable,
+  snippetEnv,
+} from '../helpers/scripted-intproxy.js';
+
+const CONTENT = 'remote config|line2|';
+const FILE_STAT = 'size:20 mode:100640 mtime:1700000123';
+const LINK_STAT = 'size:10 mode:120777 mtime:1700000000';
+const ENOENT = 'ERR:No such file or directory';
+const LISTING = 'data,config.txt,current,';
+
+type Expect = Record<string, string | RegExp>;
+interface Case {
+  expect: Expect;
+  /** Content the target must hold at T.WFILE afterwards. */
+  written?: string;
+  /** The snippet execs: its stdout must contain this (from the hooked child). */
+  stdoutHas?: string;
+}
+
+const statCase = (follow: boolean): Case => ({
+  expect: { remote: FILE_STAT, link: follow ? FILE_STAT : LINK_STAT, missing: ENOENT, root_is_dir: '1' },
+});
+const xstatCase = (follow: boolean): Case => ({ expect: { remote: FILE_STAT, link: follow ? FILE_STAT : LINK_STAT } });
+const dupCase: Case = {
+  expect: { peer_dup: T.TCP, peer_after_close_orig: T.TCP, greeting: `hello from ${T.TCP}` },
+};
+const udpCase = (reply: string): Case => ({ expect: { reply: `echo:${reply}`, from: T.UDP } });
+const execCase: Case = { expect: {}, stdoutHas: 'remote config\nline2\n' };
+const openCase: Case = { expect: { remote: CONTENT, missing: ENOENT, local_write: '6', local_back: 'local|' } };
+const openatCase: Case = { expect: { remote: CONTENT, dirfd_absolute: CONTENT, relative_local: ENOENT } };
+const fopenCase: Case = { expect: { remote: 'remote config', fclose: '0', missing: 'No such file or directory' } };
+const accessCase: Case = { expect: { remote: '0', missing: ENOENT } };
+
+const cases: Record<string, Case> = {
+  open: openCase,
+  open64: openCase,
+  openat: openatCase,
+  openat64: openatCase,
+  __open_2: { expect: { remote: CONTENT } },
+  __open64_2: { expect: { remote: CONTENT } },
+  __openat_2: { expect: { remote: CONTENT } },
+  __openat64_2: { expect: { remote: CONTENT } },
+  creat: { expect: { local_write: '8', local_back: 'created|' } },
+  creat64: { expect: { remote_write: '12', close: '0' }, written: 'via creat64\n' },
+  fopen: fopenCase,
+  fopen64: fopenCase,
+  fclose: { expect: { fclose: '0' }, written: 'via stdio\n' },
+  stat: statCase(true),
+  lstat: statCase(false),
+  stat64: statCase(true),
+  lstat64: statCase(false),
+  fstatat: { expect: { remote: FILE_STAT, nofollow: LINK_STAT, empty_path: /^size:20 mode:100640 mtime:1700000123$/ } },
+  fstatat64: { expect: { remote: FILE_STAT, nofollow: LINK_STAT, empty_path: /^size:20 mode:100640/ } },
+  __xstat: xstatCase(true),
+  __xstat64: xstatCase(true),
+  __lxstat: xstatCase(false),
+  __lxstat64: xstatCase(false),
+  __fxstatat: { expect: { remote: FILE_STAT } },
+  __fxstatat64: { expect: { remote: FILE_STAT } },
+  statx: { expect: { remote: 'size:20 mode:100640 mtime:1700000123 basic:1', missing: 'No such file or directory' } },
+  access: accessCase,
+  euidaccess: accessCase,
+  eaccess: accessCase,
+  faccessat: accessCase,
+  readlink: { expect: { remote: 'config.txt', truncated: 'con n=3', not_link: 'Invalid argument' } },
+  readlinkat: { expect: { remote: 'config.txt' } },
+  opendir: { expect: { remote: LISTING, missing: ENOENT } },
+  readdir: { expect: { remote: LISTING, closedir: '0', local_real: '1' } },
+  readdir64: { expect: { remote: LISTING } },
+  readdir_r: { expect: { remote: `.,..,${LISTING}` } },
+  readdir64_r: { expect: { remote: `.,..,${LISTING}` } },
+  closedir: { expect: { closedir: '0', closedir_local: '0' } },
+  dirfd: { expect: { remote: 'Operation not supported', local: '1' } },
+  rewinddir: { expect: { counts: '5,5' } },
+  telldir: { expect: { same_after_seekdir: '1' } },
+  seekdir: { expect: { past_end: 'end', start: 'entry' } },
+  scandir: { expect: { remote: '5:.,..,config.txt,current,data,', missing: 'No such file or directory' } },
+  scandir64: { expect: { remote: '5:.,..,config.txt,current,data,' } },
+  close: {
+    expect: { before: CONTENT, after_closing_everything: CONTENT, write: '10', close_writeback: '0' },
+    written: 'via close\n',
+  },
+  close_range: { expect: { before: CONTENT, close_range: '0', after: CONTENT } },
+  dup: dupCase,
+  dup2: dupCase,
+  dup3: dupCase,
+  fcntl: dupCase,
+  fcntl64: dupCase,
+  syscall: {
+    expect: { statx: 'size:20', io_uring_setup: 'Function not implemented', gettid_ok: '1', write: '18', sys_close: '0' },
+    written: 'via syscall close\n',
+  },
+  connect: {
+    expect: {
+      peer: T.TCP,
+      greeting: `hello from ${T.TCP}`,
+      peer6: `::ffff:${T.TCP}`,
+      greeting6: `hello from ${T.TCP}`,
+      refused: 'Connection refused',
+    },
+  },
+  getpeername: { expect: { peer: T.TCP, full_len: '16', unconnected: 'ERR:Transport endpoint is not connected' } },
+  sendto: udpCase('ping'),
+  recvfrom: udpCase('hi'),
+  sendmsg: udpCase('msg'),
+  recvmsg: udpCase('one'),
+  getaddrinfo: {
+    expect: {
+      addr: `${T.HOST_IP}:80`,
+      canon: T.HOST_FQDN,
+      count: '1',
+      mapped: `::ffff:${T.HOST_IP}:53`,
+      missing: 'EAI_NONAME',
+      localhost: 'local',
+    },
+  },
+  gethostbyname: { expect: { remote: `${T.HOST_FQDN} ${T.HOST_IP}`, missing: 'ERR:h_errno 1' } },
+  gethostbyname2: { expect: { remote: `${T.HOST_FQDN} ${T.HOST_IP}` } },
+  gethostbyname_r: { expect: { rc: '0', remote: `${T.HOST_FQDN} ${T.HOST_IP}`, small_buffer: 'ERANGE' } },
+  gethostbyname2_r: { expect: { rc: '0', remote: `${T.HOST_FQDN} ${T.HOST_IP}` } },
+  execve: execCase,
+  execv: execCase,
+  execvp: execCase,
+  execvpe: execCase,
+  execl: execCase,
+  execlp: execCase,
+  execle: execCase,
+  posix_spawn: { ...execCase, expect: { status: '0' } },
+  posix_spawnp: { ...execCase, expect: { status: '0' } },
+  fork: { expect: { parent_before: CONTENT, child: CONTENT, parent_after: CONTENT } },
+};
+
+describe('layer snippets (one per hooked function, two harnesses)', () => {
+  let tmp: string;
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-snippets-'));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('has a snippet for every case and a case for every snippet', () => {
+    const built = fs.readdirSync(LAYER_TEST_BIN).filter((f) => f.startsWith('main_')).map((f) => f.slice(5));
+    assert.deepEqual([...built].sort(), Object.keys(cases).sort());
+  });
+
+  for (const [name, c] of Object.entries(cases)) {
+    for (const harness of ['main', 'ctor'] as const) {
+      it(`${name} (${harness})`, async () => {
+        const proxy = await ScriptedIntproxy.start(scenarioTable());
+        try {
+          const localOut = path.join(tmp, `${name}-${harness}.txt`);
+          const r = await runUnderLayer(path.join(LAYER_TEST_BIN, `${harness}_${name}`), [], {
+            sock: proxy.sockPath,
+            env: snippetEnv(localOut),
+            timeoutMs: 20_000,
+          });
+          const detail = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+          assert.equal(r.timedOut, false, `timed out\n${detail}`);
+          assert.equal(r.code, 0, detail);
+          const kv = keyValues(r.stdout);
+          if (harness === 'ctor') assert.equal(kv.get('harness'), 'ctor', detail);
+          for (const [k, v] of Object.entries(c.expect)) {
+            const got = kv.get(k);
+            if (v instanceof RegExp) assert.match(got ?? '', v, `${k}\n${detail}`);
+            else assert.equal(got, v, `${k}\n${detail}`);
+          }
+          if (c.written !== undefined) assert.equal(proxy.written.get(T.WFILE)?.toString(), c.written, detail);
+          if (c.stdoutHas !== undefined) {
+            assert.ok(r.stdout.includes(c.stdoutHas), detail);
+            assert.ok(proxy.hellos.some((h) => h.name === 'cat'), `the exec'd child registered: ${JSON.stringify(proxy.hellos)}`);
+          }
+          if (name === 'fork') {
+            const [parent, child] = [proxy.hellos[0], proxy.hellos.find((h) => h.ppid === proxy.hellos[0]?.pid)];
+            assert.ok(parent && child, `the fork child said Hello naming its parent: ${JSON.stringify(proxy.hellos)}`);
+          }
+        } finally {
+          await proxy.close();
+        }
+      });
+    }
+  }
+});
