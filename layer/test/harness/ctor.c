@@ -4,6 +4,7 @@
 #include "snippet.h"
 
 __attribute__((constructor)) static void run_snippet(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
   printf("harness=ctor\n");
   SNIPPET_FN();
   fflush(stdout);

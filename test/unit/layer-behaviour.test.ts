@@ -1,0 +1,260 @@
+/**
+ * Layer behaviour beyond single hooks: inert without PODLINK_SOCK, fast failures when the agent or the
+ * intproxy is gone, the path routing rules and fs modes, the feature switches, and no syscall added on
+ * the local path.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  LAYER_LIB,
+  LAYER_TEST_BIN,
+  ScriptedIntproxy,
+  T,
+  keyValues,
+  runUnderLayer,
+  scenarioTable,
+  snippetEnv,
+  type RunOptions,
+  type ScriptedTable,
+} from '../helpers/scripted-intproxy.js';
+
+const CONTENT = 'remote config|line2|';
+const ENOENT = 'ERR:No such file or directory';
+
+let tmp: string;
+let localDir: string; // outside every built-in local prefix, so routing decides
+before(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-behaviour-'));
+  localDir = fs.mkdtempSync('/var/podlink-layer-test-');
+  fs.writeFileSync(path.join(localDir, 'local.txt'), 'local only\n');
+});
+after(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.rmSync(localDir, { recursive: true, force: true });
+});
+
+/** Runs one snippet (main harness) against a scripted intproxy built from `table`. */
+async function snippet(name: string, env: Record<string, string | undefined> = {}, table: ScriptedTable = scenarioTable(), opts: RunOptions = {}) {
+  const proxy = await ScriptedIntproxy.start(table);
+  try {
+    const r = await runUnderLayer(path.join(LAYER_TEST_BIN, `main_${name}`), [], {
+      sock: proxy.sockPath,
+      timeoutMs: 20_000,
+      ...opts,
+      env: { ...snippetEnv(path.join(tmp, `${name}.txt`)), ...env },
+    });
+    const detail = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+    assert.equal(r.timedOut, false, `timed out: ${detail}`);
+    return { kv: keyValues(r.stdout), proxy, detail, r };
+  } finally {
+    await proxy.close();
+  }
+}
+
+describe('layer: inert without PODLINK_SOCK', () => {
+  it('passes every call through and never connects', async () => {
+    const { kv, proxy, detail } = await snippet('open', { PODLINK_SOCK: undefined });
+    assert.equal(kv.get('remote'), ENOENT, detail);
+    assert.equal(kv.get('local_back'), 'local|', detail);
+    assert.equal(proxy.hellos.length, 0);
+    const st = await snippet('stat', { PODLINK_SOCK: undefined });
+    assert.equal(st.kv.get('remote'), ENOENT, st.detail);
+    assert.equal(st.proxy.requests.length, 0);
+  });
+
+  it('leaves UV_USE_IO_URING alone when passive, sets it to 0 when active', async () => {
+    const script = 'process.stdout.write(String(process.env.UV_USE_IO_URING))';
+    const passive = await runUnderLayer(process.execPath, ['-e', script]);
+    assert.equal(passive.stdout, 'undefined');
+    const active = await runUnderLayer(process.execPath, ['-e', script], { sock: '/nonexistent/podlink.sock' });
+    assert.equal(active.stdout, '0');
+  });
+});
+
+describe('layer: failures are fast and precise', () => {
+  const expectGone = (kv: Map<string, string>, detail: string) => {
+    assert.equal(kv.get('before_open'), 'Input/output error', detail);
+    assert.equal(kv.get('before_stat'), 'Input/output error', detail);
+    assert.equal(kv.get('before_getaddrinfo'), 'EAI_AGAIN', detail);
+    assert.equal(kv.get('before_connect'), 'Connection refused', detail);
+  };
+
+  it('agent gone (Error EHOSTDOWN): EIO for files, EAI_AGAIN for names, ECONNREFUSED for connect', async () => {
+    const proxy = await ScriptedIntproxy.start(scenarioTable({ agentGone: true }));
+    try {
+      const r = await runUnderLayer(path.join(LAYER_TEST_BIN, 'prog_dies'), [], { sock: proxy.sockPath, env: snippetEnv(tmp), timeoutMs: 20_000 });
+      assert.equal(r.timedOut, false);
+      expectGone(keyValues(r.stdout), r.stdout + r.stderr);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('intproxy unreachable: the same errors', async () => {
+    const r = await runUnderLayer(path.join(LAYER_TEST_BIN, 'prog_dies'), [], { sock: path.join(tmp, 'nobody.sock'), env: snippetEnv(tmp), timeoutMs: 20_000 });
+    assert.equal(r.timedOut, false);
+    expectGone(keyValues(r.stdout), r.stdout + r.stderr);
+  });
+
+  it('intproxy dies mid-session: working calls, then errors, never a hang', async () => {
+    const proxy = await ScriptedIntproxy.start(scenarioTable());
+    const marker = path.join(tmp, 'proxy-killed');
+    const run = runUnderLayer(path.join(LAYER_TEST_BIN, 'prog_dies'), [marker], { sock: proxy.sockPath, env: snippetEnv(tmp), timeoutMs: 20_000 });
+    // Wait for phase 1 by watching the proxy's requests, then kill it and release the program.
+    for (let i = 0; i < 1000 && proxy.seen('Connect').length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    proxy.kill();
+    fs.writeFileSync(marker, '');
+    const r = await run;
+    await proxy.close();
+    assert.equal(r.timedOut, false, r.stdout + r.stderr);
+    const kv = keyValues(r.stdout);
+    assert.equal(kv.get('before_open'), 'ok', r.stdout);
+    assert.equal(kv.get('before_getaddrinfo'), 'ok', r.stdout);
+    assert.equal(kv.get('before_connect'), 'ok', r.stdout);
+    assert.equal(kv.get('after_open'), 'Input/output error', r.stdout);
+    assert.equal(kv.get('after_stat'), 'Input/output error', r.stdout);
+    assert.equal(kv.get('after_getaddrinfo'), 'EAI_AGAIN', r.stdout);
+    assert.equal(kv.get('after_connect'), 'Connection refused', r.stdout);
+  });
+});
+
+describe('layer: path routing and fs modes', () => {
+  it('read mode: a path the target lacks falls back to the local file', async () => {
+    const local = path.join(localDir, 'local.txt');
+    const { kv, proxy, detail } = await snippet('open', { PL_T_FILE: local });
+    assert.equal(kv.get('remote'), 'local only|', detail);
+    assert.ok(proxy.seen('ReadFile').some((m) => m.path === local), 'the target was asked first');
+  });
+
+  it('read_only match is authoritative: ENOENT from the target even though the file exists locally', async () => {
+    const local = path.join(localDir, 'local.txt');
+    const { kv, detail } = await snippet('open', { PL_T_FILE: local, PODLINK_FS_READ_ONLY: `^${localDir}/` });
+    assert.equal(kv.get('remote'), ENOENT, detail);
+  });
+
+  it('mode local: nothing goes to the target', async () => {
+    const { kv, proxy, detail } = await snippet('open', { PODLINK_FS_MODE: 'local' });
+    assert.equal(kv.get('remote'), ENOENT, detail);
+    assert.equal(proxy.seen('ReadFile').length, 0);
+  });
+
+  it('localwithoverrides: local unless a read_only regex matches (case-insensitive); DNS files stay remote', async () => {
+    const plain = await snippet('open', { PODLINK_FS_MODE: 'localwithoverrides' });
+    assert.equal(plain.kv.get('remote'), ENOENT, plain.detail);
+    assert.equal(plain.proxy.seen('ReadFile').length, 0);
+    const over = await snippet('open', { PODLINK_FS_MODE: 'localwithoverrides', PODLINK_FS_READ_ONLY: '^/PODLINK-REMOTE/APP/' });
+    assert.equal(over.kv.get('remote'), CONTENT, over.detail);
+    const resolv = await snippet('open', { PODLINK_FS_MODE: 'localwithoverrides', PL_T_FILE: '/etc/resolv.conf' });
+    assert.equal(resolv.kv.get('remote'), 'nameserver 10.77.0.53|search default.svc.cluster.local|', resolv.detail);
+    const dnsOff = await snippet('open', { PODLINK_FS_MODE: 'localwithoverrides', PODLINK_DNS: '0', PL_T_FILE: '/etc/resolv.conf' });
+    assert.notEqual(dnsOff.kv.get('remote'), 'nameserver 10.77.0.53|search default.svc.cluster.local|', dnsOff.detail);
+  });
+
+  it('not_found wins over everything and asks nobody', async () => {
+    const { kv, proxy, detail } = await snippet('open', { PODLINK_FS_NOT_FOUND: 'CONFIG\\.txt$', PODLINK_FS_READ_ONLY: '^/podlink-remote/' });
+    assert.equal(kv.get('remote'), ENOENT, detail);
+    assert.equal(proxy.seen('ReadFile').filter((m) => m.path === T.FILE).length, 0);
+  });
+
+  it('a user local regex keeps a path local', async () => {
+    const { kv, proxy, detail } = await snippet('stat', { PODLINK_FS_LOCAL: '^/podlink-remote/app/config' });
+    assert.equal(kv.get('remote'), ENOENT, detail);
+    assert.equal(proxy.seen('Stat').filter((m) => m.path === T.FILE).length, 0);
+  });
+
+  it('built-in local paths, local prefixes and local suffixes never reach the target', async () => {
+    for (const p of ['/tmp/x', '/usr/lib/x', '/etc/passwd', '/proc/self/status', `${tmp}/x`, '/podlink-remote/app/x.py', '/podlink-remote/node_modules/a/b.json', '/podlink-remote/lib/libfoo.so.1.2']) {
+      const { proxy, detail } = await snippet('stat', { PL_T_FILE: p, PL_T_LINK: p, PL_T_MISSING: p });
+      assert.equal(proxy.seen('Stat').filter((m) => m.path === p).length, 0, `${p} was asked remotely\n${detail}`);
+    }
+  });
+
+  it('write mode: an O_TRUNC open goes to a memfd written back on close; read mode keeps it local', async () => {
+    const out = '/podlink-remote/app/new.txt';
+    const proxy = await ScriptedIntproxy.start(scenarioTable());
+    try {
+      const r = await runUnderLayer('curl', ['-sS', '-o', out, `file://${T.FILE}`], { sock: proxy.sockPath, env: { PODLINK_FS_MODE: 'write' }, timeoutMs: 20_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(proxy.written.get(out)?.toString(), T.FILE_CONTENT);
+      assert.equal(proxy.seen('WriteFile')[0]?.truncate, true);
+      const readMode = await runUnderLayer('curl', ['-sS', '-o', out, `file://${T.FILE}`], { sock: proxy.sockPath, timeoutMs: 20_000 });
+      assert.notEqual(readMode.code, 0, 'in read mode the write is local, and /podlink-remote does not exist here');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('relative paths stay local', async () => {
+    const { kv, detail } = await snippet('openat');
+    assert.equal(kv.get('relative_local'), ENOENT, detail);
+  });
+});
+
+describe('layer: feature switches', () => {
+  it('PODLINK_DNS=0 resolves locally', async () => {
+    const { proxy, detail } = await snippet('getaddrinfo', { PODLINK_DNS: '0', PL_T_HOST: 'localhost.' });
+    assert.equal(proxy.seen('Resolve').length, 0, detail);
+  });
+
+  it('loopback stays local unless PODLINK_IGNORE_LOCALHOST=0; PODLINK_OUTGOING_TCP=0 keeps it local again', async () => {
+    const table = scenarioTable({ tcp: { '127.0.0.1:9': (s, remote) => s.end(`hello from ${remote.ip}:${remote.port}\n`) } });
+    const local = await snippet('connect', { PL_T_TCP: '127.0.0.1:9' }, table);
+    assert.equal(local.kv.get('connect'), 'ERR:Connection refused', local.detail);
+    assert.equal(local.proxy.seen('Connect').length, 0);
+    const remote = await snippet('connect', { PL_T_TCP: '127.0.0.1:9', PODLINK_IGNORE_LOCALHOST: '0' }, table);
+    assert.equal(remote.kv.get('greeting'), 'hello from 127.0.0.1:9', remote.detail);
+    assert.equal(remote.kv.get('peer'), '127.0.0.1:9', remote.detail);
+    const off = await snippet('connect', { PL_T_TCP: '127.0.0.1:9', PODLINK_IGNORE_LOCALHOST: '0', PODLINK_OUTGOING_TCP: '0' }, table);
+    assert.equal(off.kv.get('connect'), 'ERR:Connection refused', off.detail);
+    assert.equal(off.proxy.seen('Connect').length, 0);
+  });
+
+  it('PODLINK_OUTGOING_UDP=0 sends datagrams as they are', async () => {
+    const proxy = await ScriptedIntproxy.start(scenarioTable({ udp: { '127.0.0.1:9': (m) => m } }));
+    try {
+      // Nothing answers on 127.0.0.1:9, so the snippet waits for a reply until it is killed.
+      const r = await runUnderLayer(path.join(LAYER_TEST_BIN, 'main_sendto'), [], {
+        sock: proxy.sockPath,
+        timeoutMs: 2000,
+        env: { ...snippetEnv(tmp), PL_T_UDP: '127.0.0.1:9', PODLINK_IGNORE_LOCALHOST: '0', PODLINK_OUTGOING_UDP: '0' },
+      });
+      assert.equal(keyValues(r.stdout).get('sendto'), '4', r.stdout + r.stderr);
+      assert.equal(proxy.seen('Connect').length, 0);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('layer: the local path adds no syscall', () => {
+  /** Per-syscall call counts from `strace -f -c`. */
+  function counts(n: number, withLayer: boolean): Map<string, number> {
+    const out = path.join(tmp, `strace-${n}-${withLayer}.txt`);
+    const env = withLayer ? ['-E', `LD_PRELOAD=${LAYER_LIB}`, '-E', `PODLINK_SOCK=${path.join(tmp, 'unused.sock')}`] : [];
+    const r = spawnSync('strace', ['-f', '-c', '-o', out, ...env, path.join(LAYER_TEST_BIN, 'prog_localwork'), String(n)], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const m = new Map<string, number>();
+    for (const line of fs.readFileSync(out, 'utf8').split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 5 && /^\d+$/.test(f[3]!) && f[f.length - 1] !== 'total') m.set(f[f.length - 1]!, Number(f[3]));
+    }
+    return m;
+  }
+
+  it('each extra iteration of open/fstat/read/close/stat/access/statx/opendir/fopen costs the same syscalls with the layer', (t) => {
+    if (spawnSync('strace', ['-V']).status !== 0) return t.skip('strace is not installed');
+    const delta = (a: Map<string, number>, b: Map<string, number>) => {
+      const names = new Set([...a.keys(), ...b.keys()]);
+      return Object.fromEntries([...names].sort().map((k) => [k, (b.get(k) ?? 0) - (a.get(k) ?? 0)]).filter(([, v]) => v !== 0));
+    };
+    const base = delta(counts(50, false), counts(150, false));
+    const layer = delta(counts(50, true), counts(150, true));
+    assert.deepEqual(layer, base);
+    assert.ok((base['openat'] ?? 0) >= 300, JSON.stringify(base));
+  });
+});
