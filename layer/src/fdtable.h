@@ -15,6 +15,7 @@ enum pl_fd_kind {
   FDK_TCP,       /* a TCP socket connected to a remote through the intproxy */
   FDK_UDP,       /* a UDP socket with relays (connected, or per-destination for sendto) */
   FDK_WFILE,     /* a memfd standing for a remote file opened for writing: written back on last close */
+  FDK_RDIR,      /* an empty memfd standing for a remote directory opened read-only (for fdopendir) */
 };
 
 struct pl_relay {
@@ -41,7 +42,7 @@ struct pl_fdobj {
   int sock_family;
   struct pl_relay relays[PL_MAX_RELAYS]; /* unconnected UDP, guarded by pl_fd_lock */
   int n_relays;
-  /* write-back files */
+  /* write-back files and remote directories */
   char *path;
   uint32_t mode;
 };

@@ -21,6 +21,7 @@ struct pl_dir {
   off_t filepos;
   int errcode;
   uint32_t magic;
+  int owned_fd; /* fdopendir: the placeholder fd closedir closes; -1 for opendir */
   uint32_t count, pos;
   struct pl_dent {
     uint64_t ino;
@@ -99,6 +100,7 @@ static int fetch_listing(const char *path, struct pl_dir **out) {
     return ENOMEM;
   }
   d->fd = -1;
+  d->owned_fd = -1;
   d->magic = PL_DIR_MAGIC;
   const uint8_t *c = l.p;
   uint32_t off = 0;
@@ -197,17 +199,43 @@ PL_EXPORT int readdir_r(DIR *dir, struct dirent *entry, struct dirent **result) 
   return 0;
 }
 
+/* fdopendir of a placeholder fd from open() of a remote directory: list it like opendir. The DIR then
+ * owns the fd, as a real one would. */
+PL_EXPORT DIR *fdopendir(int fd) {
+  pl_ensure_init();
+  struct pl_fdobj *o = pl_fd_get(fd);
+  if (PL_LIKELY(!o) || o == &pl_layer_mark || o->kind != FDK_RDIR || !pl_enter()) return pl_real.fdopendir(fd);
+  int saved = errno;
+  struct pl_dir *d = NULL;
+  int r = fetch_listing(o->path, &d);
+  if (r == 0 && !reg_add(d)) {
+    dir_free(d);
+    r = EMFILE;
+  }
+  pl_leave();
+  if (r != 0) {
+    errno = pl_rpc_gone(r) ? EIO : r;
+    return NULL;
+  }
+  d->owned_fd = fd;
+  errno = saved;
+  return (DIR *)d;
+}
+
 PL_EXPORT int closedir(DIR *dir) {
   struct pl_dir *d = ours(dir);
   if (PL_LIKELY(!d)) return pl_real.closedir(dir);
   reg_del(d);
+  int fd = d->owned_fd;
   dir_free(d);
-  return 0;
+  return fd >= 0 ? close(fd) : 0; /* our close hook: releases the placeholder's table entry */
 }
 
-/* A remote listing has no descriptor behind it. */
+/* A listing from opendir has no descriptor behind it; one from fdopendir has its placeholder. */
 PL_EXPORT int dirfd(DIR *dir) {
-  if (PL_LIKELY(!ours(dir))) return pl_real.dirfd(dir);
+  struct pl_dir *d = ours(dir);
+  if (PL_LIKELY(!d)) return pl_real.dirfd(dir);
+  if (d->owned_fd >= 0) return d->owned_fd;
   errno = ENOTSUP;
   return -1;
 }

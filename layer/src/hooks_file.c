@@ -115,16 +115,34 @@ static int open_for_write(struct pl_path *pp, int flags, mode_t mode) {
   return fd;
 }
 
+/* A remote directory opened read-only: an empty memfd that remembers the path, so fdopendir (Java's
+ * Files.list and newDirectoryStream: open + fdopendir) can list it. Reads and getdents on it see an
+ * empty file, not the directory. */
+static int open_dir_placeholder(int fd, struct pl_path *pp) {
+  struct pl_fdobj *o = pl_fd_new(FDK_RDIR);
+  if (!o || !(o->path = strdup(pp->path))) {
+    free(o);
+    pl_real.close(fd);
+    errno = ENOMEM;
+    return -1;
+  }
+  pl_fd_install(fd, o);
+  return fd;
+}
+
 static int open_for_read(struct pl_path *pp, int flags) {
   int fd = new_memfd(pp->path, flags);
   if (fd < 0) return -1;
   pl_stat st;
-  int r = fetch_into(fd, pp->path, &st);
-  if (r == EISDIR) {
-    pl_real.close(fd);
-    pp->why = BYPASS_REMOTE_IS_DIR;
-    return OPEN_BYPASS;
+  int r;
+  if (flags & O_DIRECTORY) {
+    r = remote_exists(pp->path, &st);
+    if (r == 0 && !S_ISDIR(st.mode)) r = ENOTDIR;
+    if (r == 0) return open_dir_placeholder(fd, pp);
+  } else {
+    r = fetch_into(fd, pp->path, &st);
   }
+  if (r == EISDIR) return open_dir_placeholder(fd, pp);
   int err = 0;
   enum pl_outcome out = pl_outcome_of(r, pp, &err);
   if (out != OUT_HANDLED) {
@@ -167,10 +185,8 @@ static int open_decide(const char *hook, int dirfd, const char *path, int flags,
   } else if (flags & O_PATH) {
     pp.why = BYPASS_O_PATH;
     fd = OPEN_BYPASS;
-  } else if (flags & O_DIRECTORY) {
-    pp.why = BYPASS_REMOTE_IS_DIR;
-    fd = OPEN_BYPASS;
-  } else if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND))) {
+  } else if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND)) ||
+             (flags & O_TMPFILE) == O_TMPFILE) {
     if (pp.write_remote) {
       fd = open_for_write(&pp, flags, mode);
     } else {

@@ -58,6 +58,7 @@ int __fxstatat64(int, int, const char *, struct stat64 *, int);
   X(1, ssize_t, readlinkat, (int, const char *, char *, size_t))                                    \
   /* directories */                                                                                \
   X(1, DIR *, opendir, (const char *))                                                              \
+  X(1, DIR *, fdopendir, (int))                                                                     \
   X(1, struct dirent *, readdir, (DIR *))                                                           \
   X(1, struct dirent64 *, readdir64, (DIR *))                                                       \
   X(1, int, readdir_r, (DIR *, struct dirent *, struct dirent **))                                  \

@@ -85,12 +85,13 @@ describe('runtimes under the layer', () => {
     assert.equal(proxy.seen('WriteFile').length, 0);
   });
 
-  it('java: Files, File.list, InetAddress, Socket (IPv4-mapped IPv6), DatagramSocket, cleared ProcessBuilder env', async () => {
+  it('java: Files, File.list, Files.list (open + fdopendir), InetAddress, Socket (IPv4-mapped IPv6), DatagramSocket, cleared ProcessBuilder env', async () => {
     const { r, kv, proxy, localOut } = await probe('java', (o) => [path.join(LAYER_FIXTURES, 'Probe.java'), o], 120_000);
     const detail = ok(r);
     assert.equal(kv.get('read'), CONTENT, detail);
     assert.equal(kv.get('stat'), 'size:20', detail);
     assert.equal(kv.get('listdir'), 'config.txt,current,data', detail);
+    assert.equal(kv.get('files_list'), 'config.txt,current,data', detail);
     assert.equal(kv.get('resolve'), T.HOST_IP, detail);
     assert.equal(kv.get('peer'), T.TCP, detail);
     assert.equal(kv.get('greeting'), `hello from ${T.TCP}`, detail);

@@ -87,6 +87,13 @@ const cases: Record<string, Case> = {
   readdir_r: { expect: { remote: `.,..,${LISTING}` } },
   readdir64_r: { expect: { remote: `.,..,${LISTING}` } },
   closedir: { expect: { closedir: '0', closedir_local: '0' } },
+  fdopendir: {
+    expect: {
+      rdonly: LISTING, rdonly_dirfd_is_fd: '1', rdonly_closedir: '0', rdonly_fd_closed: '1',
+      directory: LISTING, directory_closedir: '0', directory_fd_closed: '1',
+      file_as_dir: 'Not a directory', local: '1',
+    },
+  },
   dirfd: { expect: { remote: 'Operation not supported', local: '1' } },
   rewinddir: { expect: { counts: '5,5' } },
   telldir: { expect: { same_after_seekdir: '1' } },
