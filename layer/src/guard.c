@@ -10,6 +10,7 @@
 #include "common.h"
 #include "config.h"
 #include "fdtable.h"
+#include "hooks.h"
 #include "real.h"
 #include "rpc.h"
 
@@ -18,17 +19,21 @@ int pl_state = PL_UNINIT;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/* fork holds every lock of the layer, so the child never inherits one held by a thread it lacks. */
 static void atfork_prepare(void) {
   pl_rpc_atfork_prepare();
   pl_fd_lock();
+  pl_dir_atfork_prepare();
 }
 
 static void atfork_parent(void) {
+  pl_dir_atfork_parent();
   pl_fd_unlock();
   pl_rpc_atfork_parent();
 }
 
 static void atfork_child(void) {
+  pl_dir_atfork_child();
   pl_fd_atfork_child();
   pl_rpc_atfork_child();
   pl_pid = getpid();

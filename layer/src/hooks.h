@@ -11,6 +11,11 @@ struct statx;
 int pl_close_tracked(int fd, struct pl_fdobj *o, int (*real_close)(int)) PL_HIDDEN;
 int pl_close_range(unsigned first, unsigned last, int flags, int (*real)(unsigned, unsigned, int)) PL_HIDDEN;
 
+/* The directory registry's lock, held across fork like the others (guard.c). */
+void pl_dir_atfork_prepare(void) PL_HIDDEN;
+void pl_dir_atfork_parent(void) PL_HIDDEN;
+void pl_dir_atfork_child(void) PL_HIDDEN;
+
 /* statx for a path: returns true when handled (result in *ret, errno set on failure); false to bypass.
  * The caller holds the guard. */
 bool pl_statx_remote(int dirfd, const char *path, int flags, unsigned mask, struct statx *buf, int *ret) PL_HIDDEN;

@@ -40,6 +40,10 @@ static struct pl_dir *registry[MAX_OPEN_DIRS];
 static int n_registered;
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 
+void pl_dir_atfork_prepare(void) { pthread_mutex_lock(&reg_mu); }
+void pl_dir_atfork_parent(void) { pthread_mutex_unlock(&reg_mu); }
+void pl_dir_atfork_child(void) { pthread_mutex_init(&reg_mu, NULL); }
+
 static struct pl_dir *ours(DIR *d) {
   pl_ensure_init();
   if (PL_LIKELY(__atomic_load_n(&n_registered, __ATOMIC_ACQUIRE) == 0) || !d) return NULL;

@@ -164,6 +164,11 @@ static int open_for_read(struct pl_path *pp, int flags) {
   while (k) proc[len++] = digits[--k];
   proc[len] = '\0';
   int ro = pl_real.open(proc, O_RDONLY | (flags & (O_CLOEXEC | O_NONBLOCK | O_NOATIME)));
+  /* Keep the number the app would have got (the lowest free one, which the memfd took). */
+  if (ro >= 0 && pl_real.dup3(ro, fd, flags & O_CLOEXEC) == fd) {
+    pl_real.close(ro);
+    return fd;
+  }
   if (ro >= 0) {
     pl_real.close(fd);
     return ro;

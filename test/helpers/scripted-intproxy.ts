@@ -415,6 +415,7 @@ export const T = {
   HOST: 'service-b',
   HOST_FQDN: 'service-b.default.svc.cluster.local',
   HOST_IP: '10.77.0.10',
+  MULTI_HOST: 'multi.podlink.test',
   TCP: '10.77.0.10:8080',
   TCP_REFUSED: '10.77.0.99:81',
   UDP: '10.77.0.11:5353',
@@ -451,6 +452,7 @@ export function scenarioTable(extra: Partial<ScriptedTable> = {}): ScriptedTable
     names: {
       [T.HOST]: { canonical: T.HOST_FQDN, addrs: [T.HOST_IP] },
       [T.HOST_FQDN]: { canonical: T.HOST_FQDN, addrs: [T.HOST_IP] },
+      [T.MULTI_HOST]: { canonical: T.MULTI_HOST, addrs: ['10.77.0.20', 'fd00:77::21', '10.77.0.22'] },
     },
     tcp: { [T.TCP]: greetAndEcho, '10.77.0.10:80': http('hello over http') },
     udp: { [T.UDP]: (msg) => Buffer.concat([Buffer.from('echo:'), msg]) },

@@ -195,6 +195,35 @@ describe('layer: path routing and fs modes', () => {
   });
 });
 
+describe('layer: DNS results and debug output', () => {
+  it('getaddrinfo chains one glibc list per address; glibc freeaddrinfo frees it cleanly (valgrind)', async (t) => {
+    if (spawnSync('valgrind', ['--version']).status !== 0) return t.skip('valgrind is not installed');
+    const proxy = await ScriptedIntproxy.start(scenarioTable());
+    try {
+      const r = await runUnderLayer('valgrind', ['-q', '--error-exitcode=42', '--leak-check=full', '--errors-for-leak-kinds=definite', path.join(LAYER_TEST_BIN, 'main_getaddrinfo')], {
+        sock: proxy.sockPath,
+        env: { ...snippetEnv(tmp), PL_T_HOST: T.MULTI_HOST },
+        timeoutMs: 60_000,
+      });
+      assert.equal(r.code, 0, `valgrind found errors:\n${r.stderr}`);
+      const addrs = r.stdout.split('\n').filter((l) => l.startsWith('addr=')).map((l) => l.slice(5));
+      assert.deepEqual(addrs, ['10.77.0.20:80', 'fd00:77::21:80', '10.77.0.22:80'], r.stdout);
+      assert.equal(keyValues(r.stdout).get('canon'), T.MULTI_HOST);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('is silent by default and explains each decision with PODLINK_DEBUG=1', async () => {
+    const quiet = await snippet('open');
+    assert.equal(quiet.r.stderr, '');
+    const loud = await snippet('open', { PODLINK_DEBUG: '1' });
+    assert.match(loud.r.stderr, /^podlink: open: remote \/podlink-remote\/app\/config\.txt -> fd \d+$/m);
+    assert.match(loud.r.stderr, /^podlink: open: bypass remote_enoent \(\/podlink-remote\/missing\)$/m);
+    assert.match(loud.r.stderr, /^podlink: open: bypass builtin_local \(\/tmp\//m);
+  });
+});
+
 describe('layer: feature switches', () => {
   it('PODLINK_DNS=0 resolves locally', async () => {
     const { proxy, detail } = await snippet('getaddrinfo', { PODLINK_DNS: '0', PL_T_HOST: 'localhost.' });

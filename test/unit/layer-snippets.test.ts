@@ -106,7 +106,7 @@ const cases: Record<string, Case> = {
   },
   close_range: { expect: { before: CONTENT, close_range: '0', after: CONTENT } },
   dup: dupCase,
-  dup2: dupCase,
+  dup2: { expect: { ...dupCase.expect, found_layer_fd: '1', dup2_onto_layer: '1', remote_after: CONTENT } },
   dup3: dupCase,
   fcntl: dupCase,
   fcntl64: dupCase,
