@@ -15,6 +15,7 @@ import { layerEnv } from './layer-env.js';
 import { layerLibrary } from './paths.js';
 import { runSteps } from './progress.js';
 import { Session } from './session.js';
+import { ExecSignals } from './signals.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
 
 export interface ExecRequest {
@@ -61,22 +62,22 @@ export async function runExec(req: ExecRequest): Promise<number> {
     throw new PodlinkError('layer_missing', `the podlink layer is not built (${layerLibrary} is missing)`, 'run `npm run build` in the podlink directory');
   }
 
-  const ctx: StartCtx = { remoteEnv: [] };
+  const target = resolveTarget(config.target.path);
+
+  const signals = new ExecSignals();
+  const ctx: StartCtx = { target, remoteEnv: [] };
   try {
     await runSteps(
       ctx,
       [
         {
-          title: `Resolving target ${config.target.path ?? '(targetless)'}`,
-          run: async (c, done) => {
-            c.target = resolveTarget(config.target.path);
-            done(`Target ${c.target.describe}`);
-          },
+          title: `Resolving target ${config.target.path}`,
+          run: async (c, done) => done(`Target ${c.target!.describe}`),
         },
         {
           title: 'Starting agent',
           run: async (c, done) => {
-            c.session = await Session.start({ kind: 'spawn', argv: c.target!.agentArgv }, config.agent.startup_timeout * 1000);
+            c.session = await Session.start({ kind: 'spawn', argv: c.target!.agentArgv }, config.agent.startup_timeout * 1000, signals.signal);
             done(`Agent ready (pid ${c.session.agentPid})`);
           },
         },
@@ -84,14 +85,16 @@ export async function runExec(req: ExecRequest): Promise<number> {
           title: 'Fetching environment',
           run: async (c, done) => {
             if (!config.feature.env.enabled) return done('Environment: remote variables off (feature.env)');
-            c.remoteEnv = await c.session!.env();
+            c.remoteEnv = await Promise.race([c.session!.env(), signals.aborted()]);
             done(`Environment fetched (${c.remoteEnv.length} variables in the target)`);
           },
         },
       ],
       req.quiet,
     );
+    if (signals.signal.aborted) throw signals.signal.reason;
   } catch (e) {
+    signals.dispose();
     await ctx.session?.stop();
     throw e;
   }
@@ -107,7 +110,12 @@ export async function runExec(req: ExecRequest): Promise<number> {
     }),
   );
   if (!req.quiet) req.stderr.write(`podlink: running ${req.command.join(' ')}\n`);
-  return runChild(program, cmd!, args, env, req.cwd, session, req.stderr);
+  try {
+    return await runChild(program, cmd!, args, env, req.cwd, session, signals, req.stderr);
+  } finally {
+    signals.dispose();
+    await session.stop();
+  }
 }
 
 async function runChild(
@@ -117,34 +125,21 @@ async function runChild(
   env: Record<string, string>,
   cwd: string,
   session: Session,
+  signals: ExecSignals,
   stderr: NodeJS.WritableStream,
 ): Promise<number> {
   const child = spawn(program, args, { argv0, env, cwd, stdio: 'inherit' });
-  // The terminal sends Ctrl-C to the whole foreground group: the child gets it itself and decides.
-  const onInt = (): void => undefined;
-  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
-  const onTerm = forward('SIGTERM');
-  const onHup = forward('SIGHUP');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  process.on('SIGHUP', onHup);
+  signals.attach(child);
   let agentLost: string | undefined;
   session.onLost((message) => {
     agentLost = message;
     stderr.write(`podlink: ${message}; the process's remote calls now fail (its DNS, connections and remote files)\n`);
   });
-  try {
-    const status = await new Promise<number>((resolve, reject) => {
-      child.once('error', (e) => reject(new PodlinkError('spawn_failed', `cannot run ${argv0}: ${e.message}`)));
-      child.once('exit', (code, signal) => resolve(statusOf(code, signal)));
-    });
-    return agentLost !== undefined && status === 0 ? 1 : status;
-  } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
-    process.off('SIGHUP', onHup);
-    await session.stop();
-  }
+  const status = await new Promise<number>((resolve, reject) => {
+    child.once('error', (e) => reject(new PodlinkError('spawn_failed', `cannot run ${argv0}: ${e.message}`)));
+    child.once('exit', (code, signal) => resolve(statusOf(code, signal)));
+  });
+  return agentLost !== undefined && status === 0 ? 1 : status;
 }
 
 /** Run exec and turn any failure into the one line the user sees and an exit status. */
@@ -153,6 +148,7 @@ export async function execMain(req: ExecRequest): Promise<number> {
     return await runExec(req);
   } catch (e) {
     req.stderr.write(errorLine(e) + '\n');
-    return e instanceof PodlinkError ? e.exitCode : (e as { exitCode?: number }).exitCode ?? 1;
+    const code = (e as { exitCode?: unknown }).exitCode;
+    return typeof code === 'number' ? code : 1;
   }
 }

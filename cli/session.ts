@@ -28,7 +28,7 @@ export class Session {
     child.on('exit', () => this.lost('the intproxy exited'));
   }
 
-  static async start(agent: AgentTransport, startupTimeoutMs: number): Promise<Session> {
+  static async start(agent: AgentTransport, startupTimeoutMs: number, abort?: AbortSignal): Promise<Session> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-'));
     fs.chmodSync(dir, 0o700);
     const socketPath = path.join(dir, 'intproxy.sock');
@@ -43,6 +43,8 @@ export class Session {
         });
         child.once('exit', (code) => reject(new PodlinkError('intproxy_exit', `the intproxy exited during start-up (status ${code})`, 'run with PODLINK_DEBUG=1 to see why')));
         child.once('error', (e) => reject(new PodlinkError('intproxy_spawn', `cannot start the intproxy: ${e.message}`)));
+        abort?.addEventListener('abort', () => reject(abort.reason), { once: true });
+        if (abort?.aborted) reject(abort.reason);
       });
       return new Session(child, socketPath, dir, ready.agentPid);
     } catch (e) {
