@@ -193,6 +193,7 @@ bool pl_config_load(void) {
   load_regexes(&pl_cfg.read_write, "PODLINK_FS_READ_WRITE");
   load_regexes(&pl_cfg.local, "PODLINK_FS_LOCAL");
   load_regexes(&pl_cfg.not_found, "PODLINK_FS_NOT_FOUND");
+  pl_cfg.any_regex = pl_cfg.read_only.n || pl_cfg.read_write.n || pl_cfg.local.n || pl_cfg.not_found.n;
   each_line(env_get("PODLINK_FS_LOCAL_PREFIXES"), add_prefix, NULL);
   load_exe_prefix();
 

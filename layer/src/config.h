@@ -27,6 +27,7 @@ struct pl_config {
   char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
   enum pl_fs_mode fs_mode;
   struct pl_regex_list read_only, read_write, local, not_found;
+  bool any_regex;
   struct pl_prefix *local_prefixes;
   int n_local_prefixes;
   char exe_prefix[PATH_MAX];

@@ -2,6 +2,8 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <link.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,16 +31,35 @@ static void *lookup(const char *name) {
 /* Comparing with our own readdir_r & co. is not a use of the deprecated API. */
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
+/* Our own loaded segments, found once: a resolved symbol inside them is one of our wrappers. (One
+ * dladdr per symbol would cost millions of instructions at every process start.) */
+static uintptr_t self_lo, self_hi;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *base) {
+  (void)size;
+  if (info->dlpi_addr != (uintptr_t)base) return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD) continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (!self_lo || lo < self_lo) self_lo = lo;
+    if (hi > self_hi) self_hi = hi;
+  }
+  return 1;
+}
+
+static bool is_self(void *p) { return (uintptr_t)p >= self_lo && (uintptr_t)p < self_hi; }
+
 void pl_real_resolve(void) {
-  Dl_info self, other;
+  Dl_info self;
   if (!dladdr((void *)&pl_real_resolve, &self)) die("cannot locate the layer itself", "");
+  dl_iterate_phdr(find_self, self.dli_fbase);
 
 #define PL_REAL_RESOLVE(req, ret, name, args)                                                   \
   do {                                                                                          \
     void *p = lookup(#name);                                                                    \
     if (!p && (req)) die("missing libc symbol ", #name);                                        \
-    if (p && (p == (void *)&name ||                                                             \
-              (dladdr(p, &other) && other.dli_fbase == self.dli_fbase)))                        \
+    if (p && (p == (void *)&name || is_self(p)))                                                \
       die("real symbol resolves to the layer's own wrapper: ", #name);                          \
     memcpy(&pl_real.name, &p, sizeof p);                                                        \
   } while (0);

@@ -6,13 +6,35 @@
 #include "config.h"
 
 #define P(s) {s, sizeof s - 1}
-static const struct {
-  const char *s;
-  size_t n;
-} builtin_local[] = {
-    P("/proc"), P("/sys"),  P("/dev"),  P("/run"),   P("/tmp"),  P("/var/tmp"), P("/usr"), P("/lib"),  P("/lib32"),
-    P("/lib64"), P("/libx32"), P("/bin"), P("/sbin"), P("/boot"), P("/snap"),    P("/nix"), P("/opt"), P("/etc"),
-};
+/* The built-in local list: /proc /sys /dev /run /tmp /var/tmp /usr /lib /lib32 /lib64 /libx32 /bin /sbin
+ * /boot /snap /nix /opt /etc. Checked by its first letter (a switch), then a memcmp. */
+/* A byte loop, not memcmp: it stops at the path's NUL and never reads past a short path. */
+static inline bool lit_under(const char *path, const char *lit, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (path[i] != lit[i]) return false;
+  return path[n] == '\0' || path[n] == '/';
+}
+
+static bool builtin_dir(const char *path) {
+#define IS(lit) lit_under(path, lit, sizeof lit - 1)
+  switch (path[1]) {
+    case 'b': return IS("/bin") || IS("/boot");
+    case 'd': return IS("/dev");
+    case 'e': return IS("/etc");
+    case 'l': return IS("/lib") || IS("/lib64") || IS("/lib32") || IS("/libx32");
+    case 'n': return IS("/nix");
+    case 'o': return IS("/opt");
+    case 'p': return IS("/proc");
+    case 'r': return IS("/run");
+    case 's': return IS("/sys") || IS("/sbin") || IS("/snap");
+    case 't': return IS("/tmp");
+    case 'u': return IS("/usr");
+    case 'v': return IS("/var/tmp");
+    default: return false;
+  }
+#undef IS
+}
+
 /* Files under /etc that come from the target when remote DNS is on (resolvers that parse them). */
 static const struct {
   const char *s;
@@ -55,11 +77,10 @@ static bool has_local_suffix(const char *path) {
 }
 
 bool pl_builtin_local(const char *path, enum pl_bypass *why) {
-  for (size_t i = 0; i < sizeof builtin_local / sizeof builtin_local[0]; i++)
-    if (under(path, builtin_local[i].s, builtin_local[i].n)) {
-      *why = BYPASS_BUILTIN_LOCAL;
-      return true;
-    }
+  if (builtin_dir(path)) {
+    *why = BYPASS_BUILTIN_LOCAL;
+    return true;
+  }
   for (int i = 0; i < pl_cfg.n_local_prefixes; i++)
     if (under(path, pl_cfg.local_prefixes[i].path, pl_cfg.local_prefixes[i].len)) {
       *why = BYPASS_LOCAL_PREFIX;
@@ -76,12 +97,12 @@ bool pl_builtin_local(const char *path, enum pl_bypass *why) {
   return false;
 }
 
+/* "//", "/./", "/../", or a trailing "/." or "/..". strstr is vectorised: two scans of the path. */
 static bool needs_normalising(const char *p) {
-  for (; *p; p++) {
-    if (p[0] != '/') continue;
-    if (p[1] == '/') return true;
-    if (p[1] == '.' && (p[2] == '/' || p[2] == '\0')) return true;
-    if (p[1] == '.' && p[2] == '.' && (p[3] == '/' || p[3] == '\0')) return true;
+  if (strstr(p, "//")) return true;
+  for (const char *d = strstr(p, "/."); d; d = strstr(d + 1, "/.")) {
+    if (d[2] == '/' || d[2] == '\0') return true;
+    if (d[2] == '.' && (d[3] == '/' || d[3] == '\0')) return true;
   }
   return false;
 }
@@ -115,6 +136,16 @@ static bool normalise(const char *in, char *out, size_t cap) {
   return true;
 }
 
+static bool is_dns_file(const char *path) {
+  /* "/etc/r..." or "/etc/h..." before any strcmp */
+  if (!pl_cfg.dns || path[1] != 'e' || path[2] != 't' || path[3] != 'c' || path[4] != '/' ||
+      (path[5] != 'r' && path[5] != 'h'))
+    return false;
+  for (size_t i = 0; i < sizeof dns_files / sizeof dns_files[0]; i++)
+    if (strcmp(path, dns_files[i].s) == 0) return true;
+  return false;
+}
+
 void pl_route_path(int dirfd, const char *path, struct pl_path *out) {
   (void)dirfd; /* an absolute path ignores dirfd; a relative one stays local whatever dirfd is */
   out->path = path;
@@ -128,6 +159,13 @@ void pl_route_path(int dirfd, const char *path, struct pl_path *out) {
     out->why = BYPASS_FS_MODE_LOCAL;
     return;
   }
+  bool regexes = pl_cfg.any_regex;
+  /* Fast path for the common case (no user regex): a built-in local directory decided on the path as
+   * given, before any normalisation. A path like /usr/../x therefore stays local: the safe direction. */
+  if (PL_LIKELY(!regexes) && builtin_dir(path) && !is_dns_file(path)) {
+    out->why = BYPASS_BUILTIN_LOCAL;
+    return;
+  }
   if (needs_normalising(path)) {
     if (!normalise(path, out->buf, sizeof out->buf)) {
       out->why = BYPASS_RELATIVE_PATH; /* too long: let the real call fail with ENAMETOOLONG */
@@ -135,30 +173,29 @@ void pl_route_path(int dirfd, const char *path, struct pl_path *out) {
     }
     out->path = path = out->buf;
   }
-  if (PL_UNLIKELY(pl_cfg.not_found.n) && pl_regex_match(&pl_cfg.not_found, path)) {
-    out->route = ROUTE_NOT_FOUND;
-    return;
+  if (PL_UNLIKELY(regexes)) {
+    if (pl_cfg.not_found.n && pl_regex_match(&pl_cfg.not_found, path)) {
+      out->route = ROUTE_NOT_FOUND;
+      return;
+    }
+    if (pl_cfg.local.n && pl_regex_match(&pl_cfg.local, path)) {
+      out->why = BYPASS_LOCAL_REGEX;
+      return;
+    }
+    if (pl_cfg.read_write.n && pl_regex_match(&pl_cfg.read_write, path)) {
+      out->route = ROUTE_REMOTE;
+      out->write_remote = true;
+      return;
+    }
+    if (pl_cfg.read_only.n && pl_regex_match(&pl_cfg.read_only, path)) {
+      out->route = ROUTE_REMOTE;
+      return;
+    }
   }
-  if (PL_UNLIKELY(pl_cfg.local.n) && pl_regex_match(&pl_cfg.local, path)) {
-    out->why = BYPASS_LOCAL_REGEX;
-    return;
-  }
-  if (PL_UNLIKELY(pl_cfg.read_write.n) && pl_regex_match(&pl_cfg.read_write, path)) {
+  if (is_dns_file(path)) {
     out->route = ROUTE_REMOTE;
-    out->write_remote = true;
+    out->write_remote = pl_cfg.fs_mode == FS_WRITE;
     return;
-  }
-  if (PL_UNLIKELY(pl_cfg.read_only.n) && pl_regex_match(&pl_cfg.read_only, path)) {
-    out->route = ROUTE_REMOTE;
-    return;
-  }
-  if (pl_cfg.dns && path[1] == 'e') {
-    for (size_t i = 0; i < sizeof dns_files / sizeof dns_files[0]; i++)
-      if (strcmp(path, dns_files[i].s) == 0) {
-        out->route = ROUTE_REMOTE;
-        out->write_remote = pl_cfg.fs_mode == FS_WRITE;
-        return;
-      }
   }
   if (pl_builtin_local(path, &out->why)) return;
   if (pl_cfg.fs_mode == FS_LOCALWITHOVERRIDES) {
