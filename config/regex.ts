@@ -79,11 +79,19 @@ export function posixEreProblem(pattern: string): string | undefined {
   if (pattern === '') return 'an empty pattern matches every path; write `.*` if that is what you mean';
   // The layer receives the lists newline-separated, and C strings end at NUL.
   if (/[\n\r\0]/.test(pattern)) return 'a pattern cannot contain a line break or NUL';
+  const problem = posixProblem(pattern);
+  if (problem) return problem;
+  // Last: what POSIX allows but JavaScript refuses (e.g. `a**`, an unmatched `)`).
   try {
     new RegExp(pattern);
   } catch (err) {
     return `not a valid regex: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`;
   }
+  return undefined;
+}
+
+/** The POSIX side of posixEreProblem: glibc's errors plus the constructs it reads differently. */
+function posixProblem(pattern: string): string | undefined {
   let i = 0;
   // Whether a repetition operator may follow: glibc rejects one at the start of the pattern, after
   // `(`, `|`, `^` or `$` (REG_BADRPT).
@@ -186,7 +194,8 @@ function bracket(p: string, start: number): number | string {
       continue;
     }
     if (c === '-' && prev && p[i + 1] !== ']') {
-      const hi = p[i + 1]!;
+      const hi = p[i + 1];
+      if (hi === undefined) return 'unmatched `[`; write `\\[` for a literal bracket';
       if (prev.kind !== 'char' || afterRange)
         return 'a `-` in the middle of `[…]` after a range or class is an error in glibc; put a literal `-` first or last in the brackets';
       if (hi === '[' && (p[i + 2] === ':' || p[i + 2] === '=' || p[i + 2] === '.'))
