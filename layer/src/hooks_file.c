@@ -362,3 +362,17 @@ PL_EXPORT int fclose(FILE *f) {
   }
   return r;
 }
+
+/* exit() without close: write back what is still open. Runs among the destructors, before libc's own
+ * stdio clean-up, so streams are flushed here first. Not run on _exit or a fatal signal. */
+__attribute__((destructor)) static void writeback_at_exit(void) {
+  if (__atomic_load_n(&pl_state, __ATOMIC_ACQUIRE) != PL_ACTIVE || getpid() != pl_pid) return;
+  bool took_guard = !pl_guard;
+  pl_guard = 1;
+  fflush(NULL);
+  for (int fd = 0; fd < PL_FD_MAX; fd++) {
+    struct pl_fdobj *o = pl_fd_get(fd);
+    if (PL_UNLIKELY(o != NULL) && o != &pl_layer_mark && o->kind == FDK_WFILE) (void)pl_fd_release(fd);
+  }
+  if (took_guard) pl_guard = 0;
+}

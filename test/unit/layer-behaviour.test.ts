@@ -189,6 +189,18 @@ describe('layer: path routing and fs modes', () => {
     }
   });
 
+  it('exit() without close still writes remote files back (fd and stdio stream)', async () => {
+    const proxy = await ScriptedIntproxy.start(scenarioTable());
+    try {
+      const r = await runUnderLayer(path.join(LAYER_TEST_BIN, 'prog_exit_writeback'), [], { sock: proxy.sockPath, env: snippetEnv(tmp), timeoutMs: 20_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(proxy.written.get(T.WFILE)?.toString(), 'unclosed fd\n');
+      assert.equal(proxy.written.get(`${T.WFILE}.stdio`)?.toString(), 'unclosed stream\n');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('relative paths stay local', async () => {
     const { kv, detail } = await snippet('openat');
     assert.equal(kv.get('relative_local'), ENOENT, detail);
