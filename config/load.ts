@@ -115,7 +115,7 @@ export async function readRawConfig(abs: string, shownAs: string, env: Record<st
     throw new ConfigError('CONFIG_UNREADABLE', `config file ${shownAs} ${why}`, { hint: 'point -f at a readable config file', source: shownAs });
   }
   const rendered = renderTemplates(text, { env, format, source: shownAs });
-  const raw = parseConfigText(rendered, format, shownAs);
+  const raw = await parseConfigText(rendered, format, shownAs);
   if (!isPlainObject(raw)) {
     throw new ConfigError('CONFIG_INVALID_VALUE', `${shownAs}: expected an object of keys at the top level, got ${Array.isArray(raw) ? 'a list' : JSON.stringify(raw)}`, {
       keyPath: '',

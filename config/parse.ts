@@ -6,8 +6,6 @@
  * carry `//` comments (VS Code treats them as JSONC) and trailing commas, and because it can name
  * the line, the column and a duplicated key — JSON.parse silently keeps the last duplicate.
  */
-import YAML from 'yaml';
-import { parse as parseToml } from 'smol-toml';
 import { ConfigError, keyPathOf } from './errors.js';
 import type { ConfigFormat } from './template.js';
 
@@ -20,16 +18,19 @@ export function formatOf(file: string): ConfigFormat | undefined {
   return undefined;
 }
 
-/** Parses one config document. Empty (or comment-only) text is an empty config. */
-export function parseConfigText(text: string, format: ConfigFormat, source: string): unknown {
+/**
+ * Parses one config document. Empty (or comment-only) text is an empty config. The YAML and TOML
+ * parsers are loaded only for files in those formats: they cost ~100 ms of start-up together.
+ */
+export async function parseConfigText(text: string, format: ConfigFormat, source: string): Promise<unknown> {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   switch (format) {
     case 'json':
       return new JsonParser(text, source).document();
     case 'yaml':
-      return parseYaml(text, source);
+      return parseYaml((await import('yaml')).parseAllDocuments, text, source);
     case 'toml':
-      return parseTomlText(text, source);
+      return parseTomlText((await import('smol-toml')).parse, text, source);
   }
 }
 
@@ -42,8 +43,8 @@ function syntaxError(source: string, format: string, line: number, column: numbe
   });
 }
 
-function parseYaml(text: string, source: string): unknown {
-  const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
+function parseYaml(parseAllDocuments: typeof import('yaml').parseAllDocuments, text: string, source: string): unknown {
+  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [docs];
   if (list.length === 0) return {};
   for (const doc of list) {
@@ -67,7 +68,7 @@ function parseYaml(text: string, source: string): unknown {
   }
 }
 
-function parseTomlText(text: string, source: string): unknown {
+function parseTomlText(parseToml: typeof import('smol-toml').parse, text: string, source: string): unknown {
   try {
     return parseToml(text);
   } catch (err) {

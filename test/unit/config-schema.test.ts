@@ -19,7 +19,7 @@ const fixtures = path.join(root, 'test/fixtures/config');
 const Ajv = AjvModule.default;
 
 /** A fixture as an editor sees it after podlink renders it: templates filled, comments gone. */
-function document(rel: string): unknown {
+async function document(rel: string): Promise<unknown> {
   const text = fs.readFileSync(path.join(fixtures, rel), 'utf8');
   const format = formatOf(rel)!;
   return parseConfigText(renderTemplates(text, { env: { USER: 'alice' }, format, source: rel }), format, rel);
@@ -32,8 +32,8 @@ describe('JSON Schema', () => {
 
   const valid = [...files('valid'), ...files('mirrord').filter((f) => !f.includes('unsupported'))];
   for (const rel of valid) {
-    it(`should accept ${rel}`, () => {
-      assert.ok(validate(document(rel)), JSON.stringify(validate.errors));
+    it(`should accept ${rel}`, async () => {
+      assert.ok(validate(await document(rel)), JSON.stringify(validate.errors));
     });
   }
 
@@ -47,8 +47,8 @@ describe('JSON Schema', () => {
     ['mirrord/unsupported-operator-features.json', '/feature'],
   ];
   for (const [rel, where] of structural) {
-    it(`should reject ${rel} at ${where || 'the top'}`, () => {
-      assert.equal(validate(document(rel)), false);
+    it(`should reject ${rel} at ${where || 'the top'}`, async () => {
+      assert.equal(validate(await document(rel)), false);
       assert.ok(validate.errors!.some((e) => e.instancePath === where), JSON.stringify(validate.errors));
     });
   }
