@@ -63,6 +63,8 @@ export interface ScriptedTable {
   udp?: Record<string, (msg: Buffer, remote: Addr) => Buffer | undefined>;
   /** Answer everything after Hello with Error{EHOSTDOWN}. */
   agentGone?: boolean;
+  /** Close each connection right after its first answer (a stale pooled connection for the layer). */
+  hangUpAfterAnswer?: boolean;
 }
 
 export interface HelloSeen {
@@ -168,6 +170,7 @@ export class ScriptedIntproxy {
         }
         void this.answer(m).then((res) => {
           if (res && !sock.destroyed) sock.write(encode(res));
+          if (res && this.table.hangUpAfterAnswer) sock.end();
         });
       }
     });

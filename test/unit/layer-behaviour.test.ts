@@ -94,6 +94,15 @@ describe('layer: failures are fast and precise', () => {
     }
   });
 
+  it('a pooled connection the intproxy closed is dropped and the request retried once on a fresh one', async () => {
+    const { kv, proxy, detail } = await snippet('stat', {}, scenarioTable({ hangUpAfterAnswer: true }));
+    assert.equal(kv.get('remote'), 'size:20 mode:100640 mtime:1700000123', detail);
+    assert.equal(kv.get('link'), 'size:20 mode:100640 mtime:1700000123', detail);
+    assert.equal(kv.get('missing'), 'ERR:No such file or directory', detail);
+    assert.equal(kv.get('root_is_dir'), '1', detail);
+    assert.ok(proxy.hellos.length >= 4, `one connection per request: ${proxy.hellos.length}`);
+  });
+
   it('intproxy unreachable: the same errors', async () => {
     const r = await runUnderLayer(path.join(LAYER_TEST_BIN, 'prog_dies'), [], { sock: path.join(tmp, 'nobody.sock'), env: snippetEnv(tmp), timeoutMs: 20_000 });
     assert.equal(r.timedOut, false);
@@ -167,11 +176,21 @@ describe('layer: path routing and fs modes', () => {
     assert.equal(proxy.seen('Stat').filter((m) => m.path === T.FILE).length, 0);
   });
 
-  it('built-in local paths, local prefixes and local suffixes never reach the target', async () => {
-    for (const p of ['/tmp/x', '/usr/lib/x', '/etc/passwd', '/proc/self/status', `${tmp}/x`, '/podlink-remote/app/x.py', '/podlink-remote/node_modules/a/b.json', '/podlink-remote/lib/libfoo.so.1.2']) {
-      const { proxy, detail } = await snippet('stat', { PL_T_FILE: p, PL_T_LINK: p, PL_T_MISSING: p });
+  it('built-in local paths, local prefixes (cwd, $HOME), the exe install prefix and local suffixes never reach the target', async () => {
+    const home = process.env['HOME'] ?? '/root';
+    const exePrefix = path.dirname(LAYER_TEST_BIN); // main_stat lives in <prefix>/test/
+    const paths = [
+      '/tmp/x', '/usr/lib/x', '/etc/passwd', '/proc/self/status', '/var/tmp/x', '/opt/x',
+      `${localDir}/sub/x`, `${home}/podlink-x`, `${exePrefix}/zzz`,
+      '/podlink-remote/app/x.py', '/podlink-remote/node_modules/a/b.json', '/podlink-remote/lib/libfoo.so.1.2', '/podlink-remote/A.class',
+    ];
+    for (const p of paths) {
+      const { proxy, detail } = await snippet('stat', { PL_T_FILE: p, PL_T_LINK: p, PL_T_MISSING: p }, scenarioTable(), { cwd: localDir });
       assert.equal(proxy.seen('Stat').filter((m) => m.path === p).length, 0, `${p} was asked remotely\n${detail}`);
     }
+    // ...and a path outside all of them is asked.
+    const { proxy } = await snippet('stat', { PL_T_FILE: '/srv/podlink-x' }, scenarioTable(), { cwd: localDir });
+    assert.equal(proxy.seen('Stat').filter((m) => m.path === '/srv/podlink-x').length, 1);
   });
 
   it('write mode: an O_TRUNC open goes to a memfd written back on close; read mode keeps it local', async () => {

@@ -192,6 +192,11 @@ describe('layer snippets (one per hooked function, two harnesses)', () => {
             assert.ok(r.stdout.includes(c.stdoutHas), detail);
             assert.ok(proxy.hellos.some((h) => h.name === 'cat'), `the exec'd child registered: ${JSON.stringify(proxy.hellos)}`);
           }
+          if (['sendto', 'recvfrom', 'sendmsg', 'recvmsg'].includes(name)) {
+            // Closing the UDP socket releases its relay (no answer expected: wait for it to arrive).
+            for (let i = 0; i < 100 && proxy.seen('Release').length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+            assert.equal(proxy.seen('Release').length, 1, `Release after close\n${detail}`);
+          }
           if (name === 'fork') {
             const [parent, child] = [proxy.hellos[0], proxy.hellos.find((h) => h.ppid === proxy.hellos[0]?.pid)];
             assert.ok(parent && child, `the fork child said Hello naming its parent: ${JSON.stringify(proxy.hellos)}`);
