@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACCEPTED_AT_DEFAULT, UNSUPPORTED_MIRRORD_KEYS } from './mirrord.js';
 import { jsonSchema } from './schema.js';
-import { defaultConfig, unavailableKeys } from './unavailable.js';
+import { defaultConfig, unavailableKeys, unavailableList } from './unavailable.js';
 
 type Json = Record<string, unknown>;
 
@@ -208,8 +208,15 @@ As in mirrord: \`"target": "deployment/api"\`; \`"env": true|false\`; \`"fs": "r
 ## Errors
 
 Every problem is one line: the file, the key path, what was expected, and "did you mean" for a misspelled key
-or value, e.g. \`podlink: .podlink/podlink.json: feature.fs.moed: unknown key; did you mean \\\`mode\\\`?\`. Syntax errors
-give \`file:line:column\`. \`podlink verify-config\` exits 0 for a valid file and 1 otherwise.
+or value; syntax errors give \`file:line:column\`. For example:
+
+\`\`\`
+podlink: .podlink/podlink.json: feature.fs.moed: unknown key; did you mean \`mode\`? (keys allowed in feature.fs: mode, read_only, read_write, local, not_found)
+podlink: .podlink/podlink.yaml:7:5: invalid YAML: map keys must be unique (fix the file at that position)
+podlink: .mirrord/mirrord.json: feature.copy_target: a mirrord key podlink does not support yet (remove it; docs/config.md lists the keys podlink supports)
+\`\`\`
+
+\`podlink verify-config\` exits 0 for a valid file and 1 otherwise.
 
 ## Where podlink differs from mirrord
 
@@ -240,7 +247,9 @@ ${acceptedList()}
 \`podlink verify-config\` accepts them so teams can check their files in today; \`podlink exec\` refuses a config that
 sets one of them away from its default, in one line naming the key:
 
-${unavailableKeys().map((k) => `- \`${k}\``).join('\n')}
+${unavailableList()
+  .map(({ key, note }) => `- \`${key}\`${note ? ` (${note})` : ''}`)
+  .join('\n')}
 
 ## Reference
 

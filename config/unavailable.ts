@@ -13,11 +13,13 @@ interface Entry {
   key: string;
   /** A value (other than the default) that is fine anyway, e.g. incoming `off` when incoming does not exist. */
   alsoFine?: (value: unknown) => boolean;
+  /** Says which values alsoFine lets through, for the docs. */
+  note?: string;
 }
 
 const UNAVAILABLE: Entry[] = [
   { key: 'feature.env.env_file' },
-  { key: 'feature.network.incoming.mode', alsoFine: (v) => v === 'off' },
+  { key: 'feature.network.incoming.mode', alsoFine: (v) => v === 'off', note: 'except `"off"`' },
   { key: 'feature.network.incoming.http_filter' },
   { key: 'feature.network.incoming.port_mapping' },
   { key: 'feature.network.incoming.listen_ports' },
@@ -72,4 +74,9 @@ export function unavailableFeatures(config: PodlinkConfig): string[] {
 /** The keys on the list, for docs and tests. */
 export function unavailableKeys(): string[] {
   return UNAVAILABLE.map((e) => e.key);
+}
+
+/** The list as the docs show it: each key, with the values that are fine anyway. */
+export function unavailableList(): { key: string; note?: string }[] {
+  return UNAVAILABLE.map(({ key, note }) => (note ? { key, note } : { key }));
 }
