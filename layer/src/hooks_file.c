@@ -190,8 +190,10 @@ static int open_decide(const char *hook, int dirfd, const char *path, int flags,
   } else if (flags & O_PATH) {
     pp.why = BYPASS_O_PATH;
     fd = OPEN_BYPASS;
-  } else if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND)) ||
-             (flags & O_TMPFILE) == O_TMPFILE) {
+  } else if ((flags & O_TMPFILE) == O_TMPFILE) {
+    pp.why = BYPASS_WRITE_STAYS_LOCAL; /* an unnamed file: nothing to write back to */
+    fd = OPEN_BYPASS;
+  } else if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND))) {
     if (pp.write_remote) {
       fd = open_for_write(&pp, flags, mode);
     } else {
