@@ -39,7 +39,7 @@ describe('podlink verify-config', () => {
   it('should print the effective config of a valid file and exit 0', async () => {
     write('team.yaml', 'target: pid/4242\nfeature:\n  fs: local\n  env: {include: "DB_*"}\n');
     const r = podlink(['verify-config', 'team.yaml']);
-    assert.equal(r.stderr, '');
+    assert.equal(r.stderr, 'podlink: team.yaml is valid\n');
     assert.equal(r.status, 0);
     const expected = (await loadConfig({ file: 'team.yaml', cwd: dir, env: {} })).config;
     assert.deepEqual(JSON.parse(r.stdout), expected);
@@ -69,7 +69,9 @@ describe('podlink verify-config', () => {
     assert.equal(r.status, 0);
     assert.equal(
       r.stderr,
-      'podlink: using mirrord config .mirrord/mirrord.json\npodlink: feature.network.incoming.mode is valid, but podlink exec does not support it yet\n',
+      'podlink: using mirrord config .mirrord/mirrord.json\n' +
+        'podlink: feature.network.incoming.mode is valid, but podlink exec does not support it yet\n' +
+        'podlink: .mirrord/mirrord.json is valid\n',
     );
     assert.equal(JSON.parse(r.stdout).feature.network.incoming.mode, 'steal');
   });
@@ -78,6 +80,9 @@ describe('podlink verify-config', () => {
     write('conf/team.json', fs.readFileSync(path.join(fixtures, 'mirrord/seed-002-mirrord.config.json'), 'utf8'));
     const r = podlink(['verify-config'], { PODLINK_CONFIG_FILE: 'conf/team.json', USER: 'erin' });
     assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, 'podlink: feature.network.incoming.mode is valid, but podlink exec does not support it yet\n' +
+      'podlink: feature.network.incoming.http_filter is valid, but podlink exec does not support it yet\n' +
+      'podlink: conf/team.json is valid\n');
     assert.equal(JSON.parse(r.stdout).feature.network.incoming.http_filter.header_filter, '^X-Dev-User: erin$');
   });
 
@@ -87,14 +92,16 @@ describe('podlink verify-config', () => {
     assert.equal(r.status, 0);
     assert.equal(
       r.stderr,
-      'podlink: feature.network.outgoing.filter is valid, but podlink exec does not support it yet\npodlink: agent.ephemeral is valid, but podlink exec does not support it yet\n',
+      'podlink: feature.network.outgoing.filter is valid, but podlink exec does not support it yet\n' +
+        'podlink: agent.ephemeral is valid, but podlink exec does not support it yet\n' +
+        'podlink: .podlink/podlink.json is valid\n',
     );
   });
 
   it('should print the defaults when there is no config at all', async () => {
     const r = podlink(['verify-config']);
     assert.equal(r.status, 0);
-    assert.equal(r.stderr, '');
+    assert.equal(r.stderr, 'podlink: no config file found (FILE, PODLINK_CONFIG_FILE, .podlink/podlink.*, .mirrord/mirrord.json); these are the defaults\n');
     assert.deepEqual(JSON.parse(r.stdout), (await loadConfig({ cwd: dir, env: {} })).config);
   });
 });
