@@ -33,6 +33,9 @@ export function hasTemplates(text: string): boolean {
 
 export function renderTemplates(text: string, ctx: TemplateContext): string {
   if (!hasTemplates(text)) return text;
+  // NUL marks the placeholders below; a config file has no business containing one.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) throw templateError(ctx, text, nul, 'cannot be rendered: the file contains a NUL byte', 'save it as plain UTF-8 text');
   // Pass 1: evaluate each tag and leave a placeholder, so that pass 2 can tell (on text whose own
   // quotes are no longer confused by the quotes inside tags) whether the tag sat inside a string.
   const values: string[] = [];
