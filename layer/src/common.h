@@ -93,9 +93,11 @@ const char *pl_bypass_name(enum pl_bypass b) PL_HIDDEN;
  * %u %ld %lu %x %c %%. Never allocates. Never called from close paths. */
 extern bool pl_debug_on PL_HIDDEN;
 void pl_log_impl(const char *fmt, ...) PL_HIDDEN __attribute__((format(printf, 1, 2)));
-#define pl_debug(...)                          \
-  do {                                         \
-    if (PL_UNLIKELY(pl_debug_on)) pl_log_impl(__VA_ARGS__); \
+/* Set while a close path runs (close, close_range, dup2 over an fd, fclose): nothing logs there. */
+extern __thread int pl_quiet PL_HIDDEN __attribute__((tls_model("initial-exec")));
+#define pl_debug(...)                                                    \
+  do {                                                                   \
+    if (PL_UNLIKELY(pl_debug_on) && !pl_quiet) pl_log_impl(__VA_ARGS__); \
   } while (0)
 #define pl_bypass(hook, reason, detail) \
   pl_debug("%s: bypass %s (%s)", hook, pl_bypass_name(reason), (detail) ? (detail) : "")

@@ -26,12 +26,16 @@ struct pl_fdobj *pl_fd_new(int kind) {
   return o;
 }
 
+/* Runs from close paths only: silent. */
 static int finalise(int fd, struct pl_fdobj *o, bool fd_is_still_ours) {
   int r = 0;
+  int quiet = pl_quiet;
+  pl_quiet = 1;
   if (o->kind == FDK_WFILE && fd_is_still_ours) r = pl_file_writeback(fd, o);
   if (o->kind == FDK_TCP || o->kind == FDK_UDP) pl_socket_release(o);
   free(o->path);
   free(o);
+  pl_quiet = quiet;
   return r;
 }
 

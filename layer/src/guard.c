@@ -15,6 +15,7 @@
 #include "rpc.h"
 
 __thread int pl_guard __attribute__((tls_model("initial-exec")));
+__thread int pl_quiet __attribute__((tls_model("initial-exec")));
 int pl_state = PL_UNINIT;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;

@@ -94,6 +94,22 @@ describe('layer: failures are fast and precise', () => {
     }
   });
 
+  it('threads share the connection pool while another thread forks: every answer right', async () => {
+    const proxy = await ScriptedIntproxy.start(scenarioTable());
+    try {
+      const r = await runUnderLayer(path.join(LAYER_TEST_BIN, 'prog_threads'), [], { sock: proxy.sockPath, env: snippetEnv(tmp), timeoutMs: 60_000 });
+      assert.equal(r.timedOut, false, r.stdout + r.stderr);
+      assert.equal(keyValues(r.stdout).get('wrong'), '0', r.stdout + r.stderr);
+      // The parent is the process whose pid the fork children name as their parent.
+      const parent = proxy.hellos.find((h) => proxy.hellos.some((c) => c.ppid === h.pid))!;
+      const fromParent = proxy.hellos.filter((h) => h.pid === parent.pid).length;
+      assert.ok(fromParent > 1 && fromParent <= 16, `parallel connections from the parent: ${fromParent}`);
+      assert.equal(new Set(proxy.hellos.filter((h) => h.ppid === parent.pid).map((h) => h.pid)).size, 10, 'each fork child said Hello');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a pooled connection the intproxy closed is dropped and the request retried once on a fresh one', async () => {
     const { kv, proxy, detail } = await snippet('stat', {}, scenarioTable({ hangUpAfterAnswer: true }));
     assert.equal(kv.get('remote'), 'size:20 mode:100640 mtime:1700000123', detail);
