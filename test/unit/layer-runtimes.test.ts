@@ -103,6 +103,16 @@ describe('runtimes under the layer', () => {
     assert.ok(proxy.seen('Connect').every((c) => c.remote.family === 4), JSON.stringify(proxy.seen('Connect')));
   });
 
+  it('env -i and a shell chain: children with an emptied environment are still hooked', async () => {
+    const a = await probe('env', () => ['-i', 'cat', T.FILE]);
+    ok(a.r);
+    assert.equal(a.r.stdout, T.FILE_CONTENT);
+    const b = await probe('sh', () => ['-c', `env -i sh -c 'cat ${T.FILE}; echo "io_uring=$UV_USE_IO_URING"'`]);
+    ok(b.r);
+    assert.equal(b.r.stdout, `${T.FILE_CONTENT}io_uring=0\n`);
+    assert.ok(b.proxy.hellos.some((h) => h.name === 'cat'), JSON.stringify(b.proxy.hellos));
+  });
+
   it('curl: a remote file:// URL, and HTTP to a cluster name', async () => {
     const { r } = await probe('curl', () => ['-sS', `file://${T.FILE}`]);
     ok(r);
