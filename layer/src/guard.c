@@ -41,9 +41,11 @@ static void atfork_child(void) {
 }
 
 static void init_once(void) {
-  pl_real_resolve();
   int saved = errno;
+  /* Held from the start: if resolving calls into a hook (dlsym → malloc → an allocator that opens a
+   * file), that hook passes through instead of re-entering pthread_once on this thread. */
   pl_guard = 1;
+  pl_real_resolve();
   bool active = pl_config_load();
   if (active) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   pl_guard = 0;
