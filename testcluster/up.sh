@@ -14,12 +14,13 @@ T0=$(date +%s.%N)
 # One line per missing piece, naming the Debian package that brings it.
 preflight() {
   local need=(containerd:containerd containerd-shim-runc-v2:containerd ctr:containerd runc:runc etcd:etcd-server
-    nsenter:util-linux setsid:util-linux ip:iproute2 iptables:iptables openssl:openssl curl:curl node:nodejs tar:tar)
+    nsenter:util-linux setsid:util-linux ip:iproute2 iptables:iptables openssl:openssl curl:curl tar:tar sysctl:procps)
   local item cmd pkg
   for item in "${need[@]}"; do
     cmd=${item%%:*} pkg=${item#*:}
     command -v "$cmd" >/dev/null || die "missing prerequisite: $cmd not found in PATH (apt-get install $pkg)"
   done
+  command -v node >/dev/null || die "missing prerequisite: node not found in PATH (install Node.js 20 or newer)"
   for cmd in bridge host-local loopback portmap; do
     [ -x "$KCL_CNI_BIN/$cmd" ] ||
       die "missing prerequisite: CNI plugin $cmd not found in $KCL_CNI_BIN (apt-get install containernetworking-plugins)"

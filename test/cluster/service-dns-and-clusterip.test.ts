@@ -36,6 +36,14 @@ describe('Services and DNS seen from inside a pod', () => {
     assert.equal(got.body.pod, backend.name);
   });
 
+  it('should let a pod reach itself through its own Service (hairpin)', async () => {
+    const self = await podOf(env, 'service-a');
+    const got = await nodeInPod(env, self.name, `
+      const r = await fetch('http://service-a:8080/whoami', { signal: AbortSignal.timeout(10000) });
+      console.log(await r.text());`);
+    assert.equal(got.pod, self.name);
+  });
+
   it('should answer the demo chain service-a → service-b → service-c by DNS names', async () => {
     const got = await nodeInPod(env, clientPod, `
       const r = await fetch('http://service-a.default.svc.cluster.local:8080/', { signal: AbortSignal.timeout(15000) });

@@ -49,19 +49,16 @@ build_kcluster() {
 
 build_coredns() {
   command -v go >/dev/null || die "missing prerequisite: go (Go >= 1.24 builds CoreDNS)"
-  local out=$KCL_BIN/coredns hash gv tmp
+  local src=$KCL_TC/coredns out=$KCL_BIN/coredns hash gv
   gv=$(go version)
-  hash=$(inputs_hash "coredns $KCL_COREDNS_VERSION" "$gv")
+  hash=$(inputs_hash "$src/go.mod" "$src/go.sum" "$src/main.go" "$gv")
   up_to_date "$out" "$hash" && return 0
   mkdir -p "$KCL_BIN" "$KCL_LOG"
-  tmp=$(mktemp -d)
-  # Its own module graph (go install pkg@version): CoreDNS pins its own client-go, which would
-  # fight the Kubernetes module's pins if both lived in one go.mod.
+  # A module of its own (coredns/go.mod): CoreDNS pins its own client-go, which would fight the
+  # Kubernetes module's pins if both lived in one go.mod.
   build_step "CoreDNS $KCL_COREDNS_VERSION" "$KCL_LOG/build-coredns.log" \
-    in_dir / go_env GOBIN="$tmp" go install -trimpath -ldflags "-s -w" \
-    "github.com/coredns/coredns@$KCL_COREDNS_VERSION"
-  mv "$tmp/coredns" "$out"
-  rmdir "$tmp"
+    in_dir "$src" go_env go build -trimpath -ldflags "-s -w" -o "$out.tmp" .
+  mv "$out.tmp" "$out"
   echo "$hash" >"$out.inputs"
 }
 

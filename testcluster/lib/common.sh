@@ -26,7 +26,7 @@ KCL_API_SVC_IP=10.96.0.1
 KCL_DNS_IP=10.96.0.10
 KCL_NODE=kcl-node
 KCL_K8S_VERSION=v1.34.4
-KCL_COREDNS_VERSION=v1.12.1          # the CoreDNS that kubeadm 1.34 deploys
+KCL_COREDNS_VERSION=v1.12.1          # for messages; the pin is in coredns/go.mod (what kubeadm 1.34 deploys)
 
 KCL_TC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)   # testcluster/ in the clone
 

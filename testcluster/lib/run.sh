@@ -62,7 +62,7 @@ wait_for() {
 curl_kcl() { in_kcl curl -fsS --max-time 3 "$@"; }
 api_ready() { [ "$(curl_kcl --cacert "$KCL_RUN/pki/ca.crt" "https://$KCL_NODE_IP:6443/readyz")" = ok ]; }
 node_ready() {
-  [ "$(kctl get node "$KCL_NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
+  [ "$(kctl --request-timeout=5s get node "$KCL_NODE" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
 }
 has_default_sa() { kctl -n default get serviceaccount default; }
 
@@ -70,9 +70,12 @@ has_default_sa() { kctl -n default get serviceaccount default; }
 HOPELESS='ErrImageNeverPull|InvalidImageName|CreateContainerConfigError|CreateContainerError|CrashLoopBackOff|RunContainerError'
 
 # Describe and logs of a workload's pods, for the log file a failure line points at.
+# label selector of a deployment, as key=value,... for -l
+selector_of() { kctl -n "$1" get "$2" -o 'jsonpath={.spec.selector.matchLabels}' 2>/dev/null | tr -d '{}"' | tr : =; }
+
 workload_diagnostics() {
   local ns=$1 ref=$2 sel
-  sel=$(kctl -n "$ns" get "$ref" -o 'jsonpath={.spec.selector.matchLabels}' 2>/dev/null | tr -d '{}"' | tr : =)
+  sel=$(selector_of "$ns" "$ref")
   kctl -n "$ns" describe "$ref" 2>&1 || true
   kctl -n "$ns" describe pods -l "$sel" 2>&1 || true
   kctl -n "$ns" logs -l "$sel" --all-containers --tail=50 2>&1 || true
@@ -86,7 +89,8 @@ wait_workload() {
     want=$(kctl -n "$ns" get "$ref" -o 'jsonpath={.spec.replicas}' 2>/dev/null || true)
     have=$(kctl -n "$ns" get "$ref" -o 'jsonpath={.status.availableReplicas}' 2>/dev/null || true)
     [ -n "$want" ] && [ "${have:-0}" = "$want" ] && return 0
-    reasons=$(kctl -n "$ns" get pods -o 'jsonpath={.items[*].status.containerStatuses[*].state.waiting.reason}' 2>/dev/null || true)
+    reasons=$(kctl -n "$ns" get pods -l "$(selector_of "$ns" "$ref")" \
+      -o 'jsonpath={.items[*].status.containerStatuses[*].state.waiting.reason}' 2>/dev/null || true)
     elapsed=$(($(date +%s) - t0))
     if echo "$reasons" | grep -qE "$HOPELESS" || [ "$elapsed" -ge "$timeout" ]; then
       workload_diagnostics "$ns" "$ref" >"$log"
