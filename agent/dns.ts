@@ -4,7 +4,7 @@
  * agent's network namespace, which is the target's, so cluster DNS servers are reachable.
  */
 import { promises as dns } from 'node:dns';
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import net from 'node:net';
 import { E } from '../common/errno.js';
 import type { Addr } from '../protocol/types.js';
@@ -78,31 +78,70 @@ export class ResolveError extends Error {
   }
 }
 
-export class TargetResolver {
-  constructor(private readonly root: string) {}
+/** A target file, re-read only when its identity or mtime changes (the kubelet rewrites resolv.conf). */
+class WatchedFile<T> {
+  private key = '';
+  private value: T;
 
-  private async readTargetFile(path: string): Promise<string> {
+  constructor(
+    private readonly root: string,
+    private readonly path: string,
+    private readonly parse: (text: string) => T,
+  ) {
+    this.value = parse('');
+  }
+
+  get(): T {
     try {
-      return await fs.readFile(await resolveInRoot(this.root, path, true), 'utf8');
+      const p = resolveInRoot(this.root, this.path, true);
+      const st = fs.statSync(p);
+      const key = `${p}:${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+      if (key !== this.key) {
+        this.value = this.parse(fs.readFileSync(p, 'utf8'));
+        this.key = key;
+      }
     } catch {
-      return '';
+      if (this.key !== 'missing') {
+        this.value = this.parse('');
+        this.key = 'missing';
+      }
     }
+    return this.value;
+  }
+}
+
+export class TargetResolver {
+  private readonly resolvConf: WatchedFile<ResolvConf>;
+  private readonly hosts: WatchedFile<ReturnType<typeof parseHosts>>;
+  private resolver: { key: string; resolver: dns.Resolver } | undefined;
+
+  constructor(root: string) {
+    this.resolvConf = new WatchedFile(root, '/etc/resolv.conf', parseResolvConf);
+    this.hosts = new WatchedFile(root, '/etc/hosts', parseHosts);
+  }
+
+  private resolverFor(conf: ResolvConf): dns.Resolver {
+    const key = JSON.stringify([conf.nameservers, conf.timeoutMs, conf.attempts]);
+    if (this.resolver?.key !== key) {
+      const resolver = new dns.Resolver({ timeout: conf.timeoutMs, tries: conf.attempts });
+      resolver.setServers(conf.nameservers);
+      this.resolver = { key, resolver };
+    }
+    return this.resolver.resolver;
   }
 
   /** Resolve `name` for `family` (0 any, 4, 6); throws ResolveError with ENOENT/ENODATA/EAGAIN. */
   async resolve(name: string, family: number): Promise<{ canonical: string; addrs: Addr[] }> {
-    const [resolvText, hostsText] = await Promise.all([this.readTargetFile('/etc/resolv.conf'), this.readTargetFile('/etc/hosts')]);
     const wantFamily = (ip: string): boolean => family === 0 || (family === 4 ? net.isIPv4(ip) : net.isIPv6(ip));
 
-    const fromHosts = parseHosts(hostsText).get(name.replace(/\.$/, '').toLowerCase());
+    const fromHosts = this.hosts.get().get(name.replace(/\.$/, '').toLowerCase());
     if (fromHosts) {
       const addrs = fromHosts.addrs.filter(wantFamily);
       if (addrs.length) return { canonical: fromHosts.canonical, addrs: addrs.map(toAddr) };
     }
 
-    const conf = parseResolvConf(resolvText);
-    const resolver = new dns.Resolver({ timeout: conf.timeoutMs, tries: conf.attempts });
-    resolver.setServers(conf.nameservers);
+    const conf = this.resolvConf.get();
+    const resolver = this.resolverFor(conf);
     let sawNoData = false;
     let sawTimeout = false;
     for (const fqdn of candidates(name, conf)) {

@@ -4,8 +4,11 @@
  * (`/etc/localtime -> /usr/share/zoneinfo/UTC` would open the agent's zoneinfo). So symlinks are
  * walked here, one component at a time, re-rooting absolute targets under the target's root — what
  * openat2(RESOLVE_IN_ROOT) does, which Node cannot call.
+ *
+ * The walk uses synchronous lstat/readlink: each takes microseconds, far less than a round trip
+ * through libuv's thread pool, and every remote file call of the user's process waits on it.
  */
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import { E } from '../common/errno.js';
 
 const MAX_LINKS = 40;
@@ -22,7 +25,7 @@ function fsError(code: 'ELOOP' | 'EINVAL', path: string): NodeJS.ErrnoException 
  * not followed (lstat, readlink). A missing component ends the walk: the caller's own call then fails
  * with the right errno.
  */
-export async function resolveInRoot(root: string, path: string, followLast: boolean): Promise<string> {
+export function resolveInRoot(root: string, path: string, followLast: boolean): string {
   if (!path.startsWith('/')) throw fsError('EINVAL', path);
   if (root === '/') {
     // Our own root: the kernel's resolution is already the target's.
@@ -40,18 +43,14 @@ export async function resolveInRoot(root: string, path: string, followLast: bool
     const candidate = [...resolved, name];
     const isLast = pending.length === 0;
     if (isLast && !followLast) return join(root, candidate);
-    let isLink: boolean;
-    try {
-      isLink = (await fs.lstat(join(root, candidate))).isSymbolicLink();
-    } catch {
-      return join(root, [...candidate, ...pending]);
-    }
-    if (!isLink) {
+    const st = fs.lstatSync(join(root, candidate), { throwIfNoEntry: false });
+    if (!st) return join(root, [...candidate, ...pending]);
+    if (!st.isSymbolicLink()) {
       resolved = candidate;
       continue;
     }
     if (++links > MAX_LINKS) throw fsError('ELOOP', path);
-    const target = await fs.readlink(join(root, candidate));
+    const target = fs.readlinkSync(join(root, candidate));
     if (target.startsWith('/')) resolved = [];
     pending = [...target.split('/').filter((c) => c !== '' && c !== '.'), ...pending];
   }

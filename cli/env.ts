@@ -22,14 +22,17 @@ function matcher(patterns: string[] | undefined): ((name: string) => boolean) | 
   return (name) => res.some((r) => r.test(name));
 }
 
-/** Remote variables that apply under `feature.env` (include wins over the default exclude list). */
+/**
+ * Remote variables that apply under `feature.env`: those matching `include` (all when unset) and not
+ * `exclude`. The config loader has already removed from `exclude` any default that `include` names.
+ */
 export function selectRemote(remote: { name: string; value: string }[], feature: EnvFeature): Map<string, string> {
   const out = new Map<string, string>();
   if (!feature.enabled) return out;
   const include = matcher(feature.include);
   const exclude = matcher(feature.exclude)!;
   for (const { name, value } of remote) {
-    if (include ? !include(name) : exclude(name)) continue;
+    if ((include && !include(name)) || exclude(name)) continue;
     out.set(name, value);
   }
   return out;

@@ -14,4 +14,13 @@ for (const command of commands) cli.register(command);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 
-void cli.runExit(process.argv.slice(2), Cli.defaultContext);
+const argv = process.argv.slice(2);
+let command;
+try {
+  command = cli.process(argv, Cli.defaultContext);
+} catch (err) {
+  // The command line itself is wrong (unknown option, missing argument): exit 2, as usage errors do.
+  process.stderr.write(cli.error(err));
+  process.exit(2);
+}
+process.exitCode = await cli.run(command, Cli.defaultContext);

@@ -15,7 +15,7 @@ node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || di
 # Debian packages: the network-namespace test world, the test programs, and the cluster's parts.
 pkgs=(iproute2 iptables nftables dnsmasq-base curl ca-certificates gcc make libc6-dev util-linux procps psmisc
       python3 openjdk-17-jdk-headless containerd runc containernetworking-plugins etcd-server busybox-static
-      openssl hyperfine wrk socat strace conntrack)
+      openssl hyperfine wrk socat strace conntrack valgrind)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -40,7 +40,7 @@ export class ExecCommand extends Command {
   steal = Option.Boolean('--steal', false, { description: "take the target's incoming traffic instead of mirroring it" });
   kubeContext = Option.String('--context', { description: 'kubeconfig context to use' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'no progress output' });
-  command = Option.Proxy({ required: 1 });
+  command = Option.Proxy({ name: 'command', required: 1 });
 
   /** The flags as a raw config (mirrord's layout), merged over the file by the config loader. */
   overrides(): Record<string, unknown> {

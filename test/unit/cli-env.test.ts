@@ -26,6 +26,12 @@ describe('environment merge', () => {
     assert.equal(env['LANG'], 'en_US.UTF-8');
   });
 
+  it('still leaves out excluded variables that include matches', () => {
+    const env = mergeEnv(local, remote, { ...defaults, include: ['DB_*'], exclude: ['DB_PASSWORD'] });
+    assert.equal(env['DB_URL'], 'postgres://db:5432');
+    assert.equal(env['DB_PASSWORD'], undefined);
+  });
+
   it('applies overrides last', () => {
     const env = mergeEnv(local, remote, { ...defaults, override: { DB_PASSWORD: 'mine' } });
     assert.equal(env['DB_PASSWORD'], 'mine');
