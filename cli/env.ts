@@ -1,7 +1,12 @@
 /**
  * The environment the user's process starts with: the local environment, overlaid with the target's
- * (remote wins), filtered by `feature.env.include` / `exclude`, then `override` on top.
+ * (remote wins), filtered by `feature.env.include` / `exclude`, then the variables of `env_file`, then
+ * `override` on top.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import util from 'node:util';
+import { PodlinkError } from './errors.js';
 
 export interface EnvFeature {
   enabled: boolean;
@@ -38,14 +43,28 @@ export function selectRemote(remote: { name: string; value: string }[], feature:
   return out;
 }
 
+/** The variables of a dotenv file (`feature.env.env_file`), relative to `cwd`. */
+export function readEnvFile(file: string, cwd: string): Record<string, string> {
+  const p = path.resolve(cwd, file);
+  let text: string;
+  try {
+    text = fs.readFileSync(p, 'utf8');
+  } catch (e) {
+    throw new PodlinkError('env_file', `cannot read feature.env.env_file ${p}: ${(e as Error).message}`, 'fix the path, or remove env_file');
+  }
+  // util.parseEnv (Node >= 20.12) reads dotenv syntax: comments, quotes, `export`.
+  return (util as unknown as { parseEnv(text: string): Record<string, string> }).parseEnv(text);
+}
+
 export function mergeEnv(
   local: Record<string, string | undefined>,
   remote: { name: string; value: string }[],
   feature: EnvFeature,
+  fileVars: Record<string, string> = {},
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(local)) if (v !== undefined) env[k] = v;
   for (const [k, v] of selectRemote(remote, feature)) env[k] = v;
-  if (feature.enabled) Object.assign(env, feature.override);
+  if (feature.enabled) Object.assign(env, fileVars, feature.override);
   return env;
 }

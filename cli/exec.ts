@@ -7,9 +7,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { loadConfig, unavailableFeatures, type PodlinkConfig } from '../config/load.js';
 import { findCommand } from './command-path.js';
-import { mergeEnv } from './env.js';
+import { mergeEnv, readEnvFile } from './env.js';
 import { PodlinkError, errorLine } from './errors.js';
 import { layerEnv } from './layer-env.js';
 import { layerLibrary } from './paths.js';
@@ -52,6 +53,13 @@ function checkAvailable(config: PodlinkConfig): void {
   }
 }
 
+/** Start-up timeout and the intproxy's log (a destination ending in `/` is a directory). */
+function sessionOptions(config: PodlinkConfig, cwd: string): Parameters<typeof Session.start>[1] {
+  const dest = config.internal_proxy.log_destination;
+  const file = dest === undefined ? undefined : dest.endsWith('/') ? path.resolve(cwd, dest, `podlink-intproxy-${process.pid}.log`) : path.resolve(cwd, dest);
+  return { startupTimeoutMs: config.agent.startup_timeout * 1000, log: { file, level: config.internal_proxy.log_level } };
+}
+
 export async function runExec(req: ExecRequest): Promise<number> {
   const { config, notices } = await loadConfig({ file: req.configFile, cwd: req.cwd, env: req.env, overrides: req.overrides });
   for (const n of notices) req.stderr.write(`podlink: ${n}\n`);
@@ -63,6 +71,7 @@ export async function runExec(req: ExecRequest): Promise<number> {
   }
 
   const target = resolveTarget(config.target.path);
+  const fileVars = config.feature.env.env_file ? readEnvFile(config.feature.env.env_file, req.cwd) : {};
 
   const signals = new ExecSignals();
   const ctx: StartCtx = { target, remoteEnv: [] };
@@ -77,7 +86,7 @@ export async function runExec(req: ExecRequest): Promise<number> {
         {
           title: 'Starting agent',
           run: async (c, done) => {
-            c.session = await Session.start({ kind: 'spawn', argv: c.target!.agentArgv }, config.agent.startup_timeout * 1000, signals.signal);
+            c.session = await Session.start({ kind: 'spawn', argv: c.target!.agentArgv }, sessionOptions(config, req.cwd), signals.signal);
             done(`Agent ready (pid ${c.session.agentPid})`);
           },
         },
@@ -100,7 +109,7 @@ export async function runExec(req: ExecRequest): Promise<number> {
   }
   const session = ctx.session!;
 
-  const env = mergeEnv(req.env, ctx.remoteEnv, config.feature.env);
+  const env = mergeEnv(req.env, ctx.remoteEnv, config.feature.env, fileVars);
   Object.assign(
     env,
     layerEnv(config.feature, {

@@ -28,13 +28,17 @@ export class Session {
     child.on('exit', () => this.lost('the intproxy exited'));
   }
 
-  static async start(agent: AgentTransport, startupTimeoutMs: number, abort?: AbortSignal): Promise<Session> {
+  static async start(
+    agent: AgentTransport,
+    opts: { startupTimeoutMs: number; log: { file?: string; level: string } },
+    abort?: AbortSignal,
+  ): Promise<Session> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-'));
     fs.chmodSync(dir, 0o700);
     const socketPath = path.join(dir, 'intproxy.sock');
     // Its own process group: Ctrl-C in the terminal goes to the user's process, not to the intproxy.
     const child = fork(intproxyEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
-    child.send({ type: 'start', socketPath, agent, startupTimeoutMs });
+    child.send({ type: 'start', socketPath, agent, startupTimeoutMs: opts.startupTimeoutMs, log: opts.log });
     try {
       const ready = await new Promise<Extract<IntproxyToCli, { type: 'ready' }>>((resolve, reject) => {
         child.on('message', (m: IntproxyToCli) => {

@@ -18,7 +18,6 @@ interface Entry {
 }
 
 const UNAVAILABLE: Entry[] = [
-  { key: 'feature.env.env_file' },
   { key: 'feature.network.incoming.mode', alsoFine: (v) => v === 'off', note: 'except `"off"`' },
   { key: 'feature.network.incoming.http_filter' },
   { key: 'feature.network.incoming.port_mapping' },
@@ -43,6 +42,9 @@ const UNAVAILABLE: Entry[] = [
   { key: 'agent.priority_class' },
   { key: 'agent.communication_timeout' },
   { key: 'agent.json_log' },
+  // The intproxy lives exactly as long as the session the CLI owns; idle timeouts do not apply yet.
+  { key: 'internal_proxy.start_idle_timeout' },
+  { key: 'internal_proxy.idle_timeout' },
 ];
 
 let defaults: PodlinkConfig | undefined;

@@ -15,6 +15,8 @@ export interface StartRequest {
   agent: AgentTransport;
   /** How long to wait for the agent's HelloOk. */
   startupTimeoutMs: number;
+  /** `internal_proxy.log_destination` / `log_level`: the intproxy's (and the agent's stderr) log. */
+  log: { file?: string; level: string };
 }
 
 export type CliToIntproxy = StartRequest | { type: 'getEnv' } | { type: 'shutdown' };

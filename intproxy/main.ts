@@ -4,7 +4,7 @@
  * agent link. It exits when the CLI says so or goes away; the agent, whose stream then ends, follows.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { logger } from '../common/log.js';
+import { logger, logRaw, logToFile } from '../common/log.js';
 import { Link, RemoteError } from '../protocol/link.js';
 import { PROTOCOL_VERSION, Role } from '../protocol/spec.js';
 import type { CliToIntproxy, IntproxyToCli, StartRequest } from './control.js';
@@ -35,12 +35,22 @@ let layers: LayerServer | undefined;
 let stopping = false;
 
 async function start(req: StartRequest): Promise<void> {
+  if (req.log.file) {
+    try {
+      logToFile(req.log.file, req.log.level);
+    } catch (e) {
+      tell({ type: 'failed', code: 'intproxy_log', message: `cannot write internal_proxy.log_destination ${req.log.file}: ${(e as Error).message}` });
+      await stop(1);
+      return;
+    }
+  }
   const [cmd, ...args] = req.agent.argv;
   const tail = new Tail();
   // Own process group: the terminal's Ctrl-C must not kill the agent under the user's process.
   agentProcess = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   agentProcess.stderr!.on('data', (c: Buffer) => {
     tail.push(c);
+    logRaw(c);
     if (process.env['PODLINK_DEBUG'] === '1') process.stderr.write(c);
   });
   const exited = new Promise<string>((resolve) => {

@@ -53,7 +53,7 @@ describe('intproxy and agent, over the real link', () => {
   const blobData = randomBytes(8 * 1024 * 1024 + 123);
 
   before(async () => {
-    session = await Session.start({ kind: 'spawn', argv: resolveTarget(`pid/${process.pid}`).agentArgv }, 20_000);
+    session = await Session.start({ kind: 'spawn', argv: resolveTarget(`pid/${process.pid}`).agentArgv }, { startupTimeoutMs: 20_000, log: { level: 'info' } });
     layer = await connectLayer(session.socketPath);
     echo = await tcpServer((s) => s.pipe(s));
     blob = await tcpServer((s) => s.end(blobData));

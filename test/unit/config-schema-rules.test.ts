@@ -255,8 +255,8 @@ describe('unavailableFeatures', () => {
   it('should name each key set away from its default', () => {
     assert.deepEqual(unavailableFeatures(ok({ feature: { network: { incoming: 'steal' } } })), ['feature.network.incoming.mode']);
     assert.deepEqual(
-      unavailableFeatures(ok({ agent: { ephemeral: true, tolerations: [] }, feature: { env: { env_file: '.env' }, network: { dns: { filter: { local: ['x'] } } } } })),
-      ['feature.env.env_file', 'feature.network.dns.filter', 'agent.ephemeral', 'agent.tolerations'],
+      unavailableFeatures(ok({ agent: { ephemeral: true, tolerations: [] }, internal_proxy: { idle_timeout: 30 }, feature: { env: { env_file: '.env' }, network: { dns: { filter: { local: ['x'] } } } } })),
+      ['feature.network.dns.filter', 'agent.ephemeral', 'agent.tolerations', 'internal_proxy.idle_timeout'],
     );
   });
 
