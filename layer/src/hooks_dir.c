@@ -126,15 +126,8 @@ static int fetch_listing(const char *path, struct pl_dir **out) {
 /* Routes and fetches. 1: *out is a listing. 0: bypass. -1: failed, errno set. Guard held. */
 static int dir_decide(const char *hook, const char *path, struct pl_dir **out) {
   struct pl_path pp;
-  pl_route_path(AT_FDCWD, path, &pp);
-  if (pp.route == ROUTE_LOCAL) {
-    pl_bypass(hook, pp.why, path);
-    return 0;
-  }
-  if (pp.route == ROUTE_NOT_FOUND) {
-    errno = ENOENT;
-    return -1;
-  }
+  int routed = pl_route_hook(hook, AT_FDCWD, path, &pp);
+  if (routed <= 0) return routed;
   int err = 0;
   switch (pl_outcome_of(fetch_listing(pp.path, out), &pp, &err)) {
     case OUT_HANDLED: pl_debug("%s: remote %s (%u entries)", hook, pp.path, (*out)->count); return 1;

@@ -54,15 +54,8 @@ static void fill_statx(struct statx *x, const pl_stat *s) {
 /* 1: handled, *out filled. 0: bypass (call the real function). -1: failed, errno set. */
 static int stat_decide(const char *hook, int dirfd, const char *path, bool follow, pl_stat *out) {
   struct pl_path pp;
-  pl_route_path(dirfd, path, &pp);
-  if (pp.route == ROUTE_LOCAL) {
-    pl_bypass(hook, pp.why, path);
-    return 0;
-  }
-  if (pp.route == ROUTE_NOT_FOUND) {
-    errno = ENOENT;
-    return -1;
-  }
+  int routed = pl_route_hook(hook, dirfd, path, &pp);
+  if (routed <= 0) return routed;
   pl_msg req = {.type = PL_MSG_STAT};
   req.u.stat_req.path = pl_str(pp.path, strlen(pp.path));
   req.u.stat_req.follow = follow;
@@ -167,15 +160,8 @@ PL_EXPORT int statx(int fd, const char *p, int fl, unsigned int mask, struct sta
 
 static int access_decide(const char *hook, int dirfd, const char *path, int mode) {
   struct pl_path pp;
-  pl_route_path(dirfd, path, &pp);
-  if (pp.route == ROUTE_LOCAL) {
-    pl_bypass(hook, pp.why, path);
-    return 0;
-  }
-  if (pp.route == ROUTE_NOT_FOUND) {
-    errno = ENOENT;
-    return -1;
-  }
+  int routed = pl_route_hook(hook, dirfd, path, &pp);
+  if (routed <= 0) return routed;
   pl_msg req = {.type = PL_MSG_ACCESS};
   req.u.access.path = pl_str(pp.path, strlen(pp.path));
   req.u.access.mode = (uint32_t)mode;
@@ -215,17 +201,9 @@ PL_EXPORT int faccessat(int fd, const char *p, int m, int fl) {
 /* Like the real one: at most bufsiz bytes, no NUL added, the count returned. */
 static ssize_t readlink_decide(const char *hook, int dirfd, const char *path, char *buf, size_t bufsiz, bool *bypass) {
   struct pl_path pp;
-  *bypass = false;
-  pl_route_path(dirfd, path, &pp);
-  if (pp.route == ROUTE_LOCAL) {
-    pl_bypass(hook, pp.why, path);
-    *bypass = true;
-    return 0;
-  }
-  if (pp.route == ROUTE_NOT_FOUND) {
-    errno = ENOENT;
-    return -1;
-  }
+  int routed = pl_route_hook(hook, dirfd, path, &pp);
+  *bypass = routed == 0;
+  if (routed <= 0) return routed;
   pl_msg req = {.type = PL_MSG_READ_LINK};
   req.u.path.path = pl_str(pp.path, strlen(pp.path));
   struct pl_resp resp;

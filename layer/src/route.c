@@ -205,3 +205,16 @@ void pl_route_path(int dirfd, const char *path, struct pl_path *out) {
   out->route = ROUTE_REMOTE_IF_EXISTS;
   out->write_remote = pl_cfg.fs_mode == FS_WRITE;
 }
+
+int pl_route_hook(const char *hook, int dirfd, const char *path, struct pl_path *pp) {
+  pl_route_path(dirfd, path, pp);
+  if (pp->route == ROUTE_LOCAL) {
+    pl_bypass(hook, pp->why, path);
+    return 0;
+  }
+  if (pp->route == ROUTE_NOT_FOUND) {
+    errno = ENOENT;
+    return -1;
+  }
+  return 1;
+}

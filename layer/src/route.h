@@ -25,6 +25,10 @@ struct pl_path {
  * syscall unless user regexes are configured. */
 void pl_route_path(int dirfd, const char *path, struct pl_path *out) PL_HIDDEN;
 
+/* pl_route_path for a hook that asks the target: 1 = remote (pp filled), 0 = local (the bypass is
+ * logged; call the real function), -1 = answered ENOENT without asking (errno set). */
+int pl_route_hook(const char *hook, int dirfd, const char *path, struct pl_path *pp) PL_HIDDEN;
+
 /* True for the built-in always-local list alone (exposed for tests and the README). */
 bool pl_builtin_local(const char *path, enum pl_bypass *why) PL_HIDDEN;
 
