@@ -92,4 +92,23 @@ static inline void print_sockaddr(const char *tag, const struct sockaddr *sa) {
   printf("%s=%s:%u\n", tag, text, port);
 }
 
+
+/* Shared by the socket and fd snippets: a remote TCP connection (PL_T_TCP) and its peer address. */
+static inline int tcp_connect(void) {
+  struct sockaddr_in sa = T_ADDR("PL_T_TCP");
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    printf("connect=ERR:%s\n", strerror(errno));
+    return -1;
+  }
+  return s;
+}
+static inline void peer(const char *tag, int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) printf("%s=ERR:%s\n", tag, strerror(errno));
+  else print_sockaddr(tag, (struct sockaddr *)&ss);
+}
+
+
 #endif

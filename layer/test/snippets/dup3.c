@@ -1,22 +1,6 @@
 /* Snippet: dup3 copies the layer's record of a remote TCP connection to the new descriptor. */
 #include "snippet.h"
 
-static int tcp_connect(void) {
-  struct sockaddr_in sa = T_ADDR("PL_T_TCP");
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0) {
-    printf("connect=ERR:%s\n", strerror(errno));
-    return -1;
-  }
-  return s;
-}
-static void peer(const char *tag, int fd) {
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) printf("%s=ERR:%s\n", tag, strerror(errno));
-  else print_sockaddr(tag, (struct sockaddr *)&ss);
-}
-
 SNIPPET_BODY {
   int s = tcp_connect();
   if (s < 0) return;
