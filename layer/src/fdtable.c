@@ -7,6 +7,8 @@
 
 struct pl_fdobj *pl_fds[PL_FD_MAX];
 struct pl_fdobj pl_layer_mark;
+/* One past the highest fd that ever held an object: whole-table scans stop there. */
+int pl_fd_end;
 static pthread_mutex_t relay_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void pl_fd_lock(void) { pthread_mutex_lock(&relay_mu); }
@@ -48,6 +50,9 @@ void pl_fd_install(int fd, struct pl_fdobj *obj) {
   if ((unsigned)fd >= PL_FD_MAX) {
     if (obj) unref(fd, obj, false);
     return;
+  }
+  int end = __atomic_load_n(&pl_fd_end, __ATOMIC_RELAXED);
+  while (obj && fd >= end && !__atomic_compare_exchange_n(&pl_fd_end, &end, fd + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
   }
   struct pl_fdobj *old = __atomic_exchange_n(&pl_fds[fd], obj, __ATOMIC_ACQ_REL);
   /* A stale entry: its fd was closed where no hook saw it and the number was reused. */

@@ -48,6 +48,8 @@ struct pl_fdobj {
 };
 
 extern struct pl_fdobj *pl_fds[PL_FD_MAX] PL_HIDDEN;
+/* One past the highest fd that ever held an object (tracked socket, file or directory). */
+extern int pl_fd_end PL_HIDDEN;
 extern struct pl_fdobj pl_layer_mark PL_HIDDEN;
 
 static inline struct pl_fdobj *pl_fd_get(int fd) {

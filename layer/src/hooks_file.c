@@ -372,7 +372,8 @@ __attribute__((destructor)) static void writeback_at_exit(void) {
   bool took_guard = !pl_guard;
   pl_guard = 1;
   fflush(NULL);
-  for (int fd = 0; fd < PL_FD_MAX; fd++) {
+  int end = __atomic_load_n(&pl_fd_end, __ATOMIC_ACQUIRE);
+  for (int fd = 0; fd < end; fd++) {
     struct pl_fdobj *o = pl_fd_get(fd);
     if (PL_UNLIKELY(o != NULL) && o != &pl_layer_mark && o->kind == FDK_WFILE) (void)pl_fd_release(fd);
   }
