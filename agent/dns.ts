@@ -78,9 +78,16 @@ export class ResolveError extends Error {
   }
 }
 
-/** A target file, re-read only when its identity or mtime changes (the kubelet rewrites resolv.conf). */
+/** How long a parsed resolv.conf/hosts is trusted before its identity and mtime are checked again. */
+const RECHECK_MS = 1000;
+
+/**
+ * A target file, re-read only when its identity or mtime changes (the kubelet rewrites resolv.conf),
+ * and checked at most once a second: the check costs a path walk inside the target's root.
+ */
 class WatchedFile<T> {
   private key = '';
+  private checkedAt = -Infinity;
   private value: T;
 
   constructor(
@@ -92,6 +99,9 @@ class WatchedFile<T> {
   }
 
   get(): T {
+    const now = performance.now();
+    if (now - this.checkedAt < RECHECK_MS) return this.value;
+    this.checkedAt = now;
     try {
       const p = resolveInRoot(this.root, this.path, true);
       const st = fs.statSync(p);

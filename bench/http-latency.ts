@@ -1,7 +1,9 @@
 /**
  * Benchmark: HTTP request latency from the laptop netns through podlink (`podlink exec -t pid/<pod A>`)
  * against the same client run directly inside pod A (its network and mount namespaces, so the same
- * URL `http://service-b/` resolves through pod A's DNS in both arms). Arms run interleaved (A B A B …) in the same run; the first round is a discarded warm-up.
+ * URL `http://service-b/` resolves through pod A's DNS in both arms). Arms run interleaved (A B A B …)
+ * in the same run; the first round is discarded, and in every run the client's first quarter of
+ * requests is a warm-up that is not counted.
  * Prints p50/p99 per arm and the podlink/direct ratios. Needs root.
  *
  *   node dist/bench/http-latency.js [--rounds 6] [--requests 1000]
@@ -21,14 +23,15 @@ const client = path.join(packageRoot, 'bench', 'http-client.mjs');
 const cli = path.join(packageRoot, 'bin', 'podlink.js');
 
 async function samples(world: World, arm: 'direct' | 'podlink', mode: 'keepalive' | 'close', count: number): Promise<number[]> {
+  const warmup = String(Math.ceil(count / 4));
   const r =
     arm === 'direct'
       ? // Inside pod A's network and mount namespaces: its resolv.conf, its DNS, the same URL.
-        await world.runIn(world.podA.netns, 'nsenter', [`--target=${world.podA.pid}`, '--net', '--mount', '--', process.execPath, client, `http://${world.serviceB.short}/bench`, String(count), mode], { timeoutMs: 600_000 })
+        await world.runIn(world.podA.netns, 'nsenter', [`--target=${world.podA.pid}`, '--net', '--mount', '--', process.execPath, client, `http://${world.serviceB.short}/bench`, String(count), mode, warmup], { timeoutMs: 600_000 })
       : await world.runIn(
           world.laptop,
           process.execPath,
-          [cli, 'exec', '-q', '-t', `pid/${world.podA.pid}`, '--', process.execPath, client, `http://${world.serviceB.short}/bench`, String(count), mode],
+          [cli, 'exec', '-q', '-t', `pid/${world.podA.pid}`, '--', process.execPath, client, `http://${world.serviceB.short}/bench`, String(count), mode, warmup],
           { timeoutMs: 600_000 },
         );
   if (r.code !== 0) throw new Error(`${arm} arm failed (${r.code}): ${r.stderr}`);
