@@ -1,6 +1,6 @@
 /**
- * Target paths as the user writes them (`pid/1234`, `pod/web`, `deployment/api/container/app`) and
- * what it takes to serve one: the command that starts the agent inside the target's context.
+ * What it takes to serve a target (`pid/1234`, later `pod/web`, `deployment/api/container/app`): the
+ * command that starts the agent inside the target's context.
  */
 import fs from 'node:fs';
 import { PodlinkError } from './errors.js';
@@ -16,31 +16,20 @@ export interface PidTarget {
 
 export type ResolvedTarget = PidTarget;
 
-const kubeKinds = ['pod', 'deployment', 'statefulset', 'job', 'cronjob', 'service', 'rollout', 'replicaset'];
-
+/** `path` is the config's normalised target (config/target.ts checked its form). */
 export function resolveTarget(path: string | undefined): ResolvedTarget {
-  if (!path || path === 'targetless') {
+  if (path === undefined) {
     throw new PodlinkError(
       'targetless_unavailable',
       'targetless sessions run their agent in a Kubernetes cluster, which podlink exec cannot reach yet',
       'give a local process as the target: -t pid/PID',
     );
   }
-  const pidMatch = /^pid\/(\d+)$/.exec(path);
-  if (pidMatch) return pidTarget(Number(pidMatch[1]));
-  const kind = path.split('/')[0]!;
-  if (kubeKinds.includes(kind)) {
-    throw new PodlinkError(
-      'kube_unavailable',
-      `Kubernetes targets (${path}) are not available yet in this version of podlink`,
-      'use a local process as the target: -t pid/PID',
-    );
-  }
+  if (path.startsWith('pid/')) return pidTarget(Number(path.slice('pid/'.length)));
   throw new PodlinkError(
-    'bad_target',
-    `unknown target "${path}"`,
-    `write it as pid/PID, or ${kubeKinds.map((k) => `${k}/NAME`).join(', ')}`,
-    2,
+    'kube_unavailable',
+    `Kubernetes targets (${path}) are not available yet in this version of podlink`,
+    'use a local process as the target: -t pid/PID',
   );
 }
 

@@ -88,6 +88,15 @@ describe('podlink exec: errors and clean-up', () => {
     await oneLine(r, /^podlink: .*target: `banana` has no kind; write `pod\/NAME/);
   });
 
+  it('a Kubernetes target, or none, says it is not available yet', async () => {
+    const kube = await run(['exec', '-t', 'deployment/service-a', '--', 'true']);
+    assert.equal(kube.code, 1);
+    await oneLine(kube, /^podlink: Kubernetes targets \(deployment\/service-a\) are not available yet .* \(use a local process as the target: -t pid\/PID\)$/);
+    const none = await run(['exec', '--', 'true']);
+    assert.equal(none.code, 1);
+    await oneLine(none, /^podlink: targetless sessions .* cannot reach yet \(give a local process as the target: -t pid\/PID\)$/);
+  });
+
   it('not root', async () => {
     const r = await run(['exec', '-t', `pid/${world.podA.pid}`, '--', 'true'], { uid: 65534 });
     assert.equal(r.code, 1);
