@@ -3,6 +3,9 @@ import os from 'node:os';
 
 export const E = os.constants.errno;
 
+/** "Host is down": the answer to every request once the agent is gone (absent from os.constants). */
+export const EHOSTDOWN = 112;
+
 /** The positive errno of a failed call (a Node system error, or anything with an errno); EIO when none. */
 export function errnoOf(err: unknown): number {
   const e = err as NodeJS.ErrnoException | undefined;

@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import { EHOSTDOWN } from '../common/errno.js';
 import { encode, FrameReader } from './codec.js';
 import { ProtocolError } from './errors.js';
 import { messages, type MessageName } from './spec.js';
@@ -44,7 +45,7 @@ export class Link extends EventEmitter<LinkEvents> {
     private readonly input: Readable,
     private readonly output: Writable,
     /** errno given to requests still waiting when the link closes. */
-    private readonly lostErrno = 112 /* EHOSTDOWN */,
+    private readonly lostErrno = EHOSTDOWN,
   ) {
     super();
     input.on('data', (chunk: Buffer) => this.onData(chunk));

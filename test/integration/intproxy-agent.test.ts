@@ -10,6 +10,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Session } from '../../cli/session.js';
+import { EHOSTDOWN } from '../../common/errno.js';
 import { resolveTarget } from '../../cli/target.js';
 import { RemoteError, type Link } from '../../protocol/link.js';
 import type { MessageOf } from '../../protocol/types.js';
@@ -147,7 +148,7 @@ describe('intproxy and agent, over the real link', () => {
     await closed; // the relayed socket is torn down
     await assert.rejects(
       layer.request('Stat', { path: '/etc/hostname', follow: true }),
-      (e: unknown) => e instanceof RemoteError && e.errno === 112,
+      (e: unknown) => e instanceof RemoteError && e.errno === EHOSTDOWN,
     );
   });
 });

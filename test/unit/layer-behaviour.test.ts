@@ -9,18 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  LAYER_LIB,
-  LAYER_TEST_BIN,
-  ScriptedIntproxy,
-  T,
-  keyValues,
-  runUnderLayer,
-  scenarioTable,
-  snippetEnv,
-  type RunOptions,
-  type ScriptedTable,
-} from '../helpers/scripted-intproxy.js';
+import { ScriptedIntproxy, type ScriptedTable } from '../helpers/scripted-intproxy.js';
+import { LAYER_LIB, LAYER_TEST_BIN, T, keyValues, runUnderLayer, scenarioTable, snippetEnv, type RunOptions } from '../helpers/layer-run.js';
 
 const CONTENT = 'remote config|line2|';
 const ENOENT = 'ERR:No such file or directory';

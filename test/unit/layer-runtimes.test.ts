@@ -9,16 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  LAYER_FIXTURES,
-  ScriptedIntproxy,
-  T,
-  keyValues,
-  runUnderLayer,
-  scenarioTable,
-  snippetEnv,
-  type RunResult,
-} from '../helpers/scripted-intproxy.js';
+import { ScriptedIntproxy } from '../helpers/scripted-intproxy.js';
+import { LAYER_FIXTURES, T, keyValues, runUnderLayer, scenarioTable, snippetEnv, type RunResult } from '../helpers/layer-run.js';
 
 const CONTENT = 'remote config|line2|';
 

@@ -9,15 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  LAYER_TEST_BIN,
-  ScriptedIntproxy,
-  T,
-  keyValues,
-  runUnderLayer,
-  scenarioTable,
-  snippetEnv,
-} from '../helpers/scripted-intproxy.js';
+import { ScriptedIntproxy } from '../helpers/scripted-intproxy.js';
+import { LAYER_TEST_BIN, T, keyValues, runUnderLayer, scenarioTable, snippetEnv } from '../helpers/layer-run.js';
 
 const CONTENT = 'remote config|line2|';
 const FILE_STAT = 'size:20 mode:100640 mtime:1700000123';

@@ -15,7 +15,7 @@ import { toJson } from '../../protocol/json.js';
 import { validSamples } from '../../protocol/samples.js';
 import { layerLink, messages } from '../../protocol/spec.js';
 import type { Message } from '../../protocol/types.js';
-import { LAYER_TEST_BIN, REPO_ROOT } from '../helpers/scripted-intproxy.js';
+import { LAYER_TEST_BIN, REPO_ROOT } from '../helpers/layer-run.js';
 
 const VECTORS = path.join(REPO_ROOT, 'protocol/vectors');
 const layerTypes = new Set<string>(layerLink);
