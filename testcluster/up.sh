@@ -28,7 +28,13 @@ preflight() {
   [ -d /sys/fs/cgroup/memory ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || die "missing prerequisite: no cgroup hierarchy mounted at /sys/fs/cgroup"
 }
 
-healthy() { [ -f "$KCL_RUN/up" ] && [ -e "/run/netns/$KCL_LAPTOP" ] && node_ready; }
+# Up means: a finished boot, every component it started still running, and the node Ready.
+healthy() {
+  [ -f "$KCL_RUN/up" ] && [ -e "/run/netns/$KCL_LAPTOP" ] || return 1
+  local f
+  for f in "$KCL_RUN"/pids/*; do alive "${f##*/}" || return 1; done
+  node_ready
+}
 
 preflight
 if healthy; then
