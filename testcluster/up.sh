@@ -112,6 +112,8 @@ start_component kubelet "$k" kubelet --config="$c/kubelet.yaml" --kubeconfig="$c
   --root-dir="$KCL_LIB/kubelet" --cert-dir="$KCL_RUN/kubelet-pki" --node-ip="$KCL_NODE_IP" --hostname-override="$KCL_NODE"
 wait_for kubelet "kubelet /healthz" 60 curl_kcl http://127.0.0.1:10248/healthz
 wait_for kubelet "node $KCL_NODE Ready" 90 node_ready
+# Ready implies the kubelet's one-time node setup ran, kernel tunables included; undo those.
+restore_sysctls
 say "node Ready ($(since "$T0") s)"
 
 start_component kube-proxy "$k" proxy --config="$c/proxy.yaml"

@@ -2,8 +2,10 @@
 // and the demo pods seeing their Secret, ConfigMap env and ConfigMap file.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { type ClusterEnv, clusterEnv, kubectlJson, nodeInPod, podOf } from './cluster.js';
+import { machineState } from './machine-state.js';
 
 describe('the booted test cluster', () => {
   let env: ClusterEnv;
@@ -19,6 +21,22 @@ describe('the booted test cluster', () => {
     assert.match(node.status.nodeInfo.containerRuntimeVersion, /^containerd:\/\/1\.6\./);
     const internal = node.status.addresses.find((a: any) => a.type === 'InternalIP');
     assert.equal(internal?.address, '10.88.0.2');
+  });
+
+  it('should leave the machine\'s kernel settings as they were before the boot while it runs', async (t) => {
+    const baseline = process.env.PODLINK_CLUSTER_BASELINE;
+    if (!baseline) {
+      // Run by hand, without scripts/test.sh's snapshot: at least the values the kubelet would set.
+      const now = machineState().sysctls;
+      assert.notDeepEqual([now['vm.overcommit_memory'], now['kernel.panic'], now['kernel.panic_on_oops']], ['1', '10', '1']);
+      t.diagnostic('no PODLINK_CLUSTER_BASELINE: compared with the kubelet\'s values only');
+      return;
+    }
+    const before = JSON.parse(readFileSync(baseline, 'utf8')).sysctls;
+    const now = machineState().sysctls;
+    for (const k of ['vm.overcommit_memory', 'kernel.panic', 'kernel.panic_on_oops', 'net.ipv4.ip_forward']) {
+      assert.equal(now[k], before[k], k);
+    }
   });
 
   it('should run CoreDNS and every demo deployment with all replicas available', async () => {

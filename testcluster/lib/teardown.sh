@@ -12,7 +12,8 @@
 
 KCL_PRE=$KCL_RUN/preexisting   # what was there before `up`, so teardown removes only its own
 
-# Kernel-wide (not per-netns) settings the kubelet changes at start (protectKernelDefaults=false).
+# Kernel-wide (not per-netns) settings the kubelet changes at start (protectKernelDefaults=false
+# makes it write them; true makes it refuse to start unless they already have its values).
 KCL_GLOBAL_SYSCTLS=(vm.overcommit_memory kernel.panic kernel.panic_on_oops)
 
 record_preexisting() {
@@ -28,6 +29,17 @@ record_preexisting() {
     done
     true
   } >"$KCL_PRE"
+}
+
+# The kubelet rewrites these once, when it starts; putting them back right after keeps the machine's
+# kernel behaviour as it was while the cluster runs (kernel.panic_on_oops=1 would turn any oops into
+# a panic of the whole machine). Teardown does it again in case the kubelet started later.
+restore_sysctls() {
+  [ -f "$KCL_PRE" ] || return 0
+  local kind k v
+  while read -r kind k v; do
+    if [ "$kind" = sysctl ] && [ "$(sysctl -n "$k")" != "$v" ]; then sysctl -qw "$k=$v"; fi
+  done <"$KCL_PRE"
 }
 
 was_there() { grep -qxF "$1" "$KCL_PRE" 2>/dev/null; }
@@ -138,12 +150,7 @@ teardown() {
   for d in /run/containerd/s /run/containerd /var/lib/cni/results /var/lib/cni /var/log/containers /var/lib/kubelet; do
     [ -f "$KCL_PRE" ] && ! was_there "dir $d" && [ -d "$d" ] && [ -z "$(mounts_under "$d")" ] && rm -rf --one-file-system "$d"
   done
-  if [ -f "$KCL_PRE" ]; then
-    local k v
-    while read -r kind k v; do
-      [ "$kind" = sysctl ] && [ "$(sysctl -n "$k")" != "$v" ] && sysctl -qw "$k=$v"
-    done <"$KCL_PRE"
-  fi
+  restore_sysctls
   # Never rm -rf a tree with something still mounted in it: a hostPath volume is a bind mount of
   # the machine's own files.
   for d in "$KCL_RUN" "$KCL_LIB"; do
