@@ -1,6 +1,8 @@
 /* Reads the PODLINK_* environment once, at init. Everything here may allocate: it runs once, early,
  * before any hook needs the result. */
 #include "config.h"
+
+#include <pthread.h>
 #include "real.h"
 
 #include <dlfcn.h>
@@ -91,10 +93,26 @@ static void add_regex(const char *line, void *ctx) {
 
 static void load_regexes(struct pl_regex_list *l, const char *env) { each_line(env_get(env), add_regex, l); }
 
+/* glibc's regexec locks the regex_t it runs: a fork while another thread is inside it would hand the
+ * child a locked regex and hang its first match. Matches hold this lock shared; fork takes it
+ * exclusively (pl_regex_atfork_*), so no thread is inside regexec when the process forks. Writer-
+ * preferring, so a steady stream of matches cannot starve fork; never taken recursively (the guard
+ * keeps hooks from re-entering while a match runs). */
+static pthread_rwlock_t regex_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+void pl_regex_atfork_prepare(void) { pthread_rwlock_wrlock(&regex_lock); }
+void pl_regex_atfork_parent(void) { pthread_rwlock_unlock(&regex_lock); }
+void pl_regex_atfork_child(void) {
+  pthread_rwlock_t fresh = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+  regex_lock = fresh;
+}
+
 bool pl_regex_match(const struct pl_regex_list *l, const char *path) {
-  for (int i = 0; i < l->n; i++)
-    if (regexec(&l->re[i], path, 0, NULL, 0) == 0) return true;
-  return false;
+  bool hit = false;
+  pthread_rwlock_rdlock(&regex_lock);
+  for (int i = 0; i < l->n && !hit; i++) hit = regexec(&l->re[i], path, 0, NULL, 0) == 0;
+  pthread_rwlock_unlock(&regex_lock);
+  return hit;
 }
 
 static void add_prefix(const char *line, void *ctx) {

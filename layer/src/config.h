@@ -40,6 +40,11 @@ struct pl_config {
 };
 
 extern struct pl_config pl_cfg PL_HIDDEN;
+/* fork holds the regex lock: no thread may be inside regexec (which locks the regex) at fork. */
+void pl_regex_atfork_prepare(void) PL_HIDDEN;
+void pl_regex_atfork_parent(void) PL_HIDDEN;
+void pl_regex_atfork_child(void) PL_HIDDEN;
+
 /* Our pid, refreshed in the atfork child handler; compared with getpid() to detect a vfork child. */
 extern pid_t pl_pid PL_HIDDEN;
 

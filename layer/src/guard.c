@@ -25,15 +25,18 @@ static void atfork_prepare(void) {
   pl_rpc_atfork_prepare();
   pl_fd_lock();
   pl_dir_atfork_prepare();
+  pl_regex_atfork_prepare();
 }
 
 static void atfork_parent(void) {
+  pl_regex_atfork_parent();
   pl_dir_atfork_parent();
   pl_fd_unlock();
   pl_rpc_atfork_parent();
 }
 
 static void atfork_child(void) {
+  pl_regex_atfork_child();
   pl_dir_atfork_child();
   pl_fd_atfork_child();
   pl_rpc_atfork_child();
