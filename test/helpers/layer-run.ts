@@ -56,7 +56,9 @@ export function runUnderLayer(cmd: string, args: string[], opts: RunOptions = {}
     else env[k] = v;
   }
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a timeout kills forked children too, which would otherwise keep the
+    // output pipes open and the test waiting.
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -64,7 +66,11 @@ export function runUnderLayer(cmd: string, args: string[], opts: RunOptions = {}
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }, opts.timeoutMs ?? 30_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
