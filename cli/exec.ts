@@ -17,7 +17,7 @@ import { layerLibrary } from './paths.js';
 import { runSteps } from './progress.js';
 import { Session } from './session.js';
 import { ExecSignals } from './signals.js';
-import { resolveTarget, type ResolvedTarget } from './target.js';
+import { resolveTarget } from './target.js';
 
 export interface ExecRequest {
   command: string[];
@@ -31,7 +31,6 @@ export interface ExecRequest {
 }
 
 interface StartCtx {
-  target?: ResolvedTarget;
   session?: Session;
   remoteEnv: { name: string; value: string }[];
 }
@@ -74,19 +73,19 @@ export async function runExec(req: ExecRequest): Promise<number> {
   const fileVars = config.feature.env.env_file ? readEnvFile(config.feature.env.env_file, req.cwd) : {};
 
   const signals = new ExecSignals();
-  const ctx: StartCtx = { target, remoteEnv: [] };
+  const ctx: StartCtx = { remoteEnv: [] };
   try {
     await runSteps(
       ctx,
       [
         {
           title: `Resolving target ${config.target.path}`,
-          run: async (c, done) => done(`Target ${c.target!.describe}`),
+          run: async (_c, done) => done(`Target ${target.describe}`),
         },
         {
           title: 'Starting agent',
           run: async (c, done) => {
-            c.session = await Session.start({ kind: 'spawn', argv: c.target!.agentArgv }, sessionOptions(config, req.cwd), signals.signal);
+            c.session = await Session.start({ kind: 'spawn', argv: target.agentArgv }, sessionOptions(config, req.cwd), signals.signal);
             done(`Agent ready (pid ${c.session.agentPid})`);
           },
         },

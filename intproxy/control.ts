@@ -22,7 +22,7 @@ export interface StartRequest {
 export type CliToIntproxy = StartRequest | { type: 'getEnv' } | { type: 'shutdown' };
 
 export type IntproxyToCli =
-  | { type: 'ready'; agentPid: number; intproxyPid: number }
+  | { type: 'ready'; agentPid: number }
   | { type: 'failed'; code: string; message: string; hint?: string }
   | { type: 'env'; vars: { name: string; value: string }[] }
   | { type: 'envFailed'; message: string }

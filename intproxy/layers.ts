@@ -32,7 +32,7 @@ export class LayerServer {
   constructor(
     private readonly agent: Link,
     private readonly outgoing: IntproxyOutgoing,
-    private readonly agentPid: () => number,
+    private readonly agentPid: number,
   ) {
     this.server.on('connection', (socket) => this.accept(socket));
   }
@@ -62,7 +62,7 @@ export class LayerServer {
       }
       this.processes.set(m.pid, { pid: m.pid, ppid: m.ppid, name: m.name });
       log.debug('layer', `${m.name} pid ${m.pid} (parent ${m.ppid}) connected`);
-      link.reply(m, { type: 'HelloOk', version: PROTOCOL_VERSION, agentPid: this.agentPid() });
+      link.reply(m, { type: 'HelloOk', version: PROTOCOL_VERSION, agentPid: this.agentPid });
       return;
     }
     if (m.type === 'Release') {

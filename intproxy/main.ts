@@ -89,7 +89,7 @@ async function start(req: StartRequest): Promise<void> {
     }
   });
 
-  layers = new LayerServer(link, outgoing, () => agentPid);
+  layers = new LayerServer(link, outgoing, agentPid);
   try {
     await layers.listen(req.socketPath);
   } catch (e) {
@@ -98,7 +98,7 @@ async function start(req: StartRequest): Promise<void> {
     return;
   }
   log.debug('ready', `agent pid ${agentPid}, layers on ${req.socketPath}`);
-  tell({ type: 'ready', agentPid, intproxyPid: process.pid });
+  tell({ type: 'ready', agentPid });
 }
 
 async function getEnv(): Promise<void> {

@@ -14,12 +14,6 @@ import type { Addr, Message, MessageOf } from '../protocol/types.js';
 /** How long the layer has to connect its socket to the offered endpoint. */
 const ACCEPT_TIMEOUT_MS = 30_000;
 
-/** IPv4-mapped IPv6 (`::ffff:a.b.c.d`, as Java sends) is IPv4. */
-export function normalizeRemote(a: Addr): Addr {
-  const m = a.family === 6 ? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a.ip) : null;
-  return m ? { family: 4, ip: m[1]!, port: a.port } : a;
-}
-
 /** A loopback host the user's socket of `family` can reach. */
 function loopbackFor(family: number): string {
   return family === 6 ? '::1' : '127.0.0.1';
@@ -41,7 +35,8 @@ export class IntproxyOutgoing {
 
   async connect(m: MessageOf<'Connect'>): Promise<Omit<MessageOf<'Connected'>, 'type' | 'id'>> {
     const conn = this.nextConn++;
-    const remote = normalizeRemote(m.remote);
+    // IPv4-mapped IPv6 remotes (Java's) arrive as IPv4 already: the layer unmaps them.
+    const remote = m.remote;
     if (m.proto === Proto.tcp) {
       this.pending.set(conn, { frames: [] });
       try {
