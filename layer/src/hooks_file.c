@@ -76,6 +76,18 @@ static int remote_exists(const char *path, pl_stat *st) {
   return r;
 }
 
+/* After the remote answered r for the memfd fd: 0 to go on, else fd is closed and the open ends with
+ * OPEN_BYPASS (do the local call) or -1 with errno. */
+static int decline(int fd, int r, struct pl_path *pp) {
+  int err = 0;
+  enum pl_outcome out = pl_outcome_of(r, pp, &err);
+  if (out == OUT_HANDLED) return 0;
+  pl_real.close(fd);
+  if (out == OUT_LOCAL) return OPEN_BYPASS;
+  errno = err;
+  return -1;
+}
+
 static int open_for_write(struct pl_path *pp, int flags, mode_t mode) {
   int fd = new_memfd(pp->path, flags);
   if (fd < 0) return -1;
@@ -93,14 +105,8 @@ static int open_for_write(struct pl_path *pp, int flags, mode_t mode) {
     r = 0;
     st.mode = S_IFREG | (mode & 07777);
   }
-  int err = 0;
-  enum pl_outcome out = pl_outcome_of(r, pp, &err);
-  if (out != OUT_HANDLED) {
-    pl_real.close(fd);
-    if (out == OUT_LOCAL) return OPEN_BYPASS;
-    errno = err;
-    return -1;
-  }
+  int declined = decline(fd, r, pp);
+  if (declined != 0) return declined;
   if (flags & O_TRUNC) (void)!ftruncate(fd, 0);
   if (flags & O_APPEND) pl_real.fcntl(fd, F_SETFL, O_APPEND);
   struct pl_fdobj *o = pl_fd_new(FDK_WFILE);
@@ -143,14 +149,8 @@ static int open_for_read(struct pl_path *pp, int flags) {
     r = fetch_into(fd, pp->path, &st);
   }
   if (r == EISDIR) return open_dir_placeholder(fd, pp);
-  int err = 0;
-  enum pl_outcome out = pl_outcome_of(r, pp, &err);
-  if (out != OUT_HANDLED) {
-    pl_real.close(fd);
-    if (out == OUT_LOCAL) return OPEN_BYPASS;
-    errno = err;
-    return -1;
-  }
+  int declined = decline(fd, r, pp);
+  if (declined != 0) return declined;
   (void)fchmod(fd, st.mode & 07777);
   struct timespec times[2] = {{st.atime_sec, st.atime_nsec}, {st.mtime_sec, st.mtime_nsec}};
   (void)futimens(fd, times);
