@@ -111,4 +111,31 @@ static inline void peer(const char *tag, int fd) {
 }
 
 
+
+/* Shared by the directory snippets: the names of a DIR's entries (without . and ..), by readdir or readdir64. */
+static inline void list_dir(const char *tag, DIR *d, int use64) {
+  char out[2048] = "";
+  if (!d) {
+    printf("%s=ERR:%s\n", tag, strerror(errno));
+    return;
+  }
+  for (;;) {
+    const char *name;
+    if (use64) {
+      struct dirent64 *e = readdir64(d);
+      if (!e) break;
+      name = e->d_name;
+    } else {
+      struct dirent *e = readdir(d);
+      if (!e) break;
+      name = e->d_name;
+    }
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
+    strcat(out, name);
+    strcat(out, ",");
+  }
+  printf("%s=%s\n", tag, out);
+}
+
+
 #endif

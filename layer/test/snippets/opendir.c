@@ -1,31 +1,7 @@
 /* Snippet: opendir + readdir of a remote directory (entries in the target's order). */
 #include "snippet.h"
 
-static void list(const char *tag, DIR *d, int use64) {
-  char out[2048] = "";
-  if (!d) {
-    printf("%s=ERR:%s\n", tag, strerror(errno));
-    return;
-  }
-  for (;;) {
-    const char *name;
-    if (use64) {
-      struct dirent64 *e = readdir64(d);
-      if (!e) break;
-      name = e->d_name;
-    } else {
-      struct dirent *e = readdir(d);
-      if (!e) break;
-      name = e->d_name;
-    }
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
-    strcat(out, name);
-    strcat(out, ",");
-  }
-  printf("%s=%s\n", tag, out);
-}
-
 SNIPPET_BODY {
-  list("remote", opendir(T("PL_T_DIR")), 0);
-  list("missing", opendir(T("PL_T_MISSING")), 0);
+  list_dir("remote", opendir(T("PL_T_DIR")), 0);
+  list_dir("missing", opendir(T("PL_T_MISSING")), 0);
 }
