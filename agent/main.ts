@@ -7,7 +7,7 @@
  *   node dist/agent/main.js               targetless: serve the agent's own network and files
  */
 import { logger } from '../common/log.js';
-import { Link } from '../protocol/link.js';
+import { Link } from '../link/link.js';
 import { AgentSession } from './session.js';
 import { ownTarget, pidTarget } from './target.js';
 

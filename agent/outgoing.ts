@@ -5,8 +5,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { E, errnoOf } from '../common/errno.js';
-import type { Link } from '../protocol/link.js';
-import { TcpRelay, UdpRelay, type Relay } from '../protocol/relay.js';
+import type { Link } from '../link/link.js';
+import { TcpRelay, UdpRelay, type Relay } from '../link/relay.js';
 import type { Message, MessageOf } from '../protocol/types.js';
 
 /** How long a TCP connect from the target may take before ETIMEDOUT is reported. */

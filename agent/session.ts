@@ -4,8 +4,8 @@
  */
 import { E, errnoOf } from '../common/errno.js';
 import { logger } from '../common/log.js';
-import type { Link } from '../protocol/link.js';
-import { PROTOCOL_VERSION } from '../protocol/spec.js';
+import type { Link } from '../link/link.js';
+import { helloOk } from '../link/hello.js';
 import type { Message, Unsent } from '../protocol/types.js';
 import { ResolveError, TargetResolver } from './dns.js';
 import { FileService } from './file.js';
@@ -38,13 +38,10 @@ export class AgentSession {
     }
     switch (m.type) {
       case 'Hello':
-        if (m.version !== PROTOCOL_VERSION) {
-          this.link.replyError(m, E.EPROTO, `protocol version mismatch: agent speaks ${PROTOCOL_VERSION}, peer ${m.version}`);
-          return;
-        }
+        // (A Hello of another protocol version never gets here: the link refuses it.)
         this.greeted = true;
-        log.debug('hello', `${m.name} (pid ${m.pid}) connected; serving ${this.target.describe}`);
-        this.link.reply(m, { type: 'HelloOk', version: PROTOCOL_VERSION, agentPid: process.pid });
+        log.debug('hello', `${m.name} (pid ${m.pid}, podlink ${m.build}) connected; serving ${this.target.describe}`);
+        this.link.reply(m, helloOk(process.pid));
         return;
       case 'Ping':
         this.link.reply(m, { type: 'Pong' });

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { E, errnoOf } from '../common/errno.js';
 import { logger } from '../common/log.js';
-import { Link } from '../protocol/link.js';
-import { PROTOCOL_VERSION } from '../protocol/spec.js';
+import { Link } from '../link/link.js';
+import { helloOk } from '../link/hello.js';
 import type { Message, Unsent } from '../protocol/types.js';
 import type { IntproxyOutgoing } from './outgoing.js';
 
@@ -56,13 +56,10 @@ export class LayerServer {
 
   private handle(link: Link, m: Message): void {
     if (m.type === 'Hello') {
-      if (m.version !== PROTOCOL_VERSION) {
-        link.replyError(m, E.EPROTO, `protocol version mismatch: intproxy speaks ${PROTOCOL_VERSION}, layer ${m.version}`);
-        return;
-      }
+      // (A Hello of another protocol version never gets here: the link refuses it.)
       this.processes.set(m.pid, { pid: m.pid, ppid: m.ppid, name: m.name });
       log.debug('layer', `${m.name} pid ${m.pid} (parent ${m.ppid}) connected`);
-      link.reply(m, { type: 'HelloOk', version: PROTOCOL_VERSION, agentPid: this.agentPid });
+      link.reply(m, helloOk(this.agentPid));
       return;
     }
     if (m.type === 'Release') {

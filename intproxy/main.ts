@@ -5,8 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { logger, logRaw, logToFile } from '../common/log.js';
-import { Link, RemoteError } from '../protocol/link.js';
-import { PROTOCOL_VERSION, Role } from '../protocol/spec.js';
+import { Link, RemoteError } from '../link/link.js';
+import { helloFrom } from '../link/hello.js';
+import { Role } from '../protocol/spec.js';
 import type { CliToIntproxy, IntproxyToCli, StartRequest } from './control.js';
 import { LayerServer } from './layers.js';
 import { IntproxyOutgoing } from './outgoing.js';
@@ -61,7 +62,7 @@ async function start(req: StartRequest): Promise<void> {
   agentLink = link;
   const outgoing = new IntproxyOutgoing(link);
 
-  const hello = link.request('Hello', { version: PROTOCOL_VERSION, role: Role.intproxy, pid: process.pid, ppid: process.ppid, name: 'intproxy' });
+  const hello = link.request('Hello', helloFrom(Role.intproxy, 'intproxy'));
   const timeout = new Promise<never>((_, reject) =>
     setTimeout(() => reject(new Error(`no answer within ${req.startupTimeoutMs / 1000} s`)), req.startupTimeoutMs).unref(),
   );

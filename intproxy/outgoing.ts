@@ -6,9 +6,9 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { E } from '../common/errno.js';
-import type { Link } from '../protocol/link.js';
+import type { Link } from '../link/link.js';
 import { Proto } from '../protocol/spec.js';
-import { TcpRelay, UdpRelay, type Relay } from '../protocol/relay.js';
+import { TcpRelay, UdpRelay, type Relay } from '../link/relay.js';
 import type { Addr, Message, MessageOf } from '../protocol/types.js';
 
 /** How long the layer has to connect its socket to the offered endpoint. */

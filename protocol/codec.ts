@@ -3,9 +3,10 @@
  * field, so adding a message means editing spec.ts only.
  */
 import net from 'node:net';
-import { HEADER_AFTER_LENGTH, MAX_FRAME, messages, type FieldType, type MessageName } from './spec.js';
+import { HEADER_AFTER_LENGTH, MAX_FRAME, PROTOCOL_VERSION, messages, type FieldType, type MessageName } from './spec.js';
 import type { Addr, Message, MessageOf } from './types.js';
-import { ProtocolError } from './errors.js';
+import { ProtocolError, VersionMismatch } from './errors.js';
+import { PODLINK_BUILD } from './build.js';
 
 const byCode = new Map<number, MessageName>();
 for (const [name, def] of Object.entries(messages) as [MessageName, (typeof messages)[MessageName]][]) {
@@ -224,7 +225,20 @@ export function decodeBody(buf: Buffer): Message {
   if (!name) throw new ProtocolError('unknown_type', `unknown message type 0x${code.toString(16).padStart(4, '0')}`);
   const out: Record<string, unknown> = { type: name, id };
   const fields = messages[name].fields as Record<string, FieldType>;
-  for (const [k, t] of Object.entries(fields)) out[k] = decodeField(r, t, `${name}.${k}`);
+  for (const [k, t] of Object.entries(fields)) {
+    out[k] = decodeField(r, t, `${name}.${k}`);
+    // Hello and HelloOk lead with version (and, from protocol 2 on, build) in every version: on
+    // another version stop there, whatever follows.
+    if (k === 'version' && (name === 'Hello' || name === 'HelloOk') && out['version'] !== PROTOCOL_VERSION) {
+      let build = '';
+      try {
+        build = decodeField(r, 'str', `${name}.build`) as string;
+      } catch {
+        // protocol 1 had no build field
+      }
+      throw new VersionMismatch(name, id, out['version'] as number, build, { version: PROTOCOL_VERSION, build: PODLINK_BUILD });
+    }
+  }
   if (r.left() !== 0) throw new ProtocolError('trailing', `${name}: ${r.left()} bytes after the last field`);
   return out as unknown as Message;
 }

@@ -4,7 +4,7 @@
  * C test suites both read those files.
  */
 import { encode, msg } from './codec.js';
-import { MAX_FRAME } from './spec.js';
+import { MAX_FRAME, PROTOCOL_VERSION } from './spec.js';
 import type { Message, Stat } from './types.js';
 
 const stat: Stat = {
@@ -14,8 +14,9 @@ const stat: Stat = {
 };
 
 export const validSamples: { name: string; message: Message }[] = [
-  { name: 'hello-layer', message: msg('Hello', 1, { version: 1, role: 1, pid: 4242, ppid: 4241, name: 'python3' }) },
-  { name: 'hello-ok', message: msg('HelloOk', 1, { version: 1, agentPid: 77 }) },
+  { name: 'hello-layer', message: msg('Hello', 1, { version: PROTOCOL_VERSION, build: '0.1.0', role: 1, pid: 4242, ppid: 4241, name: 'python3', token: '' }) },
+  { name: 'hello-intproxy', message: msg('Hello', 2, { version: PROTOCOL_VERSION, build: '0.1.0', role: 2, pid: 3, ppid: 1, name: 'intproxy', token: '6f1c0a9e2b7d4c3a' }) },
+  { name: 'hello-ok', message: msg('HelloOk', 1, { version: PROTOCOL_VERSION, build: '0.1.0', agentPid: 77 }) },
   { name: 'error-enoent', message: msg('Error', 9, { errno: 2, message: 'no such file: /etc/missing' }) },
   { name: 'ok', message: msg('Ok', 3, {}) },
   { name: 'ping', message: msg('Ping', 11, {}) },
@@ -100,6 +101,18 @@ export const invalidSamples: { name: string; bytes: Buffer; error: string }[] = 
     error: 'bad_value',
   },
   { name: 'stat-result-short', bytes: frame(0x0021, 1, Buffer.alloc(20)), error: 'truncated' },
+  {
+    // A protocol-1 layer's Hello (no build, no token): any other version is named, never misread.
+    name: 'hello-protocol-1',
+    bytes: frame(0x0001, 1, Buffer.concat([Buffer.from([1, 0, 1]), u32(4242), u32(4241), str(Buffer.from('curl'))])),
+    error: 'version_mismatch',
+  },
+  {
+    // A HelloOk from a future agent: version and build lead, the rest is unknown.
+    name: 'hello-ok-protocol-9',
+    bytes: frame(0x0002, 1, Buffer.concat([Buffer.from([9, 0]), str(Buffer.from('9.0.0')), Buffer.from([1, 2, 3])])),
+    error: 'version_mismatch',
+  },
   {
     // A valid Ok frame followed by half of another frame: decoding exactly one frame must refuse it.
     name: 'two-frames',

@@ -22,14 +22,18 @@
  *
  * Compatibility rules:
  *   - Both links check `version` in Hello and refuse a peer with another version, with an error that
- *     names both versions. The layer, intproxy and agent ship together, so there is no negotiation.
+ *     names both versions. There is no negotiation: the layer and intproxy ship together, and the agent
+ *     image must be of the same protocol version as the CLI.
+ *   - Hello and HelloOk begin with `version` (u16) then `build` (str, the podlink release) in every
+ *     version, and Error keeps its code and fields forever: a peer of any other version can still be
+ *     named precisely ("podlink 0.1.0, protocol 1") instead of failing on an undecodable frame.
  *   - Any change to this file that changes the wire (a message, a field, a code, a type) must bump
  *     PROTOCOL_VERSION. `protocol/vectors/spec.lock` records the version with a hash of the definition;
  *     the unit tests fail when the hash changes and the version does not.
  *   - Type codes are never reused.
  */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Largest frame accepted (length field value). File chunks and relayed data stay well below it. */
 export const MAX_FRAME = 16 * 1024 * 1024 + 1024;
 /** Bytes of the frame header after the length field: type (2) + id (4). */
@@ -78,9 +82,14 @@ export const Family = { any: 0, inet: 4, inet6: 6 } as const;
  */
 export const messages = {
   // --- session ---------------------------------------------------------------------------------
-  /** First frame on every link. The receiver answers HelloOk or Error and closes on a version mismatch. */
-  Hello: { code: 0x0001, dir: 'req', fields: { version: 'u16', role: 'u8', pid: 'u32', ppid: 'u32', name: 'str' } },
-  HelloOk: { code: 0x0002, dir: 'res', fields: { version: 'u16', agentPid: 'u32' } },
+  /**
+   * First frame on every link. The receiver answers HelloOk or Error and closes on a version mismatch.
+   * `build` is the sender's podlink release. `token` proves an intproxy belongs to the agent's session
+   * (the agent got it when it was started; it lets the same intproxy attach again after a dropped
+   * link); empty from a layer and for a `pid/` agent on a pipe.
+   */
+  Hello: { code: 0x0001, dir: 'req', fields: { version: 'u16', build: 'str', role: 'u8', pid: 'u32', ppid: 'u32', name: 'str', token: 'str' } },
+  HelloOk: { code: 0x0002, dir: 'res', fields: { version: 'u16', build: 'str', agentPid: 'u32' } },
   /** Failure of any request. `errno` is a Linux errno value (see docs/protocol.md for the DNS meanings). */
   Error: { code: 0x0003, dir: 'res', fields: { errno: 'u32', message: 'str' } },
   /** Success of a request that returns nothing. */

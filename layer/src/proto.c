@@ -13,6 +13,7 @@ const char *pl_proto_err_name(int err) {
     case PL_E_UNKNOWN_TYPE: return "unknown_type";
     case PL_E_BAD_VALUE: return "bad_value";
     case PL_E_FRAME_TOO_LARGE: return "frame_too_large";
+    case PL_E_VERSION_MISMATCH: return "version_mismatch";
     default: return "?";
   }
 }
@@ -162,15 +163,22 @@ int pl_decode_body(const uint8_t *body, size_t len, pl_msg *m) {
   m->type = U16(&r);
   m->id = U32(&r);
   switch (m->type) {
+    /* Hello and HelloOk start with their version in every protocol version (spec.ts): a peer of
+     * another version is reported as such, whatever follows. */
     case PL_MSG_HELLO:
       m->u.hello.version = U16(&r);
+      if (!r.err && m->u.hello.version != PL_PROTOCOL_VERSION) return PL_E_VERSION_MISMATCH;
+      m->u.hello.build = get_str(&r);
       m->u.hello.role = U8(&r);
       m->u.hello.pid = U32(&r);
       m->u.hello.ppid = U32(&r);
       m->u.hello.name = get_str(&r);
+      m->u.hello.token = get_str(&r);
       break;
     case PL_MSG_HELLO_OK:
       m->u.hello_ok.version = U16(&r);
+      if (!r.err && m->u.hello_ok.version != PL_PROTOCOL_VERSION) return PL_E_VERSION_MISMATCH;
+      m->u.hello_ok.build = get_str(&r);
       m->u.hello_ok.agent_pid = U32(&r);
       break;
     case PL_MSG_ERROR:
@@ -313,13 +321,16 @@ static bool encode_into(const pl_msg *m, wr *w) {
   switch (m->type) {
     case PL_MSG_HELLO:
       put_le(w, m->u.hello.version, 2);
+      put_bytes(w, m->u.hello.build);
       put_le(w, m->u.hello.role, 1);
       put_le(w, m->u.hello.pid, 4);
       put_le(w, m->u.hello.ppid, 4);
       put_bytes(w, m->u.hello.name);
+      put_bytes(w, m->u.hello.token);
       break;
     case PL_MSG_HELLO_OK:
       put_le(w, m->u.hello_ok.version, 2);
+      put_bytes(w, m->u.hello_ok.build);
       put_le(w, m->u.hello_ok.agent_pid, 4);
       break;
     case PL_MSG_ERROR:

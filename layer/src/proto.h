@@ -17,6 +17,8 @@ enum pl_proto_err {
   PL_E_UNKNOWN_TYPE = -3,
   PL_E_BAD_VALUE = -4,
   PL_E_FRAME_TOO_LARGE = -5,
+  /* A Hello/HelloOk of another protocol version: only its version and build were read. */
+  PL_E_VERSION_MISMATCH = -6,
 };
 const char *pl_proto_err_name(int err);
 
@@ -56,8 +58,8 @@ typedef struct {
   uint16_t type;
   uint32_t id;
   union {
-    struct { uint16_t version; uint8_t role; uint32_t pid, ppid; pl_bytes name; } hello;
-    struct { uint16_t version; uint32_t agent_pid; } hello_ok;
+    struct { uint16_t version; pl_bytes build; uint8_t role; uint32_t pid, ppid; pl_bytes name, token; } hello;
+    struct { uint16_t version; pl_bytes build; uint32_t agent_pid; } hello_ok;
     struct { uint32_t err; pl_bytes message; } error;
     struct { pl_bytes name; uint8_t family; } resolve;
     struct { pl_bytes canonical; pl_list addrs; } resolved;

@@ -95,6 +95,7 @@ static int open_conn(void) {
   pl_msg hello = {.type = PL_MSG_HELLO};
   hello.id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
   hello.u.hello.version = PL_PROTOCOL_VERSION;
+  hello.u.hello.build = pl_str(PL_BUILD, sizeof PL_BUILD - 1);
   hello.u.hello.role = 1;
   hello.u.hello.pid = (uint32_t)pl_pid;
   hello.u.hello.ppid = (uint32_t)getppid();

@@ -82,11 +82,18 @@ static void print_json(const pl_msg *m) {
   const uint8_t *c;
   switch (m->type) {
     case PL_MSG_HELLO:
-      printf(",\"version\":%u,\"role\":%u,\"pid\":%u,\"ppid\":%u,\"name\":", m->u.hello.version, m->u.hello.role,
-             m->u.hello.pid, m->u.hello.ppid);
+      printf(",\"version\":%u,\"build\":", m->u.hello.version);
+      json_str(m->u.hello.build);
+      printf(",\"role\":%u,\"pid\":%u,\"ppid\":%u,\"name\":", m->u.hello.role, m->u.hello.pid, m->u.hello.ppid);
       json_str(m->u.hello.name);
+      printf(",\"token\":");
+      json_str(m->u.hello.token);
       break;
-    case PL_MSG_HELLO_OK: printf(",\"version\":%u,\"agentPid\":%u", m->u.hello_ok.version, m->u.hello_ok.agent_pid); break;
+    case PL_MSG_HELLO_OK:
+      printf(",\"version\":%u,\"build\":", m->u.hello_ok.version);
+      json_str(m->u.hello_ok.build);
+      printf(",\"agentPid\":%u", m->u.hello_ok.agent_pid);
+      break;
     case PL_MSG_ERROR:
       printf(",\"errno\":%u,\"message\":", m->u.error.err);
       json_str(m->u.error.message);

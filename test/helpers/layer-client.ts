@@ -3,8 +3,9 @@
  * agent that need no hooked process.
  */
 import net from 'node:net';
-import { Link } from '../../protocol/link.js';
-import { PROTOCOL_VERSION, Role } from '../../protocol/spec.js';
+import { Link } from '../../link/link.js';
+import { helloFrom } from '../../link/hello.js';
+import { Role } from '../../protocol/spec.js';
 
 export async function connectLayer(socketPath: string, name = 'test-layer'): Promise<Link> {
   const socket = net.connect(socketPath);
@@ -13,6 +14,6 @@ export async function connectLayer(socketPath: string, name = 'test-layer'): Pro
     socket.once('error', reject);
   });
   const link = new Link(socket, socket);
-  await link.request('Hello', { version: PROTOCOL_VERSION, role: Role.layer, pid: process.pid, ppid: process.ppid, name });
+  await link.request('Hello', helloFrom(Role.layer, name));
   return link;
 }

@@ -17,7 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { FrameReader, encode } from '../../protocol/codec.js';
-import { PROTOCOL_VERSION } from '../../protocol/spec.js';
+import { helloOk } from '../../link/hello.js';
 import type { Addr, Message, MessageOf, Stat } from '../../protocol/types.js';
 import { E, EHOSTDOWN } from '../../common/errno.js';
 
@@ -153,12 +153,7 @@ export class ScriptedIntproxy {
           }
           greeted = true;
           this.hellos.push({ pid: m.pid, ppid: m.ppid, name: m.name });
-          if (m.version !== PROTOCOL_VERSION) {
-            sock.write(encode({ type: 'Error', id: m.id, errno: 71, message: `version ${m.version} != ${PROTOCOL_VERSION}` }));
-            sock.end();
-            return;
-          }
-          sock.write(encode({ type: 'HelloOk', id: m.id, version: PROTOCOL_VERSION, agentPid: process.pid }));
+          sock.write(encode({ ...helloOk(process.pid), id: m.id } as Message));
           continue;
         }
         void this.answer(m).then((res) => {

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { Session } from '../../cli/session.js';
 import { EHOSTDOWN } from '../../common/errno.js';
 import { resolveTarget } from '../../cli/target.js';
-import { RemoteError, type Link } from '../../protocol/link.js';
+import { RemoteError, type Link } from '../../link/link.js';
 import type { MessageOf } from '../../protocol/types.js';
 import { connectLayer } from '../helpers/layer-client.js';
 

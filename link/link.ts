@@ -6,11 +6,11 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { EHOSTDOWN } from '../common/errno.js';
-import { encode, FrameReader } from './codec.js';
-import { ProtocolError } from './errors.js';
-import { messages, type MessageName } from './spec.js';
-import type { Message, MessageOf, Unsent } from './types.js';
+import { E, EHOSTDOWN } from '../common/errno.js';
+import { encode, FrameReader } from '../protocol/codec.js';
+import { ProtocolError, VersionMismatch } from '../protocol/errors.js';
+import { messages, type MessageName } from '../protocol/spec.js';
+import type { Message, MessageOf, Unsent } from '../protocol/types.js';
 
 /** A request failed on the other side (Error frame) or the link went away before it was answered. */
 export class RemoteError extends Error {
@@ -63,6 +63,7 @@ export class Link extends EventEmitter<LinkEvents> {
     try {
       msgs = this.reader.push(chunk);
     } catch (e) {
+      if (e instanceof VersionMismatch) this.refuse(e);
       this.shutdown(e instanceof ProtocolError ? e : new Error(String(e)));
       return;
     }
@@ -78,6 +79,20 @@ export class Link extends EventEmitter<LinkEvents> {
       }
       this.emit('message', m);
     }
+  }
+
+  /**
+   * A peer of another protocol version: its Hello is answered with an Error naming both releases (the
+   * Error frame is the same in every version); a HelloOk fails the Hello request with that message.
+   */
+  private refuse(e: VersionMismatch): void {
+    if (e.type === 'Hello') {
+      this.send({ type: 'Error', id: e.id, errno: E.EPROTO, message: e.message });
+      return;
+    }
+    const p = this.pending.get(e.id);
+    this.pending.delete(e.id);
+    p?.reject(new RemoteError(E.EPROTO, e.message));
   }
 
   /** Send a frame. Returns false when the transport is buffering (callers with windows ignore it). */

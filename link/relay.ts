@@ -10,10 +10,10 @@
  */
 import dgram from 'node:dgram';
 import type net from 'node:net';
-import { errnoOf } from '../common/errno.js';
-import { INITIAL_WINDOW, MAX_DATA_CHUNK } from './spec.js';
+import { E, errnoOf } from '../common/errno.js';
+import { INITIAL_WINDOW, MAX_DATA_CHUNK } from '../protocol/spec.js';
 import type { Link } from './link.js';
-import type { Message } from './types.js';
+import type { Message } from '../protocol/types.js';
 
 const ACK_THRESHOLD = 64 * 1024;
 
@@ -98,7 +98,7 @@ export class TcpRelay implements Relay {
     if (this.closed) return;
     this.closed = true;
     if (!silent) this.link.send({ type: 'Close', id: 0, conn: this.conn, errno });
-    if (errno === 104 && !this.socket.destroyed) this.socket.resetAndDestroy();
+    if (errno === E.ECONNRESET && !this.socket.destroyed) this.socket.resetAndDestroy();
     else this.socket.destroy();
     this.onGone(this.conn);
   }
