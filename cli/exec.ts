@@ -15,7 +15,7 @@ import { PodlinkError, errorLine } from './errors.js';
 import { layerEnv } from './layer-env.js';
 import { layerLibrary } from './paths.js';
 import { runSteps } from './progress.js';
-import { Session } from './session.js';
+import { Session, type SessionOptions } from './session.js';
 import { ExecSignals } from './signals.js';
 import { resolveTarget } from './target.js';
 
@@ -53,7 +53,7 @@ function checkAvailable(config: PodlinkConfig): void {
 }
 
 /** Start-up timeout and the intproxy's log (a destination ending in `/` is a directory). */
-function sessionOptions(config: PodlinkConfig, cwd: string): Parameters<typeof Session.start>[1] {
+function sessionOptions(config: PodlinkConfig, cwd: string): SessionOptions {
   const dest = config.internal_proxy.log_destination;
   const file = dest === undefined ? undefined : dest.endsWith('/') ? path.resolve(cwd, dest, `podlink-intproxy-${process.pid}.log`) : path.resolve(cwd, dest);
   return { startupTimeoutMs: config.agent.startup_timeout * 1000, log: { file, level: config.internal_proxy.log_level } };
