@@ -6,10 +6,11 @@
 # and its log, stops everything it started and exits non-zero. docs/testcluster.md has the details.
 set -Eeuo pipefail
 . "$(dirname "$0")/lib/common.sh"
-for part in build pki config net run teardown images; do . "$KCL_TC/lib/$part.sh"; done
+for part in lock build pki config net run teardown images users; do . "$KCL_TC/lib/$part.sh"; done
 
 T0=$(date +%s.%N)
 [ "$(id -u)" = 0 ] || die "must run as root (it creates network namespaces, mounts and cgroups): sudo npm run cluster:up"
+kcl_lock "cluster:up"
 
 # One line per missing piece, naming the Debian package that brings it.
 preflight() {

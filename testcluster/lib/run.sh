@@ -13,8 +13,13 @@ start_component() {
   local name=$1 log=$KCL_LOG/$1.log extra; shift
   extra=$(extra_args "$name")
   mkdir -p "$KCL_RUN/pids" "$KCL_LOG"
+  # The cluster-script lock (lib/lock.sh) stays with this shell, not with the component.
   # shellcheck disable=SC2086 # extra flags are word-split on purpose
-  setsid nsenter --net=/run/netns/$KCL_NETNS -- "$@" $extra </dev/null >"$log" 2>&1 &
+  if [ -n "${KCL_LOCK_FD:-}" ]; then
+    setsid nsenter --net=/run/netns/$KCL_NETNS -- "$@" $extra </dev/null >"$log" 2>&1 {KCL_LOCK_FD}>&- &
+  else
+    setsid nsenter --net=/run/netns/$KCL_NETNS -- "$@" $extra </dev/null >"$log" 2>&1 &
+  fi
   echo $! >"$KCL_RUN/pids/$name"
   say "started $name (pid $!, log: $log)"
 }
