@@ -52,7 +52,8 @@ const ops: Record<string, (a: Args) => Promise<unknown>> = {
   },
   async startAgent(a) {
     const kube = loadKube(a.sel);
-    const target: PodTarget | undefined = a.targetPath ? await resolveTarget(kube, a.targetPath) : undefined;
+    // `target` (a whole PodTarget) lets a test aim at something resolution would refuse, e.g. a node that does not exist.
+    const target: PodTarget | undefined = a.target ?? (a.targetPath ? await resolveTarget(kube, a.targetPath) : undefined);
     const created: AgentPod[] = [];
     const progress: string[] = [];
     const controller = new AbortController();
