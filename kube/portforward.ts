@@ -89,21 +89,32 @@ export async function openPortForward(kube: Kube, namespace: string, pod: string
     },
   });
 
+  // Chunks written while the socket is busy are sent together, as one message: the copy that
+  // prepends the channel byte concatenates them too, and fewer, larger messages cost less.
+  const send = (chunks: Buffer[], cb: (err?: Error | null) => void) => {
+    const socket = ws;
+    if (!socket || socket.readyState !== OPEN) {
+      // Closing: the bytes go nowhere, and `closed` says why (no 'error' event nobody listens to).
+      cb();
+      return;
+    }
+    let length = 1;
+    for (const c of chunks) length += c.length;
+    const frame = Buffer.allocUnsafe(length);
+    frame[0] = 0;
+    let at = 1;
+    for (const c of chunks) at += c.copy(frame, at);
+    const full = socket.bufferedAmount + length > WRITE_BUFFER;
+    socket.send(frame, { binary: true }, full ? (err) => cb(err ?? null) : undefined);
+    if (!full) cb();
+  };
   const output = new Writable({
     highWaterMark: 256 * 1024,
     write(chunk: Buffer, _enc, cb) {
-      const socket = ws;
-      if (!socket || socket.readyState !== OPEN) {
-        // Closing: the bytes go nowhere, and `closed` says why (no 'error' event nobody listens to).
-        cb();
-        return;
-      }
-      const frame = Buffer.allocUnsafe(chunk.length + 1);
-      frame[0] = 0;
-      chunk.copy(frame, 1);
-      const full = socket.bufferedAmount + frame.length > WRITE_BUFFER;
-      socket.send(frame, { binary: true }, full ? (err) => cb(err ?? null) : undefined);
-      if (!full) cb();
+      send([chunk], cb);
+    },
+    writev(entries, cb) {
+      send(entries.map((e) => e.chunk as Buffer), cb);
     },
   });
 

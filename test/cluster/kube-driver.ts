@@ -122,11 +122,22 @@ const ops: Record<string, (a: Args) => Promise<unknown>> = {
     const s = await openPortForward(kube, a.namespace, a.pod, a.port);
     if (a.request) s.output.write(a.request);
     const t0 = performance.now();
-    const got = await readBytes(s, a.bytes, a.timeoutMs ?? 60_000);
+    let got = 0;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`downloaded ${got} of ${a.bytes} bytes in ${a.timeoutMs ?? 60_000} ms`)), a.timeoutMs ?? 60_000);
+      s.input.on('data', (c: Buffer) => {
+        got += c.length;
+        if (got >= a.bytes) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      s.input.on('end', () => reject(new Error(`the forward ended after ${got} of ${a.bytes} bytes`)));
+    });
     const ms = performance.now() - t0;
     s.close();
     await s.closed;
-    return { length: got.length, ms, mbps: (got.length / 1e6) / (ms / 1000) };
+    return { length: got, ms, mbps: got / 1e6 / (ms / 1000) };
   },
 };
 
