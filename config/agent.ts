@@ -3,7 +3,8 @@
  * ephemeral container in the target pod). mirrord's keys, with podlink's defaults.
  */
 import { z } from 'zod';
-import { annotationMap, labelKeyProblem, labelMap, logLevel, namespaceName, objectNameProblem, seconds } from './common.js';
+import { annotationMap, labelMap, logLevel, namespaceName, seconds } from './common.js';
+import { labelKeyProblem, objectNameProblem } from '../kube/names.js';
 import type { AgentCapability, AgentConfig, AgentResources, Toleration } from './types.js';
 
 export const DEFAULT_RESOURCES: AgentResources = {

@@ -1,11 +1,12 @@
 /**
  * Building blocks shared by the schema areas: ports, lists that mirrord lets you write as a single
- * string, regex lists, Kubernetes names, log levels. Each carries its own one-line messages; the
+ * string, regex lists, Kubernetes names (rules in kube/names.ts), log levels. Each carries its own one-line messages; the
  * generic ones (wrong type, out of range) come from the error map in issues.ts.
  */
 import { z } from 'zod';
 import { posixEreProblem, jsRegexProblem } from './regex.js';
 import { closest } from './suggest.js';
+import { labelKeyProblem, labelValueProblem, namespaceProblem } from '../kube/names.js';
 
 /** A custom issue that issues.ts turns into a CONFIG_UNSUPPORTED error instead of an invalid value. */
 export const UNSUPPORTED = { podlinkCode: 'CONFIG_UNSUPPORTED' } as const;
@@ -32,45 +33,10 @@ export const jsRegex = z.string().superRefine((p, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: `\`${p}\` is not a usable regex: ${problem}`, input: p });
 });
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Why `name` is not a Kubernetes DNS-1123 label (namespaces, containers), or undefined. */
-export function dnsLabelProblem(name: string): string | undefined {
-  if (name.length > 63) return 'is longer than 63 characters';
-  if (!DNS_LABEL.test(name)) return name.toLowerCase() !== name && DNS_LABEL.test(name.toLowerCase()) ? 'must be lowercase' : 'must be lowercase letters, digits and `-`, starting and ending with a letter or digit';
-  return undefined;
-}
-
-/** Why `name` is not a Kubernetes object name (DNS-1123 subdomain), or undefined. */
-export function objectNameProblem(name: string): string | undefined {
-  if (name.length > 253) return 'is longer than 253 characters';
-  if (!DNS_SUBDOMAIN.test(name)) return name.toLowerCase() !== name && DNS_SUBDOMAIN.test(name.toLowerCase()) ? 'must be lowercase' : 'must be lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit';
-  return undefined;
-}
-
 export const namespaceName = z.string().superRefine((n, ctx) => {
-  const problem = dnsLabelProblem(n);
-  if (problem) ctx.addIssue({ code: 'custom', message: `namespace \`${n}\` ${problem}`, input: n });
+  const problem = namespaceProblem(n);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, input: n });
 });
-
-/** Why `key` is not a valid label/annotation key (`[prefix/]name`), or undefined. */
-export function labelKeyProblem(key: string): string | undefined {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return `key \`${key}\`: the prefix before \`/\` must be a DNS subdomain like \`example.com\``;
-  if (name.length === 0 || name.length > 63 || !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name))
-    return `key \`${key}\` must be at most 63 letters, digits, \`-\`, \`_\` or \`.\`, starting and ending with a letter or digit (optionally after a \`prefix/\`)`;
-  return undefined;
-}
-
-export function labelValueProblem(value: string): string | undefined {
-  if (value === '') return undefined;
-  if (value.length > 63 || !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(value))
-    return `value \`${value}\` must be at most 63 letters, digits, \`-\`, \`_\` or \`.\`, starting and ending with a letter or digit`;
-  return undefined;
-}
 
 /** A map of Kubernetes labels (also used for node selectors). */
 export const labelMap = z.record(z.string(), z.string()).superRefine((m, ctx) => {

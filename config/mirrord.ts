@@ -28,7 +28,7 @@ export const UNSUPPORTED_MIRRORD_KEYS: Record<string, readonly string[]> = {
     'traceparent',
     'use_proxy',
   ],
-  'target.path': ['replica_set', 'labels'],
+  'target.path': ['labels'],
   agent: [
     'check_out_of_pods',
     'clean_iptables_on_start',

@@ -10,7 +10,8 @@
  * plus podlink's own `pid/PID` (a local process, for development and tests).
  */
 import { z } from 'zod';
-import { UNSUPPORTED, dnsLabelProblem, namespaceName, objectNameProblem } from './common.js';
+import { UNSUPPORTED, namespaceName } from './common.js';
+import { dnsLabelProblem, objectNameProblem } from '../kube/names.js';
 import { closest } from './suggest.js';
 
 /** Target kinds as written in a path, with the kind they normalise to. */
@@ -22,13 +23,14 @@ const KINDS: Record<string, string> = {
   job: 'job',
   cronjob: 'cronjob',
   statefulset: 'statefulset',
+  replicaset: 'replicaset',
   service: 'service',
   pid: 'pid',
 };
 /** mirrord kinds podlink does not do yet. */
-const UNSUPPORTED_KINDS = ['replicaset', 'label'];
+const UNSUPPORTED_KINDS = ['label'];
 
-const FORMS = '`pod/NAME[/container/C]`, `deployment/NAME`, `statefulset/NAME`, `job/NAME`, `cronjob/NAME`, `service/NAME`, `rollout/NAME`, `pid/PID` or `targetless`';
+const FORMS = '`pod/NAME[/container/C]`, `deployment/NAME`, `statefulset/NAME`, `replicaset/NAME`, `job/NAME`, `cronjob/NAME`, `service/NAME`, `rollout/NAME`, `pid/PID` or `targetless`';
 
 type PathResult = { path?: string } | { problem: string; unsupported?: boolean };
 
@@ -84,6 +86,7 @@ const OBJECT_KINDS = {
   job: 'job',
   cron_job: 'cronjob',
   stateful_set: 'statefulset',
+  replica_set: 'replicaset',
   service: 'service',
 } as const;
 
@@ -98,6 +101,7 @@ const pathObject = z
     job: name('job').optional(),
     cron_job: name('cron job').optional(),
     stateful_set: name('stateful set').optional(),
+    replica_set: name('replica set').optional(),
     service: name('service').optional(),
     container: z.string().optional().describe('Container in the pod; default: the first one.'),
   })

@@ -4,6 +4,8 @@
 set -Eeuo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$KCL_TC/lib/build.sh"
+. "$KCL_TC/lib/lock.sh"
 trap 'status=$?; [ "$status" -eq 0 ] || explain_failure' EXIT
+kcl_lock "testcluster/build.sh"
 build_all
 say "binaries in $KCL_BIN"

@@ -6,9 +6,11 @@ set -Eeuo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$KCL_TC/lib/net.sh"
 . "$KCL_TC/lib/teardown.sh"
+. "$KCL_TC/lib/lock.sh"
 
 trap 'status=$?; [ "$status" -eq 0 ] || explain_failure' EXIT
 [ "$(id -u)" = 0 ] || die "must run as root: sudo npm run cluster:down"
+kcl_lock "cluster:down"
 T0=$(date +%s.%N)
 if [ -z "$(leftovers)" ] && ! net_exists; then
   say "not running, nothing to stop"

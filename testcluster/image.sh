@@ -7,10 +7,12 @@
 set -Eeuo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$KCL_TC/lib/images.sh"
+. "$KCL_TC/lib/lock.sh"
 trap 'status=$?; [ "$status" -eq 0 ] || explain_failure' EXIT
 
 [ $# -gt 0 ] || die "usage: bash testcluster/image.sh SPEC.json..."
 [ "$(id -u)" = 0 ] || die "must run as root (it talks to the cluster's containerd)"
+kcl_lock "testcluster/image.sh $*"
 [ -S "$KCL_RUN/containerd.sock" ] || die "the test cluster is not up (no $KCL_RUN/containerd.sock): npm run cluster:up"
 mkdir -p "$KCL_IMAGES" "$KCL_LOG"
 image_tool

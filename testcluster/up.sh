@@ -6,10 +6,11 @@
 # and its log, stops everything it started and exits non-zero. docs/testcluster.md has the details.
 set -Eeuo pipefail
 . "$(dirname "$0")/lib/common.sh"
-for part in build pki config net run teardown images; do . "$KCL_TC/lib/$part.sh"; done
+for part in lock build pki config net run teardown images users; do . "$KCL_TC/lib/$part.sh"; done
 
 T0=$(date +%s.%N)
 [ "$(id -u)" = 0 ] || die "must run as root (it creates network namespaces, mounts and cgroups): sudo npm run cluster:up"
+kcl_lock "cluster:up"
 
 # One line per missing piece, naming the Debian package that brings it.
 preflight() {
@@ -38,6 +39,13 @@ healthy() {
 
 preflight
 if healthy; then
+  # A cluster booted by an older up.sh lacks the users and target workloads: add them.
+  if [ ! -f "$KCL_RUN/kubeconfig-alice" ]; then
+    users_write
+    users_and_targets_apply
+    write_env
+    say "added users alice, bob, nobody and the target workloads"
+  fi
   say "already up (kubeconfig: $KCL_KUBECONFIG; run kubectl inside netns $KCL_LAPTOP)"
   exit 0
 fi
@@ -68,6 +76,7 @@ record_preexisting
 net_up
 pki_make
 config_write
+users_write
 say "network and PKI ready ($(since "$T0") s)"
 
 k=$KCL_BIN/kcluster c=$KCL_RUN/config p=$KCL_RUN/pki
@@ -130,6 +139,9 @@ say "CoreDNS answers ($(since "$T0") s)"
 kctl apply -f "$KCL_TC/manifests/demo.yaml" >"$KCL_LOG/demo-deploy.log" 2>&1 ||
   die "the seed demo could not be deployed; log: $KCL_LOG/demo-deploy.log"
 for svc in service-a service-b service-c; do wait_workload "$svc" default "deployment/$svc" 120; done
+users_and_targets_apply
+wait_for kubelet "the target workloads (manifests/targets.yaml) Ready" 120 targets_ready
+say "target workloads and users alice, bob, nobody ready ($(since "$T0") s)"
 
 write_env
 touch "$KCL_RUN/up"

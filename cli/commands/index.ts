@@ -3,5 +3,6 @@ import type { CommandClass } from 'clipanion';
 import { ExecCommand } from './Exec.js';
 import { VerifyConfigCommand } from './VerifyConfig.js';
 import { SchemaCommand } from './Schema.js';
+import { LsCommand } from './Ls.js';
 
-export const commands: CommandClass[] = [ExecCommand, VerifyConfigCommand, SchemaCommand];
+export const commands: CommandClass[] = [ExecCommand, LsCommand, VerifyConfigCommand, SchemaCommand];

@@ -97,11 +97,11 @@ describe('target', () => {
   }
 
   const bad: [unknown, string][] = [
-    ['api', 'podlink: podlink.json: target: `api` has no kind; write `pod/NAME[/container/C]`, `deployment/NAME`, `statefulset/NAME`, `job/NAME`, `cronjob/NAME`, `service/NAME`, `rollout/NAME`, `pid/PID` or `targetless` (e.g. `pod/api`) (see target in docs/config.md)'],
+    ['api', 'podlink: podlink.json: target: `api` has no kind; write `pod/NAME[/container/C]`, `deployment/NAME`, `statefulset/NAME`, `replicaset/NAME`, `job/NAME`, `cronjob/NAME`, `service/NAME`, `rollout/NAME`, `pid/PID` or `targetless` (e.g. `pod/api`) (see target in docs/config.md)'],
     ['pod/Web', 'podlink: podlink.json: target: `pod/Web`: the pod name must be lowercase (see target in docs/config.md)'],
     ['pod/web/sidecar', 'podlink: podlink.json: target: `pod/web/sidecar`: after the name only `/container/NAME` may follow (see target in docs/config.md)'],
     ['pid/abc', 'podlink: podlink.json: target: `pid/abc`: write `pid/PID` with the number of a running local process (see target in docs/config.md)'],
-    ['replicaset/rs', 'podlink: podlink.json: target: replicaset targets are a mirrord feature podlink does not support yet (see target in docs/config.md)'],
+    ['label/app', 'podlink: podlink.json: target: label targets are a mirrord feature podlink does not support yet (see target in docs/config.md)'],
     [{ path: { pod: 'a', deployment: 'b' } }, 'podlink: podlink.json: target.path: name exactly one kind, not pod and deployment (see target.path in docs/config.md)'],
     [{ path: { labels: { app: 'x' } } }, 'podlink: podlink.json: target.path.labels: a mirrord key podlink does not support yet (remove it; docs/config.md lists the keys podlink supports)'],
     [42, 'podlink: podlink.json: target: expected a string or an object, got 42 (see target in docs/config.md)'],
@@ -113,7 +113,7 @@ describe('target', () => {
   }
 
   it('should mark unsupported target kinds with their own code', () => {
-    assert.equal(fail({ target: 'replicaset/rs' }).code, 'CONFIG_UNSUPPORTED');
+    assert.equal(fail({ target: 'label/app' }).code, 'CONFIG_UNSUPPORTED');
   });
 });
 

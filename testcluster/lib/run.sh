@@ -13,8 +13,13 @@ start_component() {
   local name=$1 log=$KCL_LOG/$1.log extra; shift
   extra=$(extra_args "$name")
   mkdir -p "$KCL_RUN/pids" "$KCL_LOG"
+  # The cluster-script lock (lib/lock.sh) stays with this shell, not with the component.
   # shellcheck disable=SC2086 # extra flags are word-split on purpose
-  setsid nsenter --net=/run/netns/$KCL_NETNS -- "$@" $extra </dev/null >"$log" 2>&1 &
+  if [ -n "${KCL_LOCK_FD:-}" ]; then
+    setsid nsenter --net=/run/netns/$KCL_NETNS -- "$@" $extra </dev/null >"$log" 2>&1 {KCL_LOCK_FD}>&- &
+  else
+    setsid nsenter --net=/run/netns/$KCL_NETNS -- "$@" $extra </dev/null >"$log" 2>&1 &
+  fi
   echo $! >"$KCL_RUN/pids/$name"
   say "started $name (pid $!, log: $log)"
 }
@@ -125,5 +130,8 @@ PODLINK_CLUSTER_API=https://$KCL_NODE_IP:6443
 PODLINK_CLUSTER_NODE=$KCL_NODE
 PODLINK_CLUSTER_LOGS=$KCL_LOG
 PODLINK_CLUSTER_DIR=$KCL_TC
+PODLINK_CLUSTER_KUBECONFIG_ALICE=$KCL_RUN/kubeconfig-alice
+PODLINK_CLUSTER_KUBECONFIG_BOB=$KCL_RUN/kubeconfig-bob
+PODLINK_CLUSTER_KUBECONFIG_NOBODY=$KCL_RUN/kubeconfig-nobody
 EOT
 }
