@@ -3,8 +3,7 @@
  * the intproxy reports readiness, answers the environment request and says when the link to the agent
  * drops, comes back, or is lost for good.
  */
-/** Which cluster, as the CLI was told (kube/client.ts resolves it the same way in both processes). */
-export interface KubeSelection { kubeconfig?: string; context?: string; namespace?: string }
+import type { KubeSelection } from '../kube/client.js';
 
 /** How the intproxy reaches the agent (intproxy/transports.ts). */
 export type AgentTransportSpec =
