@@ -90,6 +90,7 @@ export function kubeSteps(config: PodlinkConfig, session: SessionOptions, abort:
   // The agent listens on loopback of its own pod; in the target pod (ephemeral) a random high port
   // keeps clear of the app's.
   const port = randomInt(20_000, 60_000);
+  let deadline = 0;
   return [
     {
       id: 'target',
@@ -108,6 +109,7 @@ export function kubeSteps(config: PodlinkConfig, session: SessionOptions, abort:
       id: 'agent-pod',
       title: 'Starting the agent pod',
       run: async (c, done, note) => {
+        deadline = Date.now() + config.agent.startup_timeout * 1000;
         const opts = agentOptions(config, c.target, token, port, graceS);
         c.agentPod = await startAgent(c.kube!, c.target, opts, { onCreated: (ref) => (c.agentPod = ref), onProgress: note, signal: abort });
         const where = c.agentPod.ephemeral ? `ephemeral container ${c.agentPod.container} in pod ${c.agentPod.pod}` : `pod ${c.agentPod.pod}`;
@@ -122,7 +124,8 @@ export function kubeSteps(config: PodlinkConfig, session: SessionOptions, abort:
         const agentPod: AgentPodRef = { kube: sel, namespace: pod.namespace, pod: pod.pod, ephemeral: pod.ephemeral, ...(pod.job ? { job: pod.job } : {}) };
         c.session = await Session.start(
           { kind: 'port-forward', kube: sel, namespace: pod.namespace, pod: pod.pod, port },
-          { ...session, token, reconnectGraceMs: graceS * 1000, agentPod },
+          // agent.startup_timeout covers the pod's start and the first answer together.
+          { ...session, startupTimeoutMs: Math.max(2000, deadline - Date.now()), token, reconnectGraceMs: graceS * 1000, agentPod },
           abort,
         );
         done(`Agent ready (podlink ${c.session.agentBuild})`);

@@ -70,6 +70,7 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
 
   /** Reach the agent and say Hello, trying again until `deadline` (ms since the epoch). */
   async start(deadline: number): Promise<AgentInfo> {
+    const since = Date.now();
     let lastError: Error = new Error('not tried');
     for (let delay = 50; Date.now() < deadline && this.lostWhy === undefined; delay = Math.min(delay * 2, 500)) {
       try {
@@ -80,7 +81,8 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
         await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
       }
     }
-    throw this.lostWhy !== undefined ? new Error(this.lostWhy) : lastError;
+    if (this.lostWhy !== undefined) throw new Error(this.lostWhy);
+    throw new StartTimeout(`no answer within ${((Date.now() - since) / 1000).toFixed(0)} s; last: ${lastError.message}`);
   }
 
   /** One attempt: open the transport, say Hello within the deadline, and make that the link. */
@@ -101,7 +103,9 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     } catch (e) {
       link.shutdown(e as Error);
       stream.close();
-      throw e;
+      // A stream that ended before Hello was answered: the transport's reason says more.
+      const reason = e instanceof LinkClosed ? await Promise.race([stream.closed, sleep(100)]) : undefined;
+      throw reason ?? e;
     } finally {
       clearTimeout(timer);
     }
@@ -203,6 +207,9 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     await this.transport.stop();
   }
 }
+
+/** The agent could not be reached before the start-up deadline. */
+export class StartTimeout extends Error {}
 
 /** A failure that retrying cannot fix (the agent is gone, the session token is wrong, …). */
 class FinalError extends Error {}

@@ -7,7 +7,7 @@
  */
 import { logger, logToFile } from '../common/log.js';
 import { RemoteError } from '../link/link.js';
-import { AgentLink } from './agent-link.js';
+import { AgentLink, StartTimeout } from './agent-link.js';
 import type { AgentPodRef, CliToIntproxy, IntproxyToCli, StartRequest } from './control.js';
 import { LayerServer } from './layers.js';
 import { IntproxyOutgoing } from './outgoing.js';
@@ -49,15 +49,7 @@ async function start(req: StartRequest): Promise<void> {
   try {
     info = await link.start(Date.now() + req.startupTimeoutMs);
   } catch (e) {
-    const tail = transport.tail();
-    const why = e instanceof RemoteError ? e.message : `${(e as Error).message}${tail ? `: ${tail}` : ''}`;
-    const mismatch = /protocol version mismatch/.test(why);
-    tell({
-      type: 'failed',
-      code: mismatch ? 'agent_version' : 'agent_start',
-      message: mismatch ? `the agent cannot be used: ${why}` : `the agent did not start (${why})`,
-      hint: mismatch ? 'use the agent image of this podlink release (agent.image), or a podlink CLI of the agent\'s release' : 'run with PODLINK_DEBUG=1 to see its log',
-    });
+    tell(startFailure(e, transport.tail(), req));
     await stop(1);
     return;
   }
@@ -88,6 +80,26 @@ async function start(req: StartRequest): Promise<void> {
   }
   log.debug('ready', `agent pid ${info.agentPid} (podlink ${info.build}) via ${transport.describe}, layers on ${req.socketPath}`);
   tell({ type: 'ready', agentPid: info.agentPid, agentBuild: info.build });
+}
+
+/** The one line for an agent that could not be reached at start. */
+function startFailure(e: unknown, tail: string, req: StartRequest): Extract<IntproxyToCli, { type: 'failed' }> {
+  const err = e as Error & { code?: unknown; hint?: string; final?: boolean };
+  // An error of the cluster's own (RBAC, the pod gone) is already the line to show.
+  if (err.final && typeof err.code === 'string') return { type: 'failed', code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+  const why = e instanceof RemoteError ? err.message : `${err.message}${tail ? `: ${tail}` : ''}`;
+  if (/protocol version mismatch/.test(why)) {
+    return { type: 'failed', code: 'agent_version', message: `the agent cannot be used: ${why}`, hint: "use the agent image of this podlink release (agent.image), or a podlink CLI of the agent's release" };
+  }
+  if (e instanceof StartTimeout && req.agentPod) {
+    return {
+      type: 'failed',
+      code: 'agent_timeout',
+      message: `the agent in pod ${req.agentPod.namespace}/${req.agentPod.pod} did not answer (${why})`,
+      hint: `raise agent.startup_timeout, or see why: kubectl logs -n ${req.agentPod.namespace} ${req.agentPod.pod}`,
+    };
+  }
+  return { type: 'failed', code: 'agent_start', message: `the agent did not start (${why})`, hint: 'run with PODLINK_DEBUG=1 to see its log' };
 }
 
 async function getEnv(): Promise<void> {

@@ -6,11 +6,15 @@
  */
 import { deleteAgent } from '../kube/agent.js';
 import { loadKube, type Kube } from '../kube/client.js';
+import { KubeError } from '../kube/errors.js';
 import { openPortForward } from '../kube/portforward.js';
 import type { AgentPodRef, AgentTransportSpec } from './control.js';
 import type { AgentStream, Transport } from './transports.js';
 
 type Spec = Extract<AgentTransportSpec, { kind: 'port-forward' }>;
+
+/** Answers that another try cannot change: RBAC, a deleted pod, bad credentials. */
+const FINAL = new Set<string>(['KUBE_FORBIDDEN', 'KUBE_NOT_FOUND', 'KUBE_UNAUTHORIZED']);
 
 export class PortForwardTransport implements Transport {
   readonly reconnects = true;
@@ -24,8 +28,14 @@ export class PortForwardTransport implements Transport {
 
   async open(): Promise<AgentStream> {
     this.kube ??= loadKube(this.spec.kube);
-    const fwd = await openPortForward(this.kube, this.spec.namespace, this.spec.pod, this.spec.port);
-    return { input: fwd.input, output: fwd.output, close: () => fwd.close() };
+    try {
+      const fwd = await openPortForward(this.kube, this.spec.namespace, this.spec.pod, this.spec.port);
+      return { input: fwd.input, output: fwd.output, close: () => fwd.close(), closed: fwd.closed };
+    } catch (e) {
+      // Only a closed port (the agent still starting) or a network blip is worth another try.
+      if (e instanceof KubeError && FINAL.has(e.code)) throw Object.assign(e, { final: true });
+      throw e;
+    }
   }
 
   tail(): string {

@@ -22,6 +22,8 @@ export interface AgentStream {
   output: Writable;
   /** Tear the stream down (idempotent). */
   close(): void;
+  /** Why the stream ended, when the transport knows better than "the stream ended" (a port-forward). */
+  closed?: Promise<Error | undefined>;
 }
 
 export interface Transport {

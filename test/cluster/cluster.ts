@@ -68,6 +68,7 @@ export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: 
       if (timer) clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    child.stdin!.on('error', () => undefined); // a child that never reads its stdin may be gone already
     child.stdin!.end(opts.input ?? '');
   });
 }
