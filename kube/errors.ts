@@ -171,6 +171,11 @@ export function apiError(err: unknown, at: Endpoint, site: CallSite, notFound?: 
   if (status === 403) {
     // "pods "x" is forbidden: User "nobody" cannot get resource "pods" in API group "" in the namespace "default""
     const m = /User "([^"]*)" cannot (\S+) resource "([^"]*)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]*)")?/.exec(s?.message ?? '');
+    if (!m && s?.message && !/cannot \S+ resource/.test(s.message)) {
+      // Not RBAC: an admission plugin or policy (Pod Security, a webhook) refused the request.
+      return new KubeError('KUBE_FORBIDDEN', `${site.verb} ${site.resource}${site.name ? ` ${site.name}` : ''}${where(site)} was refused: ${s.message}`,
+        'a policy of the cluster refused it; ask your cluster admin', 403);
+    }
     const user = m?.[1] ?? at.user;
     const verb = m?.[2] ?? site.verb;
     const resource = m?.[3] ?? site.resource;
