@@ -55,6 +55,9 @@ export class KubeError extends PodlinkError {
   }
 }
 
+/** kube/client.ts REQUEST_TIMEOUT_MS, in seconds (not imported: client.ts imports this file). */
+const REQUEST_TIMEOUT_S = 30;
+
 export const RBAC_HINT = 'ask your cluster admin for the podlink role in docs/rbac.md';
 
 /** What a failing call was doing, for the message: `get pods/x in namespace y`. */
@@ -154,6 +157,8 @@ export function apiError(err: unknown, at: Endpoint, site: CallSite, notFound?: 
   if (err instanceof KubeError) return err;
   const status = httpStatus(err);
   if (status === undefined) {
+    const name = (err as { name?: unknown })?.name;
+    if (name === 'AbortError' || name === 'TimeoutError') return unreachable(at, `no answer within ${REQUEST_TIMEOUT_S} s to ${site.verb} ${site.resource}`);
     const problem = socketProblem(err);
     if (problem) return unreachable(at, problem);
     const text = err instanceof Error ? err.message : String(err);

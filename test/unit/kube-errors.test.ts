@@ -40,6 +40,9 @@ describe('apiError', () => {
     ['no route, wrapped in a cause', Object.assign(new Error('fetch failed'), { cause: Object.assign(new Error('connect EHOSTUNREACH 10.0.0.1:6443'), { code: 'EHOSTUNREACH' }) }),
       { verb: 'get', resource: 'pods' }, undefined, 'KUBE_UNREACHABLE',
       'podlink: cannot reach the Kubernetes API server https://10.0.0.1:6443 (context dev): connect EHOSTUNREACH 10.0.0.1:6443 (check that the cluster is up and reachable from here (VPN, network), e.g. `kubectl --context dev get ns`)'],
+    ['no answer before the deadline', Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }),
+      { verb: 'get', resource: 'deployments', namespace: 'shop' }, undefined, 'KUBE_UNREACHABLE',
+      'podlink: cannot reach the Kubernetes API server https://10.0.0.1:6443 (context dev): no answer within 30 s to get deployments (check that the cluster is up and reachable from here (VPN, network), e.g. `kubectl --context dev get ns`)'],
   ];
   for (const [name, err, site, notFound, code, line] of cases) {
     it(`should map ${name}`, () => {
