@@ -14,6 +14,13 @@ import type { Target } from './target.js';
 
 const log = logger('agent');
 
+export interface SessionOptions {
+  /** The session's token: a Hello must carry it (an agent reached over the network). */
+  token?: string;
+  /** Called once the peer's Hello was accepted. */
+  onGreeted?: () => void;
+}
+
 export class AgentSession {
   private readonly files: FileService;
   private readonly resolver: TargetResolver;
@@ -23,6 +30,7 @@ export class AgentSession {
   constructor(
     private readonly link: Link,
     private readonly target: Target,
+    private readonly opts: SessionOptions = {},
   ) {
     this.files = new FileService(target.root);
     this.resolver = new TargetResolver(target.root);
@@ -39,7 +47,13 @@ export class AgentSession {
     switch (m.type) {
       case 'Hello':
         // (A Hello of another protocol version never gets here: the link refuses it.)
+        if (this.opts.token !== undefined && m.token !== this.opts.token) {
+          this.link.replyError(m, E.EACCES, 'this agent belongs to another podlink session (wrong session token)');
+          this.link.shutdown(new Error('wrong session token'));
+          return;
+        }
         this.greeted = true;
+        this.opts.onGreeted?.();
         log.debug('hello', `${m.name} (pid ${m.pid}, podlink ${m.build}) connected; serving ${this.target.describe}`);
         this.link.reply(m, helloOk(process.pid));
         return;

@@ -1,8 +1,8 @@
 /**
- * `podlink exec`: load the config, resolve the target, start the session (intproxy + agent), fetch
+ * `podlink exec`: load the config, resolve the target, start the session (agent + intproxy), fetch
  * the target's environment, then run the user's command with the layer preloaded and wait for it.
  * Everything that can fail is checked before the cluster or the target is touched; whatever was
- * started is stopped on every way out.
+ * started is stopped on every way out (the agent's pod deleted, the intproxy stopped).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,26 +12,26 @@ import { loadConfig, unavailableFeatures, type PodlinkConfig } from '../config/l
 import { findCommand } from './command-path.js';
 import { mergeEnv, readEnvFile } from './env.js';
 import { PodlinkError, errorLine } from './errors.js';
+import { cleanupKube, kubeSteps, type KubeCtx } from './kube-launch.js';
 import { layerEnv } from './layer-env.js';
 import { layerLibrary } from './paths.js';
-import { runSteps } from './progress.js';
-import { Session } from './session.js';
+import { jsonEvent, runSteps, type OutputMode, type Step } from './progress.js';
+import { Session, type SessionOptions } from './session.js';
 import { ExecSignals } from './signals.js';
-import { resolveTarget } from './target.js';
+import { pidTarget } from './target.js';
 
 export interface ExecRequest {
   command: string[];
   configFile?: string;
   /** Raw config built from the command-line flags; it wins over the file. */
   overrides: Record<string, unknown>;
-  quiet: boolean;
+  output: OutputMode;
   cwd: string;
   env: Record<string, string | undefined>;
   stderr: NodeJS.WritableStream;
 }
 
-interface StartCtx {
-  session?: Session;
+interface StartCtx extends KubeCtx {
   remoteEnv: { name: string; value: string }[];
 }
 
@@ -53,14 +53,31 @@ function checkAvailable(config: PodlinkConfig): void {
 }
 
 /** Start-up timeout and the intproxy's log (a destination ending in `/` is a directory). */
-function sessionOptions(config: PodlinkConfig, cwd: string): Parameters<typeof Session.start>[1] {
+function sessionOptions(config: PodlinkConfig, cwd: string): SessionOptions {
   const dest = config.internal_proxy.log_destination;
   const file = dest === undefined ? undefined : dest.endsWith('/') ? path.resolve(cwd, dest, `podlink-intproxy-${process.pid}.log`) : path.resolve(cwd, dest);
   return { startupTimeoutMs: config.agent.startup_timeout * 1000, log: { file, level: config.internal_proxy.log_level } };
 }
 
+/** A local process as the target: the agent runs on this machine, in its network namespace. */
+function pidSteps(config: PodlinkConfig, session: SessionOptions, abort: AbortSignal): Step<StartCtx>[] {
+  const target = pidTarget(config.target.path!);
+  return [
+    { id: 'target', title: `Resolving target ${target.describe}`, run: async (_c, done) => done(`Target ${target.describe}`) },
+    {
+      id: 'agent-ready',
+      title: 'Starting the agent',
+      run: async (c, done) => {
+        c.session = await Session.start({ kind: 'spawn', argv: target.agentArgv }, session, abort);
+        done(`Agent ready (pid ${c.session.agentPid})`);
+      },
+    },
+  ];
+}
+
 export async function runExec(req: ExecRequest): Promise<number> {
-  const { config, notices } = await loadConfig({ file: req.configFile, cwd: req.cwd, env: req.env, overrides: req.overrides });
+  const t0 = Date.now();
+  const { config, source, notices } = await loadConfig({ file: req.configFile, cwd: req.cwd, env: req.env, overrides: req.overrides });
   for (const n of notices) req.stderr.write(`podlink: ${n}\n`);
   checkAvailable(config);
   const [cmd, ...args] = req.command;
@@ -68,42 +85,35 @@ export async function runExec(req: ExecRequest): Promise<number> {
   if (!fs.existsSync(layerLibrary)) {
     throw new PodlinkError('layer_missing', `the podlink layer is not built (${layerLibrary} is missing)`, 'run `npm run build` in the podlink directory');
   }
-
-  const target = resolveTarget(config.target.path);
   const fileVars = config.feature.env.env_file ? readEnvFile(config.feature.env.env_file, req.cwd) : {};
 
   const signals = new ExecSignals();
   const ctx: StartCtx = { remoteEnv: [] };
+  const opts = sessionOptions(config, req.cwd);
+  const local = config.target.path?.startsWith('pid/') ?? false;
+  const configStep: Step<StartCtx> = {
+    id: 'config',
+    title: 'Loading the config',
+    run: async (_c, done) => done(source ? `Config ${path.relative(req.cwd, source) || source}` : 'Config: defaults (no config file)'),
+  };
+  const envStep: Step<StartCtx> = {
+    id: 'env',
+    title: 'Fetching the environment',
+    run: async (c, done) => {
+      if (!config.feature.env.enabled) return done('Environment: remote variables off (feature.env)');
+      c.remoteEnv = await Promise.race([c.session!.env(), signals.aborted()]);
+      done(`Environment fetched (${c.remoteEnv.length} variables in the target)`);
+    },
+  };
+  const launch = local ? pidSteps(config, opts, signals.signal) : kubeSteps(config, opts, signals.signal);
+  const warn = (line: string): void => void req.stderr.write(line + '\n');
   try {
-    await runSteps(
-      ctx,
-      [
-        {
-          title: `Resolving target ${config.target.path}`,
-          run: async (_c, done) => done(`Target ${target.describe}`),
-        },
-        {
-          title: 'Starting agent',
-          run: async (c, done) => {
-            c.session = await Session.start({ kind: 'spawn', argv: target.agentArgv }, sessionOptions(config, req.cwd), signals.signal);
-            done(`Agent ready (pid ${c.session.agentPid})`);
-          },
-        },
-        {
-          title: 'Fetching environment',
-          run: async (c, done) => {
-            if (!config.feature.env.enabled) return done('Environment: remote variables off (feature.env)');
-            c.remoteEnv = await Promise.race([c.session!.env(), signals.aborted()]);
-            done(`Environment fetched (${c.remoteEnv.length} variables in the target)`);
-          },
-        },
-      ],
-      req.quiet,
-    );
+    await runSteps(ctx, [configStep, ...launch, envStep], req.output);
     if (signals.signal.aborted) throw signals.signal.reason;
   } catch (e) {
     signals.dispose();
     await ctx.session?.stop();
+    await cleanupKube(ctx, warn);
     throw e;
   }
   const session = ctx.session!;
@@ -117,12 +127,15 @@ export async function runExec(req: ExecRequest): Promise<number> {
       currentPreload: req.env['LD_PRELOAD'],
     }),
   );
-  if (!req.quiet) req.stderr.write(`podlink: running ${req.command.join(' ')}\n`);
+  if (req.output === 'json') jsonEvent('running', { command: req.command, ms: Date.now() - t0 });
+  else if (req.output === 'tree') req.stderr.write(`podlink: running ${req.command.join(' ')}\n`);
   try {
-    return await runChild(program, cmd!, args, env, req.cwd, session, signals, req.stderr);
+    // A lost agent serves nothing any more: delete its pod now, not when the process ends.
+    return await runChild(program, cmd!, args, env, req, session, signals, () => void cleanupKube(ctx, warn));
   } finally {
     signals.dispose();
     await session.stop();
+    await cleanupKube(ctx, warn);
   }
 }
 
@@ -131,18 +144,28 @@ async function runChild(
   argv0: string,
   args: string[],
   env: Record<string, string>,
-  cwd: string,
+  req: ExecRequest,
   session: Session,
   signals: ExecSignals,
-  stderr: NodeJS.WritableStream,
+  onLost: () => void,
 ): Promise<number> {
-  const child = spawn(program, args, { argv0, env, cwd, stdio: 'inherit' });
+  const child = spawn(program, args, { argv0, env, cwd: req.cwd, stdio: 'inherit' });
   signals.attach(child);
   let agentLost: string | undefined;
+  const say = (event: string, fields: Record<string, unknown>, line: string): void => {
+    if (req.output === 'json') jsonEvent(event, fields);
+    else req.stderr.write(`podlink: ${line}\n`);
+  };
   session.onLost((message) => {
     agentLost = message;
-    stderr.write(`podlink: ${message}; the process's remote calls now fail (its DNS, connections and remote files)\n`);
+    say('agent-lost', { message }, `${message}; the process's remote calls now fail (its DNS, connections and remote files)`);
+    onLost();
   });
+  session.onLink = (e) => {
+    if (req.output === 'quiet') return;
+    if (e.type === 'linkDown') say('link-down', { message: e.message }, `the link to the agent dropped (${e.message}); reconnecting…`);
+    else say('link-up', { ms: e.afterMs, reset: e.reset }, `reconnected to the agent after ${(e.afterMs / 1000).toFixed(1)} s (${e.reset} open connection${e.reset === 1 ? ' was' : 's were'} reset)`);
+  };
   const status = await new Promise<number>((resolve, reject) => {
     child.once('error', (e) => reject(new PodlinkError('spawn_failed', `cannot run ${argv0}: ${e.message}`)));
     child.once('exit', (code, signal) => resolve(statusOf(code, signal)));
@@ -155,6 +178,10 @@ export async function execMain(req: ExecRequest): Promise<number> {
   try {
     return await runExec(req);
   } catch (e) {
+    if (req.output === 'json') {
+      const err = e as { code?: unknown; message?: unknown; hint?: unknown };
+      jsonEvent('error', { code: err.code ?? 'internal', message: err.message ?? String(e), ...(err.hint ? { hint: err.hint } : {}) });
+    }
     req.stderr.write(errorLine(e) + '\n');
     const code = (e as { exitCode?: unknown }).exitCode;
     return typeof code === 'number' ? code : 1;

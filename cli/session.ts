@@ -8,37 +8,58 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AgentTransport, IntproxyToCli } from '../intproxy/control.js';
+import type { AgentPodRef, AgentTransportSpec, IntproxyToCli } from '../intproxy/control.js';
 import { PodlinkError } from './errors.js';
 import { intproxyEntry } from './paths.js';
+
+export interface SessionOptions {
+  startupTimeoutMs: number;
+  log: { file?: string; level: string };
+  /** The agent session's token (an agent reached over the network). */
+  token?: string;
+  /** How long the intproxy keeps trying to reach the agent again after a dropped link. */
+  reconnectGraceMs?: number;
+  /** The agent's pod, deleted by the intproxy if the CLI does not live to do it. */
+  agentPod?: AgentPodRef;
+}
 
 export class Session {
   private lostHandlers: ((message: string) => void)[] = [];
   private lostMessage: string | undefined;
+
+  /** Called when the link to the agent drops and when it is back (a pod's agent: reconnecting). */
+  onLink: (event: Extract<IntproxyToCli, { type: 'linkDown' | 'linkUp' }>) => void = () => undefined;
 
   private constructor(
     private readonly child: ChildProcess,
     readonly socketPath: string,
     private readonly dir: string,
     readonly agentPid: number,
+    readonly agentBuild: string,
   ) {
     child.on('message', (m: IntproxyToCli) => {
       if (m.type === 'agentLost') this.lost(m.message);
+      else if (m.type === 'linkDown' || m.type === 'linkUp') this.onLink(m);
     });
     child.on('exit', () => this.lost('the intproxy exited'));
   }
 
-  static async start(
-    agent: AgentTransport,
-    opts: { startupTimeoutMs: number; log: { file?: string; level: string } },
-    abort?: AbortSignal,
-  ): Promise<Session> {
+  static async start(agent: AgentTransportSpec, opts: SessionOptions, abort?: AbortSignal): Promise<Session> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-'));
     fs.chmodSync(dir, 0o700);
     const socketPath = path.join(dir, 'intproxy.sock');
     // Its own process group: Ctrl-C in the terminal goes to the user's process, not to the intproxy.
     const child = fork(intproxyEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
-    child.send({ type: 'start', socketPath, agent, startupTimeoutMs: opts.startupTimeoutMs, log: opts.log });
+    child.send({
+      type: 'start',
+      socketPath,
+      agent,
+      token: opts.token ?? '',
+      startupTimeoutMs: opts.startupTimeoutMs,
+      reconnectGraceMs: opts.reconnectGraceMs ?? 0,
+      ...(opts.agentPod ? { agentPod: opts.agentPod } : {}),
+      log: opts.log,
+    });
     try {
       const ready = await new Promise<Extract<IntproxyToCli, { type: 'ready' }>>((resolve, reject) => {
         child.on('message', (m: IntproxyToCli) => {
@@ -50,7 +71,7 @@ export class Session {
         abort?.addEventListener('abort', () => reject(abort.reason), { once: true });
         if (abort?.aborted) reject(abort.reason);
       });
-      return new Session(child, socketPath, dir, ready.agentPid);
+      return new Session(child, socketPath, dir, ready.agentPid, ready.agentBuild);
     } catch (e) {
       child.kill('SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });

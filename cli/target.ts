@@ -1,6 +1,6 @@
 /**
- * What it takes to serve a target (`pid/1234`, later `pod/web`, `deployment/api/container/app`): the
- * command that starts the agent inside the target's context.
+ * A local process as the target (`pid/1234`): the command that starts the agent inside its context.
+ * Kubernetes targets are resolved by kube/target.ts (cli/kube-launch.ts).
  */
 import fs from 'node:fs';
 import { PodlinkError } from './errors.js';
@@ -14,26 +14,9 @@ export interface PidTarget {
   agentArgv: string[];
 }
 
-export type ResolvedTarget = PidTarget;
-
-/** `path` is the config's normalised target (config/target.ts checked its form). */
-export function resolveTarget(path: string | undefined): ResolvedTarget {
-  if (path === undefined) {
-    throw new PodlinkError(
-      'targetless_unavailable',
-      'targetless sessions run their agent in a Kubernetes cluster, which podlink exec cannot reach yet',
-      'give a local process as the target: -t pid/PID',
-    );
-  }
-  if (path.startsWith('pid/')) return pidTarget(Number(path.slice('pid/'.length)));
-  throw new PodlinkError(
-    'kube_unavailable',
-    `Kubernetes targets (${path}) are not available yet in this version of podlink`,
-    'use a local process as the target: -t pid/PID',
-  );
-}
-
-function pidTarget(pid: number): PidTarget {
+/** `path` is the config's normalised `pid/PID` (config/target.ts checked its form). */
+export function pidTarget(path: string): PidTarget {
+  const pid = Number(path.slice('pid/'.length));
   if (!fs.existsSync(`/proc/${pid}/stat`)) {
     throw new PodlinkError('unknown_target', `unknown target pid/${pid}: no such process`, 'check the process id with `ps -e`');
   }

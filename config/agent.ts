@@ -109,7 +109,7 @@ export const agentSchema = z
     json_log: z.boolean().default(false).describe('Agent logs as JSON lines instead of text.'),
     ttl: seconds(0, 65535).default(1).describe('Seconds the finished agent pod is kept before Kubernetes deletes it.'),
     startup_timeout: seconds(1, 86400).default(60).describe('Seconds to wait for the agent to be ready before giving up.'),
-    communication_timeout: seconds(1, 65535).optional().describe('Seconds the agent stays alive with no connection to it. Default: the agent exits as soon as podlink goes away.'),
+    communication_timeout: seconds(1, 65535).optional().describe('Seconds a cluster agent waits for podlink to come back after the link to it drops (podlink reconnects within that time), and for the first connection; then it exits. Default: 15. A `pid/` target\'s agent ends with its pipe.'),
     ephemeral: z.boolean().default(false).describe('Run the agent as an ephemeral container inside the target pod instead of a pod on its node (not for targetless runs).'),
     privileged: z.boolean().default(false).describe('Run the agent container privileged (some hardened nodes need it). Default: only the capabilities it needs.'),
     labels: labelMap.default({}).describe('Extra labels on the agent pod.'),

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { E, errnoOf } from '../common/errno.js';
 import { logger } from '../common/log.js';
-import { Link } from '../link/link.js';
+import { Link, type LinkPeer } from '../link/link.js';
 import { helloOk } from '../link/hello.js';
 import type { Message, Unsent } from '../protocol/types.js';
 import type { IntproxyOutgoing } from './outgoing.js';
@@ -30,7 +30,7 @@ export class LayerServer {
   readonly processes = new Map<number, LayerProcess>();
 
   constructor(
-    private readonly agent: Link,
+    private readonly agent: LinkPeer,
     private readonly outgoing: IntproxyOutgoing,
     private readonly agentPid: number,
   ) {

@@ -1,41 +1,36 @@
 /**
- * The intproxy: one per `podlink exec`. Forked by the CLI with an IPC channel, it starts the agent,
- * listens for the layers of the whole process tree on a unix socket and multiplexes them onto the one
- * agent link. It exits when the CLI says so or goes away; the agent, whose stream then ends, follows.
+ * The intproxy: one per `podlink exec`. Forked by the CLI with an IPC channel, it reaches the agent
+ * (spawning it for a `pid/` target, through the port-forward for a pod), listens for the layers of the
+ * whole process tree on a unix socket and multiplexes them onto the one agent link. A dropped link to
+ * a pod's agent is re-established; the connections relayed at that moment are reset. It exits when the
+ * CLI says so or goes away — and then, if the CLI did not live to do it, deletes the agent's pod.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { logger, logRaw, logToFile } from '../common/log.js';
-import { Link, RemoteError } from '../link/link.js';
-import { helloFrom } from '../link/hello.js';
-import { Role } from '../protocol/spec.js';
-import type { CliToIntproxy, IntproxyToCli, StartRequest } from './control.js';
+import { logger, logToFile } from '../common/log.js';
+import { RemoteError } from '../link/link.js';
+import { AgentLink } from './agent-link.js';
+import type { AgentPodRef, CliToIntproxy, IntproxyToCli, StartRequest } from './control.js';
 import { LayerServer } from './layers.js';
 import { IntproxyOutgoing } from './outgoing.js';
+import { makeTransport, type Transport } from './transports.js';
 
 const log = logger('intproxy');
 
+/** Heartbeat of a reconnecting link: a ping this often, dead after this long without a frame. */
+const PING_MS = 2000;
+const IDLE_MS = 8000;
+
 function tell(m: IntproxyToCli): void {
-  process.send?.(m);
+  if (process.connected) process.send?.(m);
 }
 
-/** Last lines the agent wrote on stderr, to explain why it stopped. */
-class Tail {
-  private lines: string[] = [];
-  push(chunk: Buffer): void {
-    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    this.lines = this.lines.slice(-5);
-  }
-  toString(): string {
-    return this.lines.join(' | ');
-  }
-}
-
-let agentProcess: ChildProcess | undefined;
-let agentLink: Link | undefined;
+let transport: Transport | undefined;
+let agent: AgentLink | undefined;
 let layers: LayerServer | undefined;
+let agentPod: AgentPodRef | undefined;
 let stopping = false;
 
 async function start(req: StartRequest): Promise<void> {
+  agentPod = req.agentPod;
   if (req.log.file) {
     try {
       logToFile(req.log.file, req.log.level);
@@ -45,35 +40,24 @@ async function start(req: StartRequest): Promise<void> {
       return;
     }
   }
-  const [cmd, ...args] = req.agent.argv;
-  const tail = new Tail();
-  // Own process group: the terminal's Ctrl-C must not kill the agent under the user's process.
-  agentProcess = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  agentProcess.stderr!.on('data', (c: Buffer) => {
-    tail.push(c);
-    logRaw(c);
-    if (process.env['PODLINK_DEBUG'] === '1') process.stderr.write(c);
-  });
-  const exited = new Promise<string>((resolve) => {
-    agentProcess!.once('error', (e) => resolve(`could not start ${cmd}: ${e.message}`));
-    agentProcess!.once('exit', (code, signal) => resolve(signal ? `killed by ${signal}` : `exited with status ${code}`));
-  });
-  const link = new Link(agentProcess.stdout!, agentProcess.stdin!);
-  agentLink = link;
+  transport = await makeTransport(req.agent);
+  const link = new AgentLink(transport, { token: req.token, pingMs: PING_MS, idleMs: IDLE_MS, graceMs: req.reconnectGraceMs });
+  agent = link;
   const outgoing = new IntproxyOutgoing(link);
 
-  const hello = link.request('Hello', helloFrom(Role.intproxy, 'intproxy'));
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`no answer within ${req.startupTimeoutMs / 1000} s`)), req.startupTimeoutMs).unref(),
-  );
-  let agentPid: number;
+  let info;
   try {
-    const ok = await Promise.race([hello, timeout, exited.then((why) => Promise.reject(new Error(why)))]);
-    if (ok.type !== 'HelloOk') throw new Error(`unexpected ${ok.type}`);
-    agentPid = ok.agentPid;
+    info = await link.start(Date.now() + req.startupTimeoutMs);
   } catch (e) {
-    const why = e instanceof RemoteError ? e.message : `${(e as Error).message}${tail.toString() ? `: ${tail}` : ''}`;
-    tell({ type: 'failed', code: 'agent_start', message: `the agent did not start (${why})`, hint: 'run with PODLINK_DEBUG=1 to see its log' });
+    const tail = transport.tail();
+    const why = e instanceof RemoteError ? e.message : `${(e as Error).message}${tail ? `: ${tail}` : ''}`;
+    const mismatch = /protocol version mismatch/.test(why);
+    tell({
+      type: 'failed',
+      code: mismatch ? 'agent_version' : 'agent_start',
+      message: mismatch ? `the agent cannot be used: ${why}` : `the agent did not start (${why})`,
+      hint: mismatch ? 'use the agent image of this podlink release (agent.image), or a podlink CLI of the agent\'s release' : 'run with PODLINK_DEBUG=1 to see its log',
+    });
     await stop(1);
     return;
   }
@@ -81,16 +65,20 @@ async function start(req: StartRequest): Promise<void> {
   link.on('message', (m) => {
     if (m.type === 'Data' || m.type === 'Window' || m.type === 'Shutdown' || m.type === 'Close') outgoing.onAgentFrame(m);
   });
-  link.on('close', () => outgoing.closeAll());
-  void exited.then((why) => {
-    link.shutdown(new Error(`agent ${why}`));
-    if (!stopping) {
-      const detail = tail.toString();
-      tell({ type: 'agentLost', message: `the agent ${why}${detail ? ` (${detail})` : ''}` });
-    }
+  let resetAtDrop = 0;
+  link.on('down', (why) => {
+    resetAtDrop = outgoing.closeAll();
+    if (!stopping && transport!.reconnects) tell({ type: 'linkDown', message: why });
+  });
+  link.on('up', ({ afterMs }) => tell({ type: 'linkUp', afterMs, reset: resetAtDrop }));
+  link.on('lost', (why) => {
+    outgoing.closeAll();
+    if (stopping) return;
+    const detail = transport!.tail();
+    tell({ type: 'agentLost', message: `${why}${detail ? ` (${detail})` : ''}` });
   });
 
-  layers = new LayerServer(link, outgoing, agentPid);
+  layers = new LayerServer(link, outgoing, info.agentPid);
   try {
     await layers.listen(req.socketPath);
   } catch (e) {
@@ -98,14 +86,14 @@ async function start(req: StartRequest): Promise<void> {
     await stop(1);
     return;
   }
-  log.debug('ready', `agent pid ${agentPid}, layers on ${req.socketPath}`);
-  tell({ type: 'ready', agentPid });
+  log.debug('ready', `agent pid ${info.agentPid} (podlink ${info.build}) via ${transport.describe}, layers on ${req.socketPath}`);
+  tell({ type: 'ready', agentPid: info.agentPid, agentBuild: info.build });
 }
 
 async function getEnv(): Promise<void> {
   try {
-    if (!agentLink) throw new Error('the agent is not running');
-    const res = await agentLink.request('GetEnv', {});
+    if (!agent) throw new Error('the agent is not running');
+    const res = await agent.request('GetEnv', {});
     if (res.type !== 'Env') throw new Error(`unexpected ${res.type}`);
     tell({ type: 'env', vars: res.vars });
   } catch (e) {
@@ -113,18 +101,18 @@ async function getEnv(): Promise<void> {
   }
 }
 
-/** Close the layers and the agent link, wait briefly for the agent to exit, then exit. */
+/**
+ * Close the layers and the agent link and stop the agent. When the CLI is gone (it was killed), the
+ * agent's pod is deleted here; the CLI does it itself otherwise (both are idempotent).
+ */
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   layers?.close();
-  agentLink?.shutdown();
-  const agent = agentProcess;
-  if (agent && agent.exitCode === null && agent.signalCode === null) {
-    const gone = new Promise<void>((resolve) => agent.once('exit', () => resolve()));
-    const timer = setTimeout(() => agent.kill('SIGKILL'), 3000);
-    await gone;
-    clearTimeout(timer);
+  await agent?.stop();
+  if (agentPod && !process.connected) {
+    const { deleteAgentPod } = await import('./port-forward.js');
+    await deleteAgentPod(agentPod).catch((e: Error) => log.warn(`could not delete the agent pod ${agentPod!.pod}: ${e.message}`));
   }
   process.exit(code);
 }

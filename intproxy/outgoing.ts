@@ -6,7 +6,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { E } from '../common/errno.js';
-import type { Link } from '../link/link.js';
+import type { LinkPeer } from '../link/link.js';
 import { Proto } from '../protocol/spec.js';
 import { TcpRelay, UdpRelay, type Relay } from '../link/relay.js';
 import type { Addr, Message, MessageOf } from '../protocol/types.js';
@@ -27,7 +27,7 @@ export class IntproxyOutgoing {
   private readonly pending = new Map<number, Pending>();
   private nextConn = 1;
 
-  constructor(private readonly agent: Link) {}
+  constructor(private readonly agent: LinkPeer) {}
 
   private gone = (conn: number): void => {
     this.relays.delete(conn);
@@ -121,10 +121,12 @@ export class IntproxyOutgoing {
     this.relays.get(conn)?.destroy(0);
   }
 
-  /** The agent is gone: every user socket relayed through it gets a reset. */
-  closeAll(): void {
+  /** The agent (or the link to it) is gone: every user socket relayed through it gets a reset. Returns how many. */
+  closeAll(): number {
+    const n = this.relays.size + this.pending.size;
     for (const r of [...this.relays.values()]) r.destroy(E.ECONNRESET, true);
     this.pending.clear();
+    return n;
   }
 
   get size(): number {

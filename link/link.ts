@@ -14,13 +14,28 @@ import type { Message, MessageOf, Unsent } from '../protocol/types.js';
 
 /** A request failed on the other side (Error frame) or the link went away before it was answered. */
 export class RemoteError extends Error {
-  override readonly name = 'RemoteError';
+  override readonly name: string = 'RemoteError';
   constructor(
     readonly errno: number,
     message: string,
   ) {
     super(message);
   }
+}
+
+/** A request that was never answered because the link went away (not an answer of the peer's). */
+export class LinkClosed extends RemoteError {
+  override readonly name = 'LinkClosed';
+}
+
+/** What a relay needs of a link: a way to send frames (a Link, or the intproxy's AgentLink). */
+export interface FrameSink {
+  send(m: Message): boolean;
+}
+
+/** What a service needs of the link to its peer: frames, and requests answered by id. */
+export interface LinkPeer extends FrameSink {
+  request<N extends MessageName>(type: N, fields: Omit<MessageOf<N>, 'type' | 'id'>): Promise<Message>;
 }
 
 type Pending = { resolve: (m: Message) => void; reject: (e: Error) => void };
@@ -104,7 +119,7 @@ export class Link extends EventEmitter<LinkEvents> {
   /** Send a request with a fresh id and wait for its answer; an Error answer rejects with RemoteError. */
   request<N extends MessageName>(type: N, fields: Omit<MessageOf<N>, 'type' | 'id'>): Promise<Message> {
     if (this.closedWith !== null) {
-      return Promise.reject(new RemoteError(this.lostErrno, `link closed: ${this.closedWith?.message ?? 'closed'}`));
+      return Promise.reject(new LinkClosed(this.lostErrno, `link closed: ${this.closedWith?.message ?? 'closed'}`));
     }
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffffe ? 1 : this.nextId + 1;
@@ -127,7 +142,7 @@ export class Link extends EventEmitter<LinkEvents> {
   shutdown(reason?: Error): void {
     if (this.closedWith !== null) return;
     this.closedWith = reason;
-    for (const p of this.pending.values()) p.reject(new RemoteError(this.lostErrno, `link closed: ${reason?.message ?? 'closed'}`));
+    for (const p of this.pending.values()) p.reject(new LinkClosed(this.lostErrno, `link closed: ${reason?.message ?? 'closed'}`));
     this.pending.clear();
     this.input.removeAllListeners('data');
     this.output.end();

@@ -12,7 +12,7 @@ import dgram from 'node:dgram';
 import type net from 'node:net';
 import { E, errnoOf } from '../common/errno.js';
 import { INITIAL_WINDOW, MAX_DATA_CHUNK } from '../protocol/spec.js';
-import type { Link } from './link.js';
+import type { FrameSink } from './link.js';
 import type { Message } from '../protocol/types.js';
 
 const ACK_THRESHOLD = 64 * 1024;
@@ -33,7 +33,7 @@ export class TcpRelay implements Relay {
   private localEnded = false;
 
   constructor(
-    private readonly link: Link,
+    private readonly link: FrameSink,
     readonly conn: number,
     private readonly socket: net.Socket,
     private readonly onGone: (conn: number) => void,
@@ -114,7 +114,7 @@ export class UdpRelay implements Relay {
   private closed = false;
 
   constructor(
-    private readonly link: Link,
+    private readonly link: FrameSink,
     readonly conn: number,
     private readonly socket: dgram.Socket,
     private readonly peer: (() => { address: string; port: number } | undefined) | undefined,

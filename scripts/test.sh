@@ -26,7 +26,8 @@ if [ ${#cluster_tests[@]} -gt 0 ]; then
     baseline=$(mktemp /tmp/podlink-cluster-baseline.XXXXXX)
     node dist/test/cluster/machine-state.js >"$baseline" && export PODLINK_CLUSTER_BASELINE=$baseline
     trap 'cluster_down; rm -f "$baseline"' EXIT
-    if bash testcluster/up.sh 2>&1 | tee -a "$cluster_log"; then
+    # The agent image is built from dist/ (just compiled) and imported for podlink's own cluster tests.
+    if bash testcluster/up.sh 2>&1 | tee -a "$cluster_log" && bash scripts/agent-image.sh --import 2>&1 | tee -a "$cluster_log"; then
       export PODLINK_CLUSTER_ENV=/run/podlink-cluster/env
     else
       export PODLINK_CLUSTER_BOOT_ERROR="cluster:up failed: $(grep -m1 -E 'failed|missing|must' "$cluster_log" || echo "see $cluster_log")"

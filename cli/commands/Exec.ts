@@ -10,23 +10,31 @@ export class ExecCommand extends Command {
     details: `
       The command runs on this machine (your debugger, hot reload and local files keep working), but its DNS lookups, outgoing TCP/UDP connections, environment variables and file reads come from the target's context. Reads of files that exist in the target come from the target; writes stay local (\`--fs-mode\` and \`feature.fs\` change that). Children of the command are covered too.
 
-      A short-lived agent does the work and is gone when the command exits, is interrupted or podlink itself is killed.
+      Targets: \`pod/NAME[/container/C]\`, \`deployment/NAME\`, \`statefulset/NAME\`, \`replicaset/NAME\`, \`job/NAME\`, \`cronjob/NAME\` (the pod of its latest job), \`service/NAME\` (a ready pod behind it), \`rollout/NAME\` (Argo Rollouts), a bare \`NAME\` for a pod, or no target at all: targetless, for cluster DNS and outgoing access only. \`pid/PID\` targets a local process instead (no cluster; needs root).
 
-      Targets: \`pid/PID\` (a local process, standing in for a pod; needs root). Kubernetes targets (\`pod/NAME\`, \`deployment/NAME\`, …) are not available in this version yet.
+      On a cluster, podlink starts a short-lived agent pod (a Job on the target's node, or an ephemeral container with \`-e\`) from the image \`agent.image\` and reaches it through the API server's port-forward, using your kubeconfig (\`--kubeconfig\`, \`KUBECONFIG\`, \`~/.kube/config\`) and its RBAC rights (docs/rbac.md). If the port-forward drops, podlink reconnects: connections open at that moment are reset, everything else carries on. The agent pod is deleted when the command exits, is interrupted or podlink itself is killed.
 
-      Flags override the config file (\`-f\`, else \`.podlink/podlink.json|yaml|toml\`, else \`.mirrord/mirrord.json\`); the file uses mirrord's keys (see \`podlink verify-config\` and \`podlink schema\`).
+      Flags override the config file (\`-f\`, else \`.podlink/podlink.json|yaml|toml\`, else \`.mirrord/mirrord.json\`); the file uses mirrord's keys (see \`podlink verify-config\` and \`podlink schema\`). Progress goes to stderr: a tree on a terminal, plain lines otherwise, JSON lines with \`--output json\`, nothing with \`-q\`.
     `,
     examples: [
-      ['Run a Python service with the environment, DNS and network of process 4242', '$0 exec -t pid/4242 -- python3 app.py'],
+      ['Run a Node service with the environment, DNS, network and files of a deployment\'s pod', '$0 exec -t deployment/service-a -- npm run dev'],
+      ['Talk to cluster services from a script, with no target (targetless)', '$0 exec -- curl http://service-b.default.svc.cluster.local:8080/'],
+      ['A container of a pod in another namespace, with another kube context', '$0 exec -t pod/api-0/container/app -n staging --context dev-cluster -- python3 app.py'],
       ['Use a team config file', '$0 exec -f .podlink/podlink.json -- npm run dev'],
-      ['Keep every file local, but take env, DNS and network from the target', '$0 exec -t pid/4242 --fs-mode local -- node server.js'],
-      ['Only the environment: no remote DNS, no outgoing traffic', '$0 exec -t pid/4242 --no-remote-dns --no-outgoing -- env'],
+      ['Keep every file local, but take env, DNS and network from the target', '$0 exec -t deployment/api --fs-mode local -- node server.js'],
+      ['A local process as the target (no cluster; root)', '$0 exec -t pid/4242 -- python3 app.py'],
+      ['Progress as JSON lines on stderr, for an IDE or a script', '$0 exec -t deployment/api --output json -- node server.js'],
     ],
   });
 
-  target = Option.String('-t,--target', { description: 'what to run as: pid/PID (more kinds to come)' });
-  namespace = Option.String('-n,--target-namespace', { description: "the target's Kubernetes namespace" });
+  target = Option.String('-t,--target', { description: 'what to run as: deployment/NAME, pod/NAME[/container/C], …, pid/PID; none = targetless' });
+  namespace = Option.String('-n,--target-namespace', { description: "the target's namespace (default: the kube context's)" });
+  agentNamespace = Option.String('-a,--agent-namespace', { description: "where the agent pod runs (default: the target's namespace)" });
   configFile = Option.String('-f,--config-file', { description: 'config file (JSON, YAML or TOML, mirrord keys)' });
+  kubeconfig = Option.String('--kubeconfig', { description: 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' });
+  kubeContext = Option.String('--context', { description: 'kubeconfig context to use' });
+  agentImage = Option.String('-i,--agent-image', { description: 'agent image reference (default: ghcr.io/podlink/agent:<podlink version>)' });
+  ephemeral = Option.Boolean('-e,--ephemeral-container', false, { description: 'run the agent as an ephemeral container in the target pod' });
   fsMode = Option.String('--fs-mode', {
     description: 'read (default: remote reads, local writes) | write | local | localwithoverrides',
     validator: t.isEnum(['read', 'write', 'local', 'localwithoverrides']),
@@ -38,8 +46,8 @@ export class ExecCommand extends Command {
   envInclude = Option.String('-s,--env-include', { description: "only these remote variables (';'-separated, * and ? globs)" });
   envExclude = Option.String('-x,--env-exclude', { description: "remote variables to leave out (';'-separated, * and ? globs)" });
   steal = Option.Boolean('--steal', false, { description: "take the target's incoming traffic instead of mirroring it" });
-  kubeContext = Option.String('--context', { description: 'kubeconfig context to use' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'no progress output' });
+  output = Option.String('-o,--output', { description: 'progress format: text (default) or json (JSON lines on stderr)', validator: t.isEnum(['text', 'json']) });
   command = Option.Proxy({ name: 'command', required: 1 });
 
   /** The flags as a raw config (mirrord's layout), merged over the file by the config loader. */
@@ -50,6 +58,12 @@ export class ExecCommand extends Command {
     if (this.target !== undefined) o['target'] = this.namespace ? { path: this.target, namespace: this.namespace } : this.target;
     else if (this.namespace) o['target'] = { namespace: this.namespace };
     if (this.kubeContext) o['kube_context'] = this.kubeContext;
+    if (this.kubeconfig) o['kubeconfig'] = this.kubeconfig;
+    const agent: Record<string, unknown> = {};
+    if (this.agentNamespace) agent['namespace'] = this.agentNamespace;
+    if (this.agentImage) agent['image'] = this.agentImage;
+    if (this.ephemeral) agent['ephemeral'] = true;
+    if (Object.keys(agent).length) o['agent'] = agent;
     if (this.fsMode) feature['fs'] = { mode: this.fsMode };
     const env: Record<string, unknown> = {};
     if (this.envInclude) env['include'] = this.envInclude.split(';').filter(Boolean);
@@ -71,7 +85,7 @@ export class ExecCommand extends Command {
       command: this.command,
       configFile: this.configFile,
       overrides: this.overrides(),
-      quiet: this.quiet,
+      output: this.output === 'json' ? 'json' : this.quiet ? 'quiet' : 'tree',
       cwd: process.cwd(),
       env: process.env,
       stderr: this.context.stderr,

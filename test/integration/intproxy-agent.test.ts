@@ -11,7 +11,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Session } from '../../cli/session.js';
 import { EHOSTDOWN } from '../../common/errno.js';
-import { resolveTarget } from '../../cli/target.js';
+import { pidTarget } from '../../cli/target.js';
 import { RemoteError, type Link } from '../../link/link.js';
 import type { MessageOf } from '../../protocol/types.js';
 import { connectLayer } from '../helpers/layer-client.js';
@@ -54,7 +54,7 @@ describe('intproxy and agent, over the real link', () => {
   const blobData = randomBytes(8 * 1024 * 1024 + 123);
 
   before(async () => {
-    session = await Session.start({ kind: 'spawn', argv: resolveTarget(`pid/${process.pid}`).agentArgv }, { startupTimeoutMs: 20_000, log: { level: 'info' } });
+    session = await Session.start({ kind: 'spawn', argv: pidTarget(`pid/${process.pid}`).agentArgv }, { startupTimeoutMs: 20_000, log: { level: 'info' } });
     layer = await connectLayer(session.socketPath);
     echo = await tcpServer((s) => s.pipe(s));
     blob = await tcpServer((s) => s.end(blobData));

@@ -52,11 +52,29 @@ function send(res, status, body) {
   res.end(text);
 }
 
+// Bulk downloads for the benchmarks: `mb` MiB of a fixed pattern, written as the socket drains.
+const chunk = Buffer.alloc(256 * 1024, 'podlink-bulk-');
+function sendBlob(res, mb) {
+  const total = Math.max(0, Math.min(4096, mb)) * 1024 * 1024;
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
+  let left = total;
+  const pump = () => {
+    while (left > 0) {
+      const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= part.length;
+      if (!res.write(part)) return res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/healthz') return send(res, 200, { ok: true });
   if (url.pathname === '/whoami') return send(res, 200, identity());
   if (url.pathname === '/config') return send(res, 200, { ...identity(), config: readConfig() });
+  if (url.pathname === '/blob') return sendBlob(res, Number(url.searchParams.get('mb') ?? 1));
   if (url.pathname === '/') {
     const body = { ...identity(), config: readConfig() };
     if (!next) return send(res, 200, body);

@@ -1,0 +1,143 @@
+/**
+ * Benchmarks on the real test cluster (npm run cluster:up), everything run from the laptop netns,
+ * which reaches only the API server, each against a baseline measured in the same run, arms
+ * interleaved, the first round discarded:
+ *
+ *   start    `podlink exec -t deployment/service-a -- true` until the user's process runs (its
+ *            --output json `running` event) vs `kubectl run` of the same agent image until Ready
+ *   latency  sequential GETs laptop → service-b: through podlink (targeting service-a, by the
+ *            service's name) vs through `kubectl port-forward` to service-b's pod; keep-alive and a
+ *            new connection per request, p50/p99
+ *   bulk     a 64 MiB download from service-b's pod, the same two arms (curl)
+ *
+ *   node dist/bench/cluster.js [--rounds 5] [--requests 400] [--mb 64]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { defaultAgentImage } from '../agent/image.js';
+import { packageRoot } from '../cli/paths.js';
+import { type ClusterEnv, clusterEnv, inLaptop, kubectl, kubectlArgv, podOf, run } from '../test/cluster/cluster.js';
+import { podlinkArgv } from '../test/cluster/podlink.js';
+import { median, percentile, ratioSummary } from './stats.js';
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const rounds = arg('rounds', 5);
+const requests = arg('requests', 400);
+const mb = arg('mb', 64);
+const client = path.join(packageRoot, 'bench', 'http-client.mjs');
+
+async function laptop(env: ClusterEnv, argv: string[], timeoutMs = 600_000): Promise<string> {
+  const [cmd, args] = inLaptop(env, argv);
+  const r = await run(cmd, args, { cwd: packageRoot, timeoutMs });
+  if (r.code !== 0) throw new Error(`${argv.slice(0, 4).join(' ')} … failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return `${r.stdout}\n${r.stderr}`;
+}
+
+/** `kubectl port-forward pod/NAME :8080` in the laptop netns; resolves with the local port. */
+function portForward(env: ClusterEnv, pod: string): Promise<{ child: ChildProcess; port: number }> {
+  const [cmd, args] = inLaptop(env, [...kubectlArgv(env), 'port-forward', `pod/${pod}`, ':8080']);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`kubectl port-forward exited ${code}: ${out}`)));
+  });
+}
+
+async function startTimes(env: ClusterEnv): Promise<void> {
+  const podlink: number[] = [];
+  const kubectlRun: number[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    const out = await laptop(env, podlinkArgv(env, ['exec', '--output', 'json', '-t', 'deployment/service-a', '--', 'true']));
+    const running = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((e) => e.event === 'running');
+    if (!running) throw new Error(`no running event in: ${out}`);
+    const name = `bench-run-${process.pid}-${round}`;
+    const t0 = Date.now();
+    await laptop(env, [...kubectlArgv(env), 'run', name, `--image=${defaultAgentImage()}`, '--image-pull-policy=IfNotPresent', '--restart=Never',
+      '--env=PODLINK_AGENT_TOKEN=bench', '--', '--listen', '7700', '--grace', '30']);
+    await laptop(env, [...kubectlArgv(env), 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=120s']);
+    const t1 = Date.now();
+    await laptop(env, [...kubectlArgv(env), 'delete', 'pod', name, '--wait=false']);
+    if (round === 0) continue;
+    podlink.push(running.ms);
+    kubectlRun.push(t1 - t0);
+  }
+  const p = median(podlink);
+  const k = median(kubectlRun);
+  console.log(`session start (${rounds} rounds, interleaved)`);
+  console.log(`  kubectl run of the agent image → Ready      median ${k} ms`);
+  console.log(`  podlink exec → user process running          median ${p} ms`);
+  console.log(`  ratio podlink/kubectl-run: ${(p / k).toFixed(2)}× (target ≤ 1.2× + 0.5 s = ${Math.round(1.2 * k + 500)} ms)`);
+}
+
+async function latency(env: ClusterEnv, fwdPort: number, mode: 'keepalive' | 'close', count: number): Promise<void> {
+  const warmup = String(Math.ceil(count / 4));
+  const arms = {
+    'port-forward': [...[process.execPath, client, `http://127.0.0.1:${fwdPort}/healthz`, String(count), mode, warmup]],
+    podlink: podlinkArgv(env, ['exec', '-q', '-t', 'deployment/service-a', '--', process.execPath, client, 'http://service-b:8080/healthz', String(count), mode, warmup]),
+  };
+  const all = { 'port-forward': [] as number[], podlink: [] as number[] };
+  const ratios = { p50: [] as number[], p99: [] as number[] };
+  for (let round = 0; round <= rounds; round++) {
+    const samples = async (argv: string[]): Promise<number[]> => JSON.parse((await laptop(env, argv)).trim().split('\n').filter((l) => l.startsWith('[')).pop()!);
+    const f = await samples(arms['port-forward']);
+    const p = await samples(arms.podlink);
+    if (round === 0) continue;
+    all['port-forward'].push(...f);
+    all.podlink.push(...p);
+    ratios.p50.push(percentile(p, 50) / percentile(f, 50));
+    ratios.p99.push(percentile(p, 99) / percentile(f, 99));
+  }
+  const line = (name: string, s: number[]): string => `  ${name.padEnd(36)} p50 ${percentile(s, 50).toFixed(0).padStart(6)} µs   p99 ${percentile(s, 99).toFixed(0).padStart(6)} µs`;
+  console.log(`HTTP latency, ${mode === 'keepalive' ? 'keep-alive' : 'new connection per request'} (${count} GETs × ${rounds} rounds)`);
+  console.log(line('kubectl port-forward to the pod', all['port-forward']));
+  console.log(line('podlink (service-b by name)', all.podlink));
+  console.log(`  ratio podlink/port-forward: p50 ${ratioSummary(ratios.p50)}, p99 ${ratioSummary(ratios.p99)} (target ≤ 1.3×)`);
+}
+
+async function bulk(env: ClusterEnv, fwdPort: number): Promise<void> {
+  const curl = (url: string): string[] => ['curl', '-sS', '-o', '/dev/null', '-w', '%{speed_download}\\n', url];
+  const rates = { 'port-forward': [] as number[], podlink: [] as number[] };
+  const ratios: number[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    const speed = async (argv: string[]): Promise<number> => Number((await laptop(env, argv)).trim().split('\n')[0]) / 1e6;
+    const f = await speed(curl(`http://127.0.0.1:${fwdPort}/blob?mb=${mb}`));
+    const p = await speed(podlinkArgv(env, ['exec', '-q', '-t', 'deployment/service-a', '--', ...curl(`http://service-b:8080/blob?mb=${mb}`)]));
+    if (round === 0) continue;
+    rates['port-forward'].push(f);
+    rates.podlink.push(p);
+    ratios.push(p / f);
+  }
+  console.log(`bulk download, ${mb} MiB from service-b's pod (${rounds} rounds)`);
+  console.log(`  kubectl port-forward to the pod       median ${median(rates['port-forward']).toFixed(0)} MB/s`);
+  console.log(`  podlink (service-b by name)           median ${median(rates.podlink).toFixed(0)} MB/s`);
+  console.log(`  ratio podlink/port-forward: ${ratioSummary(ratios)} (target ≥ 0.8×)`);
+}
+
+async function main(): Promise<void> {
+  const env = clusterEnv();
+  console.log('On the test cluster, from the laptop netns (only the API server reachable)');
+  await startTimes(env);
+  const pod = (await podOf(env, 'service-b')).name;
+  const fwd = await portForward(env, pod);
+  try {
+    await latency(env, fwd.port, 'keepalive', requests);
+    await latency(env, fwd.port, 'close', Math.max(50, Math.floor(requests / 4)));
+    await bulk(env, fwd.port);
+  } finally {
+    fwd.child.kill('SIGKILL');
+  }
+  await kubectl(env, ['delete', 'pods', '-l', 'run', '--ignore-not-found', '--wait=false']).catch(() => undefined);
+}
+
+main().catch((e: Error) => {
+  console.error(`bench: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,142 @@
+/**
+ * Starting a session on a Kubernetes cluster (a pod or workload target, or targetless): resolve the
+ * target to one pod and container, start the agent in a short-lived Job on that pod's node (or as an
+ * ephemeral container), then let the intproxy reach it through the API server's port-forward.
+ *
+ * The agent's pod is deleted when the session ends, on every way out: by the CLI after the user's
+ * process exits or a start-up step fails, by the intproxy if the CLI was killed, and by the agent
+ * itself exiting once its link has been gone for its grace period (the Job's TTL then removes it).
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import os from 'node:os';
+import type { PodlinkConfig } from '../config/load.js';
+import { defaultAgentImage } from '../agent/image.js';
+import type { AgentPodRef } from '../intproxy/control.js';
+import { deleteAgent, startAgent, type AgentOptions, type AgentPod } from '../kube/agent.js';
+import { loadKube, type Kube, type KubeSelection } from '../kube/client.js';
+import { resolveTarget, type PodTarget } from '../kube/target.js';
+import type { Step } from './progress.js';
+import { Session, type SessionOptions } from './session.js';
+
+/** The agent's backstop lifetime: Kubernetes ends the Job after a day whatever happens. */
+const ACTIVE_DEADLINE_S = 24 * 3600;
+/** Seconds the agent waits for its intproxy to come back after the link drops (agent.communication_timeout). */
+export const DEFAULT_GRACE_S = 15;
+
+export interface KubeCtx {
+  session?: Session;
+  kube?: Kube;
+  target?: PodTarget;
+  agentPod?: AgentPod;
+  /** The agent pod's deletion, once started (it happens once, whoever asks first). */
+  deleting?: Promise<void>;
+}
+
+/**
+ * Capabilities the agent needs, and why (docs/ARCHITECTURE.md): SYS_ADMIN to enter the target's
+ * network namespace (setns), SYS_PTRACE to open another container's /proc/PID/{ns,root,environ},
+ * DAC_READ_SEARCH to read its files whoever owns them, DAC_OVERRIDE only when files are written back.
+ * Targetless needs none.
+ */
+export function agentCapabilities(config: PodlinkConfig, targeted: boolean): string[] {
+  if (!targeted) return [];
+  const caps = ['SYS_ADMIN', 'SYS_PTRACE', 'DAC_READ_SEARCH'];
+  if (config.feature.fs.mode === 'write' || config.feature.fs.read_write.length > 0) caps.push('DAC_OVERRIDE');
+  return caps.filter((c) => !config.agent.disabled_capabilities.includes(c as never));
+}
+
+export function kubeSelection(config: PodlinkConfig): KubeSelection {
+  const sel: KubeSelection = {};
+  if (config.kubeconfig !== undefined) sel.kubeconfig = config.kubeconfig;
+  if (config.kube_context !== undefined) sel.context = config.kube_context;
+  if (config.target.namespace !== undefined) sel.namespace = config.target.namespace;
+  return sel;
+}
+
+function agentOptions(config: PodlinkConfig, target: PodTarget | undefined, token: string, port: number, graceS: number): AgentOptions {
+  const a = config.agent;
+  const opts: AgentOptions = {
+    image: a.image ?? defaultAgentImage(),
+    imagePullPolicy: a.image_pull_policy,
+    imagePullSecrets: a.image_pull_secrets,
+    labels: a.labels,
+    annotations: a.annotations,
+    tolerations: a.tolerations,
+    nodeSelector: a.node_selector,
+    resources: a.resources,
+    privileged: a.privileged,
+    ephemeral: a.ephemeral,
+    capabilities: agentCapabilities(config, target !== undefined),
+    ttlSeconds: a.ttl,
+    activeDeadlineSeconds: ACTIVE_DEADLINE_S,
+    startupTimeoutMs: a.startup_timeout * 1000,
+    args: ['--listen', String(port), ...(target ? ['--container-id', target.containerId] : []), '--grace', String(graceS)],
+    env: { PODLINK_AGENT_TOKEN: token },
+    port,
+    session: { id: token.slice(0, 12), user: os.userInfo().username, host: os.hostname(), ...(target ? { target: config.target.path! } : {}) },
+  };
+  if (a.namespace !== undefined) opts.namespace = a.namespace;
+  if (a.service_account !== undefined) opts.serviceAccount = a.service_account;
+  if (a.priority_class !== undefined) opts.priorityClass = a.priority_class;
+  return opts;
+}
+
+/** The start-up steps of a cluster session; they leave `ctx.session` running. */
+export function kubeSteps(config: PodlinkConfig, session: SessionOptions, abort: AbortSignal): Step<KubeCtx>[] {
+  const path = config.target.path;
+  const sel = kubeSelection(config);
+  const token = randomBytes(24).toString('hex');
+  const graceS = config.agent.communication_timeout ?? DEFAULT_GRACE_S;
+  // The agent listens on loopback of its own pod; in the target pod (ephemeral) a random high port
+  // keeps clear of the app's.
+  const port = randomInt(20_000, 60_000);
+  return [
+    {
+      id: 'target',
+      title: path ? `Resolving target ${path}` : 'Connecting to the cluster (targetless)',
+      run: async (c, done) => {
+        c.kube = loadKube(sel);
+        if (path) {
+          c.target = await resolveTarget(c.kube, path);
+          done(`Target ${c.target.describe}`);
+        } else {
+          done(`Targetless: the agent runs in namespace ${config.agent.namespace ?? c.kube.namespace} (context ${c.kube.context})`);
+        }
+      },
+    },
+    {
+      id: 'agent-pod',
+      title: 'Starting the agent pod',
+      run: async (c, done, note) => {
+        const opts = agentOptions(config, c.target, token, port, graceS);
+        c.agentPod = await startAgent(c.kube!, c.target, opts, { onCreated: (ref) => (c.agentPod = ref), onProgress: note, signal: abort });
+        const where = c.agentPod.ephemeral ? `ephemeral container ${c.agentPod.container} in pod ${c.agentPod.pod}` : `pod ${c.agentPod.pod}`;
+        done(`Agent ${where} running on ${c.agentPod.nodeName}`);
+      },
+    },
+    {
+      id: 'agent-ready',
+      title: 'Connecting to the agent through the port-forward',
+      run: async (c, done) => {
+        const pod = c.agentPod!;
+        const agentPod: AgentPodRef = { kube: sel, namespace: pod.namespace, pod: pod.pod, ephemeral: pod.ephemeral, ...(pod.job ? { job: pod.job } : {}) };
+        c.session = await Session.start(
+          { kind: 'port-forward', kube: sel, namespace: pod.namespace, pod: pod.pod, port },
+          { ...session, token, reconnectGraceMs: graceS * 1000, agentPod },
+          abort,
+        );
+        done(`Agent ready (podlink ${c.session.agentBuild})`);
+      },
+    },
+  ];
+}
+
+/** Delete the agent's pod (after the session, or when start-up failed half way). Never throws. */
+export async function cleanupKube(ctx: KubeCtx, warn: (line: string) => void): Promise<void> {
+  const pod = ctx.agentPod;
+  if (!ctx.kube || !pod) return;
+  ctx.deleting ??= deleteAgent(ctx.kube, pod).catch((e: Error) =>
+    warn(`podlink: could not delete the agent pod ${pod.namespace}/${pod.pod}: ${e.message} (the agent exits on its own once podlink is gone, and its Job then expires)`),
+  );
+  await ctx.deleting;
+}

@@ -1,0 +1,41 @@
+/**
+ * The agent in a pod, reached through the API server's port-forward (kube/portforward.ts). Each open
+ * is a new port-forward to the same pod and port: AgentLink opens again after a drop. While the agent
+ * is still starting its port is closed, which the port-forward reports at once: AgentLink retries
+ * until the start-up deadline. A pod that is gone (deleted, finished) ends the retries.
+ */
+import { deleteAgent } from '../kube/agent.js';
+import { loadKube, type Kube } from '../kube/client.js';
+import { openPortForward } from '../kube/portforward.js';
+import type { AgentPodRef, AgentTransportSpec } from './control.js';
+import type { AgentStream, Transport } from './transports.js';
+
+type Spec = Extract<AgentTransportSpec, { kind: 'port-forward' }>;
+
+export class PortForwardTransport implements Transport {
+  readonly reconnects = true;
+  readonly describe: string;
+  readonly gone = new Promise<string>(() => undefined);
+  private kube: Kube | undefined;
+
+  constructor(private readonly spec: Spec) {
+    this.describe = `agent pod ${spec.namespace}/${spec.pod} port ${spec.port} (port-forward)`;
+  }
+
+  async open(): Promise<AgentStream> {
+    this.kube ??= loadKube(this.spec.kube);
+    const fwd = await openPortForward(this.kube, this.spec.namespace, this.spec.pod, this.spec.port);
+    return { input: fwd.input, output: fwd.output, close: () => fwd.close() };
+  }
+
+  tail(): string {
+    return '';
+  }
+
+  async stop(): Promise<void> {}
+}
+
+/** Delete the agent's pod when the CLI could not (it was killed). */
+export async function deleteAgentPod(ref: AgentPodRef): Promise<void> {
+  await deleteAgent(loadKube(ref.kube), { namespace: ref.namespace, pod: ref.pod, ephemeral: ref.ephemeral, ...(ref.job ? { job: ref.job } : {}) });
+}
