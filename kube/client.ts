@@ -9,6 +9,7 @@
  * auth plugins run as client-node runs them, on the first call.
  */
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -19,6 +20,12 @@ import {
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
+  ServerConfiguration,
+  createConfiguration,
+  type ApiConstructor,
+  type ApiType,
+  type Middleware,
+  type RequestContext,
 } from '@kubernetes/client-node';
 import { KubeError, type Endpoint } from './errors.js';
 
@@ -52,6 +59,58 @@ export interface Kube extends Endpoint {
 }
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** No answer from the API server within this long is "unreachable" (a dropped VPN, a firewall). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Middleware of every API client of one Kube:
+ *  - one keep-alive connection pool instead of client-node's new https.Agent (so a new TCP + TLS
+ *    handshake) per request — three round trips less per call on a distant cluster. Rebuilt when
+ *    the credentials in the agent change (an exec plugin's rotated client certificate); proxy
+ *    agents are left alone.
+ *  - a deadline, so a server that never answers becomes KUBE_UNREACHABLE instead of a hang.
+ */
+function clientMiddleware(): Middleware {
+  let pooled: https.Agent | undefined;
+  let key = '';
+  // client-node reads the credentials afresh for every request: compare contents, not objects.
+  const text = (v: unknown): string => (v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : Array.isArray(v) ? v.map(text).join(',') : String(v));
+  return {
+    async pre(ctx: RequestContext) {
+      const made = ctx.getAgent();
+      if (made && made.constructor === https.Agent) {
+        const o = (made as https.Agent).options;
+        const k = [o.ca, o.cert, o.key, o.pfx, o.rejectUnauthorized, o.servername].map(text).join('|');
+        if (!pooled || k !== key) {
+          pooled?.destroy();
+          pooled = new https.Agent({ ...o, keepAlive: true });
+          key = k;
+        }
+        ctx.setAgent(pooled);
+      }
+      ctx.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+      return ctx;
+    },
+    async post(res) {
+      return res;
+    },
+  };
+}
+
+/** Like kc.makeApiClient, with clientMiddleware. */
+function apiClients(kc: KubeConfig, server: string) {
+  const middleware = clientMiddleware();
+  const make = <T extends ApiType>(api: ApiConstructor<T>): T =>
+    new api(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: kc }, promiseMiddleware: [middleware] }));
+  return {
+    core: make(CoreV1Api),
+    apps: make(AppsV1Api),
+    batch: make(BatchV1Api),
+    custom: make(CustomObjectsApi),
+    apis: make(ApisApi),
+  };
+}
 
 /** Reads one kubeconfig file, or throws the one line naming it. */
 function readKubeconfig(file: string, how: string): KubeConfig {
@@ -143,11 +202,7 @@ export function loadKube(sel: KubeSelection, env: NodeJS.ProcessEnv = process.en
     server: cluster.server,
     namespace: sel.namespace || ctx.namespace || 'default',
     source,
-    core: kc.makeApiClient(CoreV1Api),
-    apps: kc.makeApiClient(AppsV1Api),
-    batch: kc.makeApiClient(BatchV1Api),
-    custom: kc.makeApiClient(CustomObjectsApi),
-    apis: kc.makeApiClient(ApisApi),
+    ...apiClients(kc, cluster.server),
     objects: KubernetesObjectApi.makeApiClient(kc),
   };
 }

@@ -55,6 +55,9 @@ export class KubeError extends PodlinkError {
   }
 }
 
+/** kube/client.ts REQUEST_TIMEOUT_MS, in seconds (not imported: client.ts imports this file). */
+const REQUEST_TIMEOUT_S = 30;
+
 export const RBAC_HINT = 'ask your cluster admin for the podlink role in docs/rbac.md';
 
 /** What a failing call was doing, for the message: `get pods/x in namespace y`. */
@@ -154,6 +157,8 @@ export function apiError(err: unknown, at: Endpoint, site: CallSite, notFound?: 
   if (err instanceof KubeError) return err;
   const status = httpStatus(err);
   if (status === undefined) {
+    const name = (err as { name?: unknown })?.name;
+    if (name === 'AbortError' || name === 'TimeoutError') return unreachable(at, `no answer within ${REQUEST_TIMEOUT_S} s to ${site.verb} ${site.resource}`);
     const problem = socketProblem(err);
     if (problem) return unreachable(at, problem);
     const text = err instanceof Error ? err.message : String(err);
@@ -171,6 +176,11 @@ export function apiError(err: unknown, at: Endpoint, site: CallSite, notFound?: 
   if (status === 403) {
     // "pods "x" is forbidden: User "nobody" cannot get resource "pods" in API group "" in the namespace "default""
     const m = /User "([^"]*)" cannot (\S+) resource "([^"]*)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]*)")?/.exec(s?.message ?? '');
+    if (!m && s?.message && !/cannot \S+ resource/.test(s.message)) {
+      // Not RBAC: an admission plugin or policy (Pod Security, a webhook) refused the request.
+      return new KubeError('KUBE_FORBIDDEN', `${site.verb} ${site.resource}${site.name ? ` ${site.name}` : ''}${where(site)} was refused: ${s.message}`,
+        'a policy of the cluster refused it; ask your cluster admin', 403);
+    }
     const user = m?.[1] ?? at.user;
     const verb = m?.[2] ?? site.verb;
     const resource = m?.[3] ?? site.resource;

@@ -32,6 +32,14 @@ export function sortTargets(list: ListedTarget[]): ListedTarget[] {
   return list.sort((a, b) => a.namespace.localeCompare(b.namespace) || kindOf(a.path) - kindOf(b.path) || a.path.localeCompare(b.path));
 }
 
+/** Promise.all, but when several fail the first in list order is thrown. */
+async function allInOrder<T extends readonly unknown[]>(ps: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(ps);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 export async function listTargets(kube: Kube, opts: { allNamespaces: boolean }): Promise<ListedTarget[]> {
   const all = opts.allNamespaces;
   const namespace = all ? undefined : kube.namespace;
@@ -40,7 +48,8 @@ export async function listTargets(kube: Kube, opts: { allNamespaces: boolean }):
   const out: ListedTarget[] = [];
   const add = (meta: V1ObjectMeta | undefined, path: string) => out.push({ namespace: meta?.namespace ?? ns, path });
 
-  const [pods, deployments, statefulsets, replicasets, jobs, cronjobs, services, hasRollouts] = await Promise.all([
+  // All at once; a failure is reported in this order (pods first), not whichever came back first.
+  const [pods, deployments, statefulsets, replicasets, jobs, cronjobs, services, hasRollouts] = await allInOrder([
     call(kube, site('pods'), () => (all ? kube.core.listPodForAllNamespaces() : kube.core.listNamespacedPod({ namespace: ns }))),
     call(kube, site('deployments', 'apps'), () => (all ? kube.apps.listDeploymentForAllNamespaces() : kube.apps.listNamespacedDeployment({ namespace: ns }))),
     call(kube, site('statefulsets', 'apps'), () => (all ? kube.apps.listStatefulSetForAllNamespaces() : kube.apps.listNamespacedStatefulSet({ namespace: ns }))),
@@ -49,7 +58,7 @@ export async function listTargets(kube: Kube, opts: { allNamespaces: boolean }):
     call(kube, site('cronjobs', 'batch'), () => (all ? kube.batch.listCronJobForAllNamespaces() : kube.batch.listNamespacedCronJob({ namespace: ns }))),
     call(kube, site('services'), () => (all ? kube.core.listServiceForAllNamespaces() : kube.core.listNamespacedService({ namespace: ns }))),
     rolloutsInstalled(kube),
-  ]);
+  ] as const);
 
   for (const p of pods.items) {
     if (p.status?.phase !== 'Running' || p.metadata?.deletionTimestamp || isAgent(p.metadata)) continue;

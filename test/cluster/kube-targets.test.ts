@@ -3,7 +3,7 @@
 // Workloads of every kind come from testcluster/manifests/targets.yaml; the "no ready pod" cases
 // get a namespace of their own, deleted afterwards.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -216,6 +216,32 @@ describe('kube target resolution on the test cluster', () => {
       // The namespace from the context is where targets are looked up.
       const e = await failure(() => k.call('resolve', { sel: { kubeconfig: withNs }, path: 'deployment/service-a' }));
       assert.equal(e.message, `deployment/service-a not found in namespace ${NS}`);
+    });
+  });
+
+  describe('auth plugins', () => {
+    it('should authenticate through an exec credential plugin', async () => {
+      // A service account's token, handed out by a plugin as `kubectl` would run it.
+      await kubectl(env, ['-n', NS, 'create', 'serviceaccount', 'dev']);
+      await kubectl(env, ['-n', NS, 'create', 'rolebinding', 'dev-podlink', '--clusterrole=podlink-developer', `--serviceaccount=${NS}:dev`]);
+      const token = (await kubectl(env, ['-n', NS, 'create', 'token', 'dev', '--duration=10m'])).trim();
+      const plugin = path.join(scratch, 'credential-plugin.sh');
+      writeFileSync(plugin, `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${token}"}}'\n`);
+      chmodSync(plugin, 0o755);
+      const admin = readFileSync(env.kubeconfigs.admin, 'utf8');
+      const server = /server: (\S+)/.exec(admin)![1];
+      const ca = /certificate-authority-data: (\S+)/.exec(admin)![1];
+      const file = path.join(scratch, 'exec.kubeconfig');
+      writeFileSync(file, [
+        'apiVersion: v1', 'kind: Config',
+        'clusters:', '- name: c', '  cluster:', `    server: ${server}`, `    certificate-authority-data: ${ca}`,
+        'users:', '- name: via-plugin', '  user:', '    exec:', '      apiVersion: client.authentication.k8s.io/v1', `      command: ${plugin}`, '      interactiveMode: Never',
+        'contexts:', '- name: plugin', '  context: {cluster: c, user: via-plugin, namespace: ' + NS + '}', 'current-context: plugin', '',
+      ].join('\n'));
+      const listed = await k.call<{ path: string }[]>('ls', { sel: { kubeconfig: file } });
+      assert.ok(listed.some((r) => r.path === 'deployment/never-ready'), JSON.stringify(listed));
+      const e = await failure(() => k.call('resolve', { sel: { kubeconfig: file, namespace: 'default' }, path: 'deployment/service-a' }));
+      assert.equal(e.message, `forbidden: user system:serviceaccount:${NS}:dev cannot get deployments (API group apps) in namespace default (context plugin)`);
     });
   });
 

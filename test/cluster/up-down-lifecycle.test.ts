@@ -4,6 +4,7 @@
 // non-zero exit and nothing left running. Runs after the other cluster tests (file order) and
 // boots the cluster again at the end, so suites after it still find it up.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +28,31 @@ describe('cluster:up and cluster:down', () => {
     const r = await clusterScript('up');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /already up \(kubeconfig: \/run\/podlink-cluster\/kubeconfig/);
+  });
+
+  it('should wait while another cluster script holds the lock, say so, then find the cluster up', async () => {
+    // A stand-in for a second `cluster:up` (or a build) running: it holds the scripts' lock for 3 s.
+    const lock = path.join(scratch, 'cluster.lock');
+    const holder = spawn('flock', [lock, 'sleep', '3'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = Date.now();
+      const r = await clusterScript('up', { PODLINK_CLUSTER_LOCK: lock });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^cluster: waiting for another test-cluster script to finish \(.*lock: .*cluster\.lock\)$/m);
+      assert.match(r.stdout, /already up \(kubeconfig: \/run\/podlink-cluster\/kubeconfig/);
+      assert.ok(Date.now() - t0 >= 2000, 'it waited for the holder');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('should run two cluster:up at once without booting twice', async () => {
+    const [a, b] = await Promise.all([clusterScript('up'), clusterScript('up')]);
+    for (const r of [a, b]) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /already up/);
+    }
   });
 
   it('should leave the machine as it found it after cluster:down', async () => {
@@ -98,10 +124,19 @@ describe('cluster:up and cluster:down', () => {
     assert.deepEqual(machineState(), down);
   });
 
-  it('should boot again after all that and print the kubeconfig path', async () => {
-    const r = await clusterScript('up');
+  it('should boot again after all that, once even when two cluster:up start together', async () => {
+    // The second starts while the first boots: it must wait for the lock, then find the cluster up.
+    const [r, second] = await Promise.all([
+      clusterScript('up'),
+      new Promise((res) => setTimeout(res, 1000)).then(() => clusterScript('up')),
+    ]);
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /kubeconfig: \/run\/podlink-cluster\/kubeconfig/);
+    assert.match(r.stdout, /^cluster: up in /m);
+    assert.equal(second.code, 0, `${second.stdout}${second.stderr}`);
+    assert.match(second.stdout, /^cluster: waiting for another test-cluster script to finish \(cluster:up \(pid \d+\)/m);
+    assert.match(second.stdout, /already up/);
+    assert.doesNotMatch(second.stdout, /started kube-apiserver/);
     const env = clusterEnv();
     const node = await kubectlJson(env, ['get', 'node', env.node]);
     assert.equal(node.status.conditions.find((c: any) => c.type === 'Ready')?.status, 'True');
