@@ -41,7 +41,10 @@ export function parseTargetPath(text: string): PathResult {
   const kind = parts[0]!;
   if (parts.length === 1) {
     if (KINDS[kind] || UNSUPPORTED_KINDS.includes(kind)) return { problem: `\`${text}\` needs a name after the kind, e.g. \`${kind}/NAME\`` };
-    return { problem: `\`${text}\` has no kind; write ${FORMS} (e.g. \`pod/${text}\`)` };
+    // A bare NAME is a pod, as kubectl and mirrord read it.
+    const problem = objectNameProblem(kind);
+    if (problem) return { problem: `\`${text}\` is no target: the pod name ${problem}; write ${FORMS}` };
+    return { path: `pod/${kind}` };
   }
   if (UNSUPPORTED_KINDS.includes(kind)) return { problem: `${kind} targets are a mirrord feature podlink does not support yet`, unsupported: true };
   const normal = KINDS[kind];

@@ -87,13 +87,13 @@ describe('podlink verify-config', () => {
   });
 
   it('should list the keys podlink exec cannot do yet, and still exit 0', () => {
-    write('.podlink/podlink.json', '{ "agent": { "ephemeral": true }, "feature": { "network": { "outgoing": { "filter": { "local": [":5432"] } } } } }');
+    write('.podlink/podlink.json', '{ "agent": { "json_log": true }, "feature": { "network": { "outgoing": { "filter": { "local": [":5432"] } } } } }');
     const r = podlink(['verify-config']);
     assert.equal(r.status, 0);
     assert.equal(
       r.stderr,
       'podlink: feature.network.outgoing.filter is valid, but podlink exec does not support it yet\n' +
-        'podlink: agent.ephemeral is valid, but podlink exec does not support it yet\n' +
+        'podlink: agent.json_log is valid, but podlink exec does not support it yet\n' +
         'podlink: .podlink/podlink.json is valid\n',
     );
   });

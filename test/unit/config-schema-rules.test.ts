@@ -97,7 +97,7 @@ describe('target', () => {
   }
 
   const bad: [unknown, string][] = [
-    ['api', 'podlink: podlink.json: target: `api` has no kind; write `pod/NAME[/container/C]`, `deployment/NAME`, `statefulset/NAME`, `replicaset/NAME`, `job/NAME`, `cronjob/NAME`, `service/NAME`, `rollout/NAME`, `pid/PID` or `targetless` (e.g. `pod/api`) (see target in docs/config.md)'],
+    ['Api_1', 'podlink: podlink.json: target: `Api_1` is no target: the pod name must be lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit; write `pod/NAME[/container/C]`, `deployment/NAME`, `statefulset/NAME`, `replicaset/NAME`, `job/NAME`, `cronjob/NAME`, `service/NAME`, `rollout/NAME`, `pid/PID` or `targetless` (see target in docs/config.md)'],
     ['pod/Web', 'podlink: podlink.json: target: `pod/Web`: the pod name must be lowercase (see target in docs/config.md)'],
     ['pod/web/sidecar', 'podlink: podlink.json: target: `pod/web/sidecar`: after the name only `/container/NAME` may follow (see target in docs/config.md)'],
     ['pid/abc', 'podlink: podlink.json: target: `pid/abc`: write `pid/PID` with the number of a running local process (see target in docs/config.md)'],
@@ -255,8 +255,8 @@ describe('unavailableFeatures', () => {
   it('should name each key set away from its default', () => {
     assert.deepEqual(unavailableFeatures(ok({ feature: { network: { incoming: 'steal' } } })), ['feature.network.incoming.mode']);
     assert.deepEqual(
-      unavailableFeatures(ok({ agent: { ephemeral: true, tolerations: [] }, internal_proxy: { idle_timeout: 30 }, feature: { env: { env_file: '.env' }, network: { dns: { filter: { local: ['x'] } } } } })),
-      ['feature.network.dns.filter', 'agent.ephemeral', 'agent.tolerations', 'internal_proxy.idle_timeout'],
+      unavailableFeatures(ok({ agent: { ephemeral: true, tolerations: [], json_log: true }, internal_proxy: { idle_timeout: 30 }, feature: { env: { env_file: '.env' }, network: { dns: { filter: { local: ['x'] } } } } })),
+      ['feature.network.dns.filter', 'agent.json_log', 'internal_proxy.idle_timeout'],
     );
   });
 
