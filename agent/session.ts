@@ -6,6 +6,7 @@ import { E, errnoOf } from '../common/errno.js';
 import { logger } from '../common/log.js';
 import type { Link } from '../link/link.js';
 import { helloOk } from '../link/hello.js';
+import { MAX_FILE_CHUNK } from '../protocol/spec.js';
 import type { Message, Unsent } from '../protocol/types.js';
 import { ResolveError, TargetResolver } from './dns.js';
 import { FileService } from './file.js';
@@ -13,6 +14,15 @@ import { Outgoing } from './outgoing.js';
 import type { Target } from './target.js';
 
 const log = logger('agent');
+
+/** Why a request cannot be served as it stands (answered EINVAL), or undefined. */
+function invalidRequest(m: Message): string | undefined {
+  if ('path' in m && typeof m.path === 'string' && (!m.path.startsWith('/') || m.path.includes('\0'))) {
+    return `not an absolute path: ${JSON.stringify(m.path.slice(0, 200))}`;
+  }
+  if (m.type === 'Resolve' && (m.name.length === 0 || m.name.length > 1024 || m.name.includes('\0'))) return 'not a host name';
+  return undefined;
+}
 
 export class AgentSession {
   private readonly files: FileService;
@@ -31,7 +41,22 @@ export class AgentSession {
     link.on('close', () => this.outgoing.closeAll());
   }
 
+  /** Every frame ends as an answer to that one request, never as an agent exit (issue 13). */
   private dispatch(m: Message): void {
+    try {
+      const bad = invalidRequest(m);
+      if (bad) {
+        if (m.id !== 0) this.link.replyError(m, E.EINVAL, `${m.type}: ${bad}`);
+        return;
+      }
+      this.serve(m);
+    } catch (err) {
+      log.debug('error', `${m.type}: ${(err as Error).message}`);
+      if (m.id !== 0) this.link.replyError(m, errnoOf(err), `${m.type}: ${(err as Error).message}`);
+    }
+  }
+
+  private serve(m: Message): void {
     if (!this.greeted && m.type !== 'Hello') {
       if (m.id !== 0) this.link.replyError(m, E.EPROTO, 'the first message must be Hello');
       return;
@@ -57,7 +82,8 @@ export class AgentSession {
       case 'ReadDir':
         return this.answer(m, async () => ({ type: 'DirEntries', entries: await this.files.readDir(m) }));
       case 'ReadFile':
-        return this.answer(m, async () => ({ type: 'FileData', ...(await this.files.readFile(m)) }));
+        // One answer never carries more than a chunk, whatever was asked.
+        return this.answer(m, async () => ({ type: 'FileData', ...(await this.files.readFile({ ...m, max: Math.min(m.max, MAX_FILE_CHUNK) })) }));
       case 'WriteFile':
         return this.answer(m, async () => (await this.files.writeFile(m), { type: 'Ok' }));
       case 'GetEnv':

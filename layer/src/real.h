@@ -1,6 +1,7 @@
 /* Every libc symbol the layer hooks, in one table. Hooks reach the real function only through
- * pl_real.NAME, which real.c resolves once with dlsym(RTLD_NEXT) and refuses if it resolves to our own
- * wrapper (that would recurse forever). Functions the layer does not hook are called directly. */
+ * pl_real.NAME, which real.c resolves with the allocation-free, lock-free ELF lookup of elfsym.c (never
+ * dlsym: see the start-up rule there) and refuses if it resolves to our own wrapper (that would recurse
+ * forever). Functions the layer does not hook are called directly. */
 #ifndef PODLINK_REAL_H
 #define PODLINK_REAL_H
 
@@ -117,7 +118,6 @@ struct pl_real_table {
 
 extern struct pl_real_table pl_real PL_HIDDEN;
 
-/* Resolve every symbol; called once from pl_init before anything else. Aborts on a fatal problem. */
-void pl_real_resolve(void) PL_HIDDEN;
+/* pl_real_resolve and pl_real_ensure are declared in common.h (pl_enter needs them). */
 
 #endif
