@@ -2,6 +2,7 @@
  * One agent session: serves the requests of one intproxy over one link. Requests run concurrently and
  * are answered by id; connection traffic goes to the outgoing relays.
  */
+import fs from 'node:fs';
 import { E, errnoOf } from '../common/errno.js';
 import { logger } from '../common/log.js';
 import type { Link } from '../link/link.js';
@@ -10,6 +11,7 @@ import { MAX_FILE_CHUNK } from '../protocol/spec.js';
 import type { Message, Unsent } from '../protocol/types.js';
 import { ResolveError, TargetResolver } from './dns.js';
 import { FileService } from './file.js';
+import { resolveInRoot } from './rootfs.js';
 import { Outgoing } from './outgoing.js';
 import type { Target } from './target.js';
 
@@ -83,9 +85,12 @@ export class AgentSession {
         return this.answer(m, async () => ({ type: 'DirEntries', entries: await this.files.readDir(m) }));
       case 'ReadFile':
         // One answer never carries more than a chunk, whatever was asked.
-        return this.answer(m, async () => ({ type: 'FileData', ...(await this.files.readFile({ ...m, max: Math.min(m.max, MAX_FILE_CHUNK) })) }));
+        return this.answer(m, async () => {
+          this.notOurStream(m.path);
+          return { type: 'FileData', ...(await this.files.readFile({ ...m, max: Math.min(m.max, MAX_FILE_CHUNK) })) };
+        });
       case 'WriteFile':
-        return this.answer(m, async () => (await this.files.writeFile(m), { type: 'Ok' }));
+        return this.answer(m, async () => (this.notOurStream(m.path), await this.files.writeFile(m), { type: 'Ok' }));
       case 'GetEnv':
         return this.answer(m, async () => ({ type: 'Env', vars: await this.target.environ() }));
       case 'TcpConnect':
@@ -99,6 +104,23 @@ export class AgentSession {
         return this.outgoing.onFrame(m);
       default:
         if (m.id !== 0) this.link.replyError(m, E.EOPNOTSUPP, `the agent does not serve ${m.type}`);
+    }
+  }
+
+  /**
+   * The agent's own stdio is the link: reading /proc/self/fd/0 (or anything that leads to it) would
+   * swallow frames, writing it would inject some. Refused, whatever path leads there.
+   */
+  private notOurStream(path: string): void {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(resolveInRoot(this.target.root, path, true));
+    } catch {
+      return; // the real call reports it
+    }
+    for (const fd of [0, 1, 2]) {
+      const own = fs.fstatSync(fd);
+      if (own.dev === st.dev && own.ino === st.ino) throw Object.assign(new Error(`${path} is the agent's own link`), { errno: E.EACCES });
     }
   }
 
