@@ -9,7 +9,7 @@ import type { Link } from '../link/link.js';
 import { helloOk } from '../link/hello.js';
 import { MAX_FILE_CHUNK } from '../protocol/spec.js';
 import type { Message, Unsent } from '../protocol/types.js';
-import { ResolveError, TargetResolver } from './dns.js';
+import { ResolveError, TargetResolver, addrConfig } from './dns.js';
 import { FileService } from './file.js';
 import { resolveInRoot } from './rootfs.js';
 import { Outgoing } from './outgoing.js';
@@ -75,6 +75,8 @@ export class AgentSession {
         return;
       case 'Resolve':
         return this.answer(m, async () => ({ type: 'Resolved', ...(await this.resolver.resolve(m.name, m.family)) }));
+      case 'GetAddrConfig':
+        return this.answer(m, async () => ({ type: 'AddrConfig', ...addrConfig() }));
       case 'Stat':
         return this.answer(m, async () => ({ type: 'StatResult', stat: await this.files.stat(m) }));
       case 'Access':

@@ -40,6 +40,10 @@ struct pl_fdobj {
   socklen_t local_len;
   uint32_t conn;
   int sock_family;
+  /* TCP connects completed in the background (connect.c, pending.c), guarded by pl_pending_lock */
+  uint8_t cstate; /* enum pl_cstate */
+  int cerr;       /* CS_FAILED: the errno to report once (0: already reported by SO_ERROR) */
+  int pslot;      /* the pending.c slot while PENDING/SWITCHING */
   struct pl_relay relays[PL_MAX_RELAYS]; /* unconnected UDP, guarded by pl_fd_lock */
   int n_relays;
   /* write-back files and remote directories */

@@ -85,6 +85,7 @@ int __fxstatat64(int, int, const char *, struct stat64 *, int);
   /* sockets */                                                                                    \
   X(1, int, connect, (int, const struct sockaddr *, socklen_t))                                     \
   X(1, int, getpeername, (int, struct sockaddr *, socklen_t *))                                     \
+  X(1, int, getsockopt, (int, int, int, void *restrict, socklen_t *restrict))                      \
   X(1, ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))       \
   X(1, ssize_t, sendmsg, (int, const struct msghdr *, int))                                         \
   X(1, ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *))               \
