@@ -60,7 +60,9 @@ export class IntproxyOutgoing {
     // IPv4-mapped IPv6 remotes (Java's) arrive as IPv4 already: the layer unmaps them.
     const remote = m.remote;
     if (m.proto === Proto.tcp) {
-      const onClose = (): void => this.abandon(conn);
+      // After the I/O events of this loop turn: a layer that connected and then hung up has its
+      // connection already queued on the listener, and it is accepted in the same poll phase.
+      const onClose = (): void => void setImmediate(() => this.abandon(conn));
       owner?.once('close', onClose);
       const p: Pending = { frames: [], abandoned: false, detach: () => owner?.off('close', onClose) };
       this.pending.set(conn, p);

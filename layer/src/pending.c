@@ -109,11 +109,19 @@ static void set_filter(int fd, bool drop_all) {
   setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
 }
 
-/* Moves the socket from its placeholder to `to` (the endpoint, or the refuser). 0 or an errno. */
+/* Moves the socket from its placeholder to `to` (the endpoint, or the refuser). 0 or an errno. The
+ * disconnect gives back a port that was bound implicitly (port 0): bind that same port again, since it
+ * is the Connect.source the endpoint waits for. */
 static int switch_to(int fd, const struct sockaddr_storage *to, socklen_t to_len) {
+  struct sockaddr_storage self;
+  socklen_t self_len = sizeof self;
+  bool have_self = getsockname(fd, (struct sockaddr *)&self, &self_len) == 0;
   set_filter(fd, false);
   struct sockaddr unspec = {.sa_family = AF_UNSPEC};
   pl_real.connect(fd, &unspec, sizeof unspec);
+  /* (getsockname still shows the port, but the kernel no longer holds it; an explicitly bound port
+   * is still held, and then this bind fails harmlessly.) */
+  if (have_self) (void)bind(fd, (struct sockaddr *)&self, self_len);
   int rc = pl_real.connect(fd, (const struct sockaddr *)to, to_len);
   return rc == 0 || errno == EINPROGRESS ? 0 : errno;
 }
