@@ -47,7 +47,8 @@ static struct pl_fdobj *tracked_tcp(int fd) {
 static int connect_again(int fd, struct pl_fdobj *o) {
   pl_pending_lock();
   while (o->cstate == CS_PENDING || o->cstate == CS_SWITCHING) {
-    if (nonblocking(fd)) {
+    /* (The switch takes microseconds, but it wakes pollers: a connect asked then waits for it.) */
+    if (o->cstate == CS_PENDING && nonblocking(fd)) {
       pl_pending_unlock();
       errno = EALREADY;
       return -1;

@@ -44,6 +44,8 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static int wake_fd = -1;
 static bool started;
+/* Bumped when a switch starts and when it ends: poll/select results spanning one are re-checked. */
+unsigned pl_switch_gen;
 
 void pl_pending_lock(void) { pthread_mutex_lock(&mu); }
 void pl_pending_unlock(void) { pthread_mutex_unlock(&mu); }
@@ -148,6 +150,7 @@ static void complete(struct slot *s) {
     return;
   }
   s->o->cstate = CS_SWITCHING;
+  __atomic_add_fetch(&pl_switch_gen, 1, __ATOMIC_ACQ_REL);
   pthread_mutex_unlock(&mu);
 
   if (!err) err = switch_to(s->dup, &local, local_len);
@@ -159,7 +162,7 @@ static void complete(struct slot *s) {
     /* Loopback completes the handshake within connect; the intproxy must have the connection queued
      * before this request's link closes, or it would abandon it. */
     struct pollfd p = {.fd = s->dup, .events = POLLOUT};
-    poll(&p, 1, 5000);
+    pl_real.poll(&p, 1, 5000);
   }
 
   pthread_mutex_lock(&mu);
@@ -176,6 +179,7 @@ static void complete(struct slot *s) {
     }
     s->o->pslot = -1;
   }
+  __atomic_add_fetch(&pl_switch_gen, 1, __ATOMIC_ACQ_REL);
   pthread_cond_broadcast(&changed);
   free_slot(s);
   pthread_mutex_unlock(&mu);
@@ -200,7 +204,7 @@ static void *completer(void *unused) {
       pfd[n++] = (struct pollfd){.fd = s->rpc, .events = POLLIN};
     }
     pthread_mutex_unlock(&mu);
-    if (poll(pfd, (nfds_t)n, -1) < 0) continue;
+    if (pl_real.poll(pfd, (nfds_t)n, -1) < 0) continue;
     if (pfd[0].revents) {
       uint64_t v;
       (void)!read(wake_fd, &v, sizeof v);
@@ -275,6 +279,15 @@ int pl_pending_start(int fd, struct pl_fdobj *o, const pl_msg *req) {
   pthread_mutex_unlock(&mu);
   wake();
   return 0;
+}
+
+bool pl_pending_settle(int fd) {
+  struct pl_fdobj *o = pl_fd_get(fd);
+  if (!o || o == &pl_layer_mark || o->kind != FDK_TCP) return false;
+  pthread_mutex_lock(&mu);
+  while (o->cstate == CS_SWITCHING) pthread_cond_wait(&changed, &mu);
+  pthread_mutex_unlock(&mu);
+  return true;
 }
 
 /* From the close path (silent): the entry is about to be freed. */

@@ -7,6 +7,9 @@
 
 #include "common.h"
 
+#include <poll.h>
+#include <sys/select.h>
+
 /* glibc-internal entry points that current headers no longer declare (old binaries and fortified
  * code still call them). */
 int __open_2(const char *, int);
@@ -86,6 +89,10 @@ int __fxstatat64(int, int, const char *, struct stat64 *, int);
   X(1, int, connect, (int, const struct sockaddr *, socklen_t))                                     \
   X(1, int, getpeername, (int, struct sockaddr *, socklen_t *))                                     \
   X(1, int, getsockopt, (int, int, int, void *restrict, socklen_t *restrict))                      \
+  X(1, int, poll, (struct pollfd *, nfds_t, int))                                                   \
+  X(1, int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))            \
+  X(1, int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                          \
+  X(1, int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *)) \
   X(1, ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))       \
   X(1, ssize_t, sendmsg, (int, const struct msghdr *, int))                                         \
   X(1, ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *))               \
