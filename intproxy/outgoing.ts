@@ -8,7 +8,8 @@
  * listener keeps waiting; the UDP relay is connected to the source, so the kernel drops other senders).
  * A connection whose endpoint was never used is abandoned at once — its remote side closed — when the
  * layer says `Release`, or when the layer link that asked for it closes first (how the layer cancels a
- * non-blocking connect the app gave up on).
+ * non-blocking connect the app gave up on; a process that dies closes its links too). There is no
+ * timer: an endpoint lives exactly as long as someone may still use it.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -17,9 +18,6 @@ import type { Link } from '../link/link.js';
 import { Proto } from '../protocol/spec.js';
 import { TcpRelay, UdpRelay, type Relay } from '../link/relay.js';
 import type { Addr, Message, MessageOf } from '../protocol/types.js';
-
-/** Backstop for a layer that neither connects nor closes its link (it should never take this long). */
-const ACCEPT_TIMEOUT_MS = 30_000;
 
 /** A loopback host the user's socket of `family` can reach. */
 function loopbackFor(family: number): string {
@@ -117,7 +115,6 @@ export class IntproxyOutgoing {
       }),
     );
     const done = (): void => {
-      clearTimeout(timer);
       server.close();
       this.pending.delete(conn);
       p.detach();
@@ -126,7 +123,6 @@ export class IntproxyOutgoing {
       done();
       this.agent.send({ type: 'Close', id: 0, conn, errno: E.ECONNABORTED });
     };
-    const timer = setTimeout(() => this.abandon(conn), ACCEPT_TIMEOUT_MS);
     server.on('connection', (socket) => {
       if (socket.remotePort !== source.port || !isLoopback(socket.remoteAddress)) {
         socket.resetAndDestroy(); // not the socket this endpoint was made for
