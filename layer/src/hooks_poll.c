@@ -15,6 +15,11 @@
 #include "real.h"
 #include "socket.h"
 
+/* No switch started, ended or ran while the call was inside the kernel. */
+static inline bool quiet(unsigned gen) {
+  return __atomic_load_n(&pl_switch_gen, __ATOMIC_ACQUIRE) == gen && !__atomic_load_n(&pl_switching, __ATOMIC_ACQUIRE);
+}
+
 static short recheck(int fd, short events) {
   struct pollfd p = {.fd = fd, .events = events};
   return pl_real.poll(&p, 1, 0) == 1 ? p.revents : 0;
@@ -37,7 +42,7 @@ PL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) {
   pl_real_ensure();
   unsigned gen = __atomic_load_n(&pl_switch_gen, __ATOMIC_ACQUIRE);
   int rc = pl_real.poll(fds, n, timeout);
-  if (PL_LIKELY(__atomic_load_n(&pl_switch_gen, __ATOMIC_ACQUIRE) == gen)) return rc;
+  if (PL_LIKELY(quiet(gen))) return rc;
   return fix_poll(fds, n, rc);
 }
 
@@ -45,7 +50,7 @@ PL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t, cons
   pl_real_ensure();
   unsigned gen = __atomic_load_n(&pl_switch_gen, __ATOMIC_ACQUIRE);
   int rc = pl_real.ppoll(fds, n, t, mask);
-  if (PL_LIKELY(__atomic_load_n(&pl_switch_gen, __ATOMIC_ACQUIRE) == gen)) return rc;
+  if (PL_LIKELY(quiet(gen))) return rc;
   return fix_poll(fds, n, rc);
 }
 
@@ -70,7 +75,7 @@ PL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *
   pl_real_ensure();
   unsigned gen = __atomic_load_n(&pl_switch_gen, __ATOMIC_ACQUIRE);
   int rc = pl_real.select(nfds, r, w, e, t);
-  if (PL_LIKELY(__atomic_load_n(&pl_switch_gen, __ATOMIC_ACQUIRE) == gen)) return rc;
+  if (PL_LIKELY(quiet(gen))) return rc;
   return fix_select(nfds, r, w, e, rc);
 }
 
@@ -78,6 +83,6 @@ PL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct ti
   pl_real_ensure();
   unsigned gen = __atomic_load_n(&pl_switch_gen, __ATOMIC_ACQUIRE);
   int rc = pl_real.pselect(nfds, r, w, e, t, mask);
-  if (PL_LIKELY(__atomic_load_n(&pl_switch_gen, __ATOMIC_ACQUIRE) == gen)) return rc;
+  if (PL_LIKELY(quiet(gen))) return rc;
   return fix_select(nfds, r, w, e, rc);
 }

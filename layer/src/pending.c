@@ -46,6 +46,8 @@ static int wake_fd = -1;
 static bool started;
 /* Bumped when a switch starts and when it ends: poll/select results spanning one are re-checked. */
 unsigned pl_switch_gen;
+/* Switches under way: a call that returns during one is re-checked too. */
+int pl_switching;
 
 void pl_pending_lock(void) { pthread_mutex_lock(&mu); }
 void pl_pending_unlock(void) { pthread_mutex_unlock(&mu); }
@@ -150,6 +152,7 @@ static void complete(struct slot *s) {
     return;
   }
   s->o->cstate = CS_SWITCHING;
+  __atomic_add_fetch(&pl_switching, 1, __ATOMIC_ACQ_REL);
   __atomic_add_fetch(&pl_switch_gen, 1, __ATOMIC_ACQ_REL);
   pthread_mutex_unlock(&mu);
 
@@ -180,6 +183,7 @@ static void complete(struct slot *s) {
     s->o->pslot = -1;
   }
   __atomic_add_fetch(&pl_switch_gen, 1, __ATOMIC_ACQ_REL);
+  __atomic_sub_fetch(&pl_switching, 1, __ATOMIC_ACQ_REL);
   pthread_cond_broadcast(&changed);
   free_slot(s);
   pthread_mutex_unlock(&mu);

@@ -52,6 +52,7 @@ void pl_pending_atfork_parent(void) PL_HIDDEN;
 void pl_pending_atfork_child(void) PL_HIDDEN;
 /* Changes at the start and the end of every switch (hooks_poll.c re-checks results that span one). */
 extern unsigned pl_switch_gen PL_HIDDEN;
+extern int pl_switching PL_HIDDEN;
 /* If fd is a relayed TCP socket whose switch may have shown a transient state to poll/select, waits for
  * the switch to end and returns true: the caller asks the kernel again. */
 bool pl_pending_settle(int fd) PL_HIDDEN;
