@@ -19,6 +19,7 @@
 #include "hooks.h"
 #include "real.h"
 #include "rpc.h"
+#include "socket.h"
 
 __thread int pl_guard __attribute__((tls_model("initial-exec")));
 __thread int pl_quiet __attribute__((tls_model("initial-exec")));
@@ -26,6 +27,7 @@ int pl_state = PL_UNINIT;
 
 /* fork holds every lock of the layer, so the child never inherits one held by a thread it lacks. */
 static void atfork_prepare(void) {
+  pl_pending_atfork_prepare();
   pl_rpc_atfork_prepare();
   pl_fd_lock();
   pl_dir_atfork_prepare();
@@ -37,9 +39,11 @@ static void atfork_parent(void) {
   pl_dir_atfork_parent();
   pl_fd_unlock();
   pl_rpc_atfork_parent();
+  pl_pending_atfork_parent();
 }
 
 static void atfork_child(void) {
+  pl_pending_atfork_child();
   pl_regex_atfork_child();
   pl_dir_atfork_child();
   pl_fd_atfork_child();

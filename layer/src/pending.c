@@ -48,6 +48,17 @@ static bool started;
 unsigned pl_switch_gen;
 /* Switches under way: a call that returns during one is re-checked too. */
 int pl_switching;
+/* The latest switches of sockets registered with epoll (under mu). */
+static struct pl_switched switched[PL_SWITCHED_MAX];
+static int n_switched, next_switched;
+
+int pl_pending_switched(struct pl_switched *out) {
+  pthread_mutex_lock(&mu);
+  int n = n_switched;
+  memcpy(out, switched, sizeof switched);
+  pthread_mutex_unlock(&mu);
+  return n;
+}
 
 void pl_pending_lock(void) { pthread_mutex_lock(&mu); }
 void pl_pending_unlock(void) { pthread_mutex_unlock(&mu); }
@@ -152,6 +163,11 @@ static void complete(struct slot *s) {
     return;
   }
   s->o->cstate = CS_SWITCHING;
+  if (s->o->ep_set) {
+    switched[next_switched] = (struct pl_switched){s->app_fd, s->o->ep_events, s->o->ep_data};
+    next_switched = (next_switched + 1) % PL_SWITCHED_MAX;
+    if (n_switched < PL_SWITCHED_MAX) n_switched++;
+  }
   __atomic_add_fetch(&pl_switching, 1, __ATOMIC_ACQ_REL);
   __atomic_add_fetch(&pl_switch_gen, 1, __ATOMIC_ACQ_REL);
   pthread_mutex_unlock(&mu);

@@ -8,6 +8,7 @@
 #include "common.h"
 
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 
 /* glibc-internal entry points that current headers no longer declare (old binaries and fortified
@@ -93,6 +94,9 @@ int __fxstatat64(int, int, const char *, struct stat64 *, int);
   X(1, int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))            \
   X(1, int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                          \
   X(1, int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *)) \
+  X(1, int, epoll_ctl, (int, int, int, struct epoll_event *))                                       \
+  X(1, int, epoll_wait, (int, struct epoll_event *, int, int))                                      \
+  X(1, int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *))                   \
   X(1, ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))       \
   X(1, ssize_t, sendmsg, (int, const struct msghdr *, int))                                         \
   X(1, ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *))               \

@@ -53,6 +53,16 @@ void pl_pending_atfork_child(void) PL_HIDDEN;
 /* Changes at the start and the end of every switch (hooks_poll.c re-checks results that span one). */
 extern unsigned pl_switch_gen PL_HIDDEN;
 extern int pl_switching PL_HIDDEN;
+/* The latest switches, for epoll_wait results (which name epoll data, not descriptors). */
+struct pl_switched {
+  int fd;
+  uint32_t ep_events;
+  uint64_t ep_data;
+};
+#define PL_SWITCHED_MAX 32
+/* Copies the switches recorded with an epoll registration into out; returns how many. */
+int pl_pending_switched(struct pl_switched *out) PL_HIDDEN;
+
 /* If fd is a relayed TCP socket whose switch may have shown a transient state to poll/select, waits for
  * the switch to end and returns true: the caller asks the kernel again. */
 bool pl_pending_settle(int fd) PL_HIDDEN;
