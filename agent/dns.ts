@@ -6,6 +6,7 @@
 import { promises as dns } from 'node:dns';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import { E } from '../common/errno.js';
 import type { Addr } from '../protocol/types.js';
 import { resolveInRoot } from './rootfs.js';
@@ -175,4 +176,21 @@ export class TargetResolver {
     if (sawTimeout) throw new ResolveError(E.EAGAIN, `${name}: no answer from ${conf.nameservers.join(', ')}`);
     throw new ResolveError(E.ENOENT, `${name}: name not found`);
   }
+}
+
+/**
+ * glibc's AI_ADDRCONFIG test (check_pf.c), judged in the agent's network namespace, which is the
+ * target's: an IPv4 address other than 127.0.0.1, an IPv6 address other than ::1. The laptop's own
+ * answer is irrelevant: the addresses a lookup returns are used from the target's network.
+ */
+export function addrConfig(): { ipv4: boolean; ipv6: boolean } {
+  let ipv4 = false;
+  let ipv6 = false;
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family === 'IPv4' && a.address !== '127.0.0.1') ipv4 = true;
+      if (a.family === 'IPv6' && a.address !== '::1') ipv6 = true;
+    }
+  }
+  return { ipv4, ipv6 };
 }

@@ -1,6 +1,10 @@
 /**
  * Outgoing connections opened from the target's network (the agent runs inside its network
  * namespace): TCP streams and UDP flows, each relayed over the link under the intproxy's conn id.
+ *
+ * Every request ends as an answer for that request: a port or address Node refuses, a conn id already
+ * in use, or a socket that fails synchronously is an Error reply, never an exception that would end
+ * the agent (and with it every DNS lookup, connection and file read of the session).
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -12,8 +16,14 @@ import type { Message, MessageOf } from '../protocol/types.js';
 /** How long a TCP connect from the target may take before ETIMEDOUT is reported. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
+function failure(errno: number, message: string): Error & { errno: number } {
+  return Object.assign(new Error(message), { errno });
+}
+
 export class Outgoing {
   readonly relays = new Map<number, Relay>();
+  /** TCP connects still in progress, so the intproxy can abandon one (Close before the answer). */
+  private readonly connecting = new Map<number, net.Socket>();
 
   constructor(private readonly link: Link) {}
 
@@ -21,16 +31,34 @@ export class Outgoing {
     this.relays.delete(conn);
   };
 
+  private inUse(m: MessageOf<'TcpConnect'> | MessageOf<'UdpOpen'>): boolean {
+    if (!this.relays.has(m.conn) && !this.connecting.has(m.conn)) return false;
+    this.link.replyError(m, E.EEXIST, `conn ${m.conn} is already in use`);
+    return true;
+  }
+
   tcpConnect(m: MessageOf<'TcpConnect'>): void {
-    const socket = net.connect({ host: m.remote.ip, port: m.remote.port, family: m.remote.family, allowHalfOpen: true, noDelay: true });
-    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+    if (this.inUse(m)) return;
+    const where = `${m.remote.ip}:${m.remote.port}`;
+    // Nothing listens on port 0: the kernel's SYN would be answered with a reset. (Node throws.)
+    if (m.remote.port === 0) return this.link.replyError(m, E.ECONNREFUSED, `connect to ${where}: connection refused`);
+    let socket: net.Socket;
+    try {
+      socket = net.connect({ host: m.remote.ip, port: m.remote.port, family: m.remote.family, allowHalfOpen: true, noDelay: true });
+    } catch (err) {
+      return this.link.replyError(m, errnoOf(err), `connect to ${where}: ${(err as Error).message}`);
+    }
+    this.connecting.set(m.conn, socket);
+    const timer = setTimeout(() => socket.destroy(failure(E.ETIMEDOUT, 'connect timed out')), CONNECT_TIMEOUT_MS);
     const onError = (err: Error): void => {
       clearTimeout(timer);
-      this.link.replyError(m, errnoOf(err), `connect to ${m.remote.ip}:${m.remote.port}: ${err.message}`);
+      this.connecting.delete(m.conn);
+      this.link.replyError(m, errnoOf(err), `connect to ${where}: ${err.message}`);
     };
     socket.once('error', onError);
     socket.once('connect', () => {
       clearTimeout(timer);
+      this.connecting.delete(m.conn);
       socket.off('error', onError);
       this.relays.set(m.conn, new TcpRelay(this.link, m.conn, socket, this.gone));
       this.link.reply(m, { type: 'Ok' });
@@ -38,23 +66,57 @@ export class Outgoing {
   }
 
   udpOpen(m: MessageOf<'UdpOpen'>): void {
-    const socket = dgram.createSocket(m.remote.family === 6 ? 'udp6' : 'udp4');
-    socket.once('error', (err) => this.link.replyError(m, errnoOf(err), `udp to ${m.remote.ip}:${m.remote.port}: ${err.message}`));
-    socket.connect(m.remote.port, m.remote.ip, () => {
+    if (this.inUse(m)) return;
+    const where = `${m.remote.ip}:${m.remote.port}`;
+    let socket: dgram.Socket;
+    try {
+      socket = dgram.createSocket(m.remote.family === 6 ? 'udp6' : 'udp4');
+    } catch (err) {
+      return this.link.replyError(m, errnoOf(err), `udp to ${where}: ${(err as Error).message}`);
+    }
+    const fail = (err: Error): void => {
       socket.removeAllListeners('error');
-      this.relays.set(m.conn, new UdpRelay(this.link, m.conn, socket, undefined, this.gone));
+      socket.on('error', () => undefined);
+      try {
+        socket.close();
+      } catch {
+        /* never bound */
+      }
+      this.link.replyError(m, errnoOf(err), `udp to ${where}: ${err.message}`);
+    };
+    socket.once('error', fail);
+    const ready = (peer: (() => undefined) | undefined) => (): void => {
+      socket.removeListener('error', fail);
+      this.relays.set(m.conn, new UdpRelay(this.link, m.conn, socket, peer, this.gone));
       this.link.reply(m, { type: 'Ok' });
-    });
+    };
+    try {
+      // A UDP socket may be connected to port 0 (gRPC's address sorting does it to learn a source
+      // address); nothing can be sent there, so such a flow drops every datagram, as the kernel's
+      // send would fail.
+      if (m.remote.port === 0) socket.bind(0, ready(() => undefined));
+      else socket.connect(m.remote.port, m.remote.ip, ready(undefined));
+    } catch (err) {
+      fail(err as Error);
+    }
   }
 
   /** Connection traffic for a conn id; frames for a conn already gone are dropped. */
   onFrame(m: Message & { conn: number }): void {
     const relay = this.relays.get(m.conn);
-    if (relay) relay.onFrame(m);
-    else if (m.type === 'Data') this.link.send({ type: 'Close', id: 0, conn: m.conn, errno: E.ECONNRESET });
+    if (relay) return relay.onFrame(m);
+    const pending = this.connecting.get(m.conn);
+    if (pending && m.type === 'Close') {
+      // The intproxy abandoned the connect (its socket went away first): stop it now.
+      pending.destroy(failure(E.ECONNABORTED, 'connect abandoned'));
+      return;
+    }
+    if (m.type === 'Data') this.link.send({ type: 'Close', id: 0, conn: m.conn, errno: E.ECONNRESET });
   }
 
   closeAll(): void {
+    for (const s of this.connecting.values()) s.destroy();
+    this.connecting.clear();
     for (const r of [...this.relays.values()]) r.destroy(E.ECONNRESET, true);
   }
 }

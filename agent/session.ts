@@ -2,13 +2,16 @@
  * One agent session: serves the requests of one intproxy over one link. Requests run concurrently and
  * are answered by id; connection traffic goes to the outgoing relays.
  */
+import fs from 'node:fs';
 import { E, errnoOf } from '../common/errno.js';
 import { logger } from '../common/log.js';
 import type { Link } from '../link/link.js';
 import { helloOk } from '../link/hello.js';
+import { MAX_FILE_CHUNK } from '../protocol/spec.js';
 import type { Message, Unsent } from '../protocol/types.js';
-import { ResolveError, TargetResolver } from './dns.js';
+import { ResolveError, TargetResolver, addrConfig } from './dns.js';
 import { FileService } from './file.js';
+import { resolveInRoot } from './rootfs.js';
 import { Outgoing } from './outgoing.js';
 import type { Target } from './target.js';
 
@@ -19,6 +22,15 @@ export interface SessionOptions {
   token?: string;
   /** Called once the peer's Hello was accepted. */
   onGreeted?: () => void;
+}
+
+/** Why a request cannot be served as it stands (answered EINVAL), or undefined. */
+function invalidRequest(m: Message): string | undefined {
+  if ('path' in m && typeof m.path === 'string' && (!m.path.startsWith('/') || m.path.includes('\0'))) {
+    return `not an absolute path: ${JSON.stringify(m.path.slice(0, 200))}`;
+  }
+  if (m.type === 'Resolve' && (m.name.length === 0 || m.name.length > 1024 || m.name.includes('\0'))) return 'not a host name';
+  return undefined;
 }
 
 export class AgentSession {
@@ -39,7 +51,22 @@ export class AgentSession {
     link.on('close', () => this.outgoing.closeAll());
   }
 
+  /** Every frame ends as an answer to that one request, never as an agent exit (issue 13). */
   private dispatch(m: Message): void {
+    try {
+      const bad = invalidRequest(m);
+      if (bad) {
+        if (m.id !== 0) this.link.replyError(m, E.EINVAL, `${m.type}: ${bad}`);
+        return;
+      }
+      this.serve(m);
+    } catch (err) {
+      log.debug('error', `${m.type}: ${(err as Error).message}`);
+      if (m.id !== 0) this.link.replyError(m, errnoOf(err), `${m.type}: ${(err as Error).message}`);
+    }
+  }
+
+  private serve(m: Message): void {
     if (!this.greeted && m.type !== 'Hello') {
       if (m.id !== 0) this.link.replyError(m, E.EPROTO, 'the first message must be Hello');
       return;
@@ -62,6 +89,8 @@ export class AgentSession {
         return;
       case 'Resolve':
         return this.answer(m, async () => ({ type: 'Resolved', ...(await this.resolver.resolve(m.name, m.family)) }));
+      case 'GetAddrConfig':
+        return this.answer(m, async () => ({ type: 'AddrConfig', ...addrConfig() }));
       case 'Stat':
         return this.answer(m, async () => ({ type: 'StatResult', stat: await this.files.stat(m) }));
       case 'Access':
@@ -71,9 +100,13 @@ export class AgentSession {
       case 'ReadDir':
         return this.answer(m, async () => ({ type: 'DirEntries', entries: await this.files.readDir(m) }));
       case 'ReadFile':
-        return this.answer(m, async () => ({ type: 'FileData', ...(await this.files.readFile(m)) }));
+        // One answer never carries more than a chunk, whatever was asked.
+        return this.answer(m, async () => {
+          this.notOurStream(m.path);
+          return { type: 'FileData', ...(await this.files.readFile({ ...m, max: Math.min(m.max, MAX_FILE_CHUNK) })) };
+        });
       case 'WriteFile':
-        return this.answer(m, async () => (await this.files.writeFile(m), { type: 'Ok' }));
+        return this.answer(m, async () => (this.notOurStream(m.path), await this.files.writeFile(m), { type: 'Ok' }));
       case 'GetEnv':
         return this.answer(m, async () => ({ type: 'Env', vars: await this.target.environ() }));
       case 'TcpConnect':
@@ -87,6 +120,23 @@ export class AgentSession {
         return this.outgoing.onFrame(m);
       default:
         if (m.id !== 0) this.link.replyError(m, E.EOPNOTSUPP, `the agent does not serve ${m.type}`);
+    }
+  }
+
+  /**
+   * The agent's own stdio is the link: reading /proc/self/fd/0 (or anything that leads to it) would
+   * swallow frames, writing it would inject some. Refused, whatever path leads there.
+   */
+  private notOurStream(path: string): void {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(resolveInRoot(this.target.root, path, true));
+    } catch {
+      return; // the real call reports it
+    }
+    for (const fd of [0, 1, 2]) {
+      const own = fs.fstatSync(fd);
+      if (own.dev === st.dev && own.ino === st.ino) throw Object.assign(new Error(`${path} is the agent's own link`), { errno: E.EACCES });
     }
   }
 

@@ -15,7 +15,7 @@ import type { IntproxyOutgoing } from './outgoing.js';
 const log = logger('intproxy');
 
 /** Requests the agent answers as they are. */
-const forwarded = new Set<Message['type']>(['Resolve', 'Stat', 'Access', 'ReadLink', 'ReadDir', 'ReadFile', 'WriteFile']);
+const forwarded = new Set<Message['type']>(['Resolve', 'GetAddrConfig', 'Stat', 'Access', 'ReadLink', 'ReadDir', 'ReadFile', 'WriteFile']);
 
 export interface LayerProcess {
   pid: number;
@@ -67,7 +67,7 @@ export class LayerServer {
       return;
     }
     if (m.type === 'Connect') {
-      this.answer(link, m, async () => ({ type: 'Connected', ...(await this.outgoing.connect(m)) }));
+      this.answer(link, m, async () => ({ type: 'Connected', ...(await this.outgoing.connect(m, link)) }));
       return;
     }
     if (forwarded.has(m.type)) {

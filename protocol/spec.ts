@@ -33,7 +33,7 @@
  *   - Type codes are never reused.
  */
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** Largest frame accepted (length field value). File chunks and relayed data stay well below it. */
 export const MAX_FRAME = 16 * 1024 * 1024 + 1024;
 /** Bytes of the frame header after the length field: type (2) + id (4). */
@@ -102,6 +102,13 @@ export const messages = {
   Resolve: { code: 0x0010, dir: 'req', fields: { name: 'str', family: 'u8' } },
   /** Addresses (port 0) in the target's answer order; `canonical` is the name that answered. */
   Resolved: { code: 0x0011, dir: 'res', fields: { canonical: 'str', addrs: { list: 'addr' } } },
+  /** Which address families the target's network has, for getaddrinfo's AI_ADDRCONFIG (since 3). */
+  GetAddrConfig: { code: 0x0012, dir: 'req', fields: {} },
+  /**
+   * glibc's AI_ADDRCONFIG test, run in the target's network: an IPv4 address other than 127.0.0.1, an
+   * IPv6 address other than ::1 (since 3).
+   */
+  AddrConfig: { code: 0x0013, dir: 'res', fields: { ipv4: 'bool', ipv6: 'bool' } },
 
   // --- file --------------------------------------------------------------------------------------
   /** stat (follow = true) or lstat of a path in the target. */
@@ -130,12 +137,15 @@ export const messages = {
   // --- outgoing (layer ⇄ intproxy) ---------------------------------------------------------------
   /**
    * The layer wants a connection to `remote` from the target's network. `localFamily` is the family of
-   * the user's socket (4 or 6) so the intproxy can offer an endpoint that socket can reach.
+   * the user's socket (4 or 6) so the intproxy can offer an endpoint that socket can reach. `source` is
+   * that socket's own bound address (since 3): the endpoint serves only a loopback peer with that port,
+   * so no other local process can take the connection. A request's link closing before the endpoint
+   * was used abandons the connection at once (the layer's way to cancel a non-blocking connect).
    */
-  Connect: { code: 0x0040, dir: 'req', fields: { proto: 'u8', remote: 'addr', localFamily: 'u8' } },
+  Connect: { code: 0x0040, dir: 'req', fields: { proto: 'u8', remote: 'addr', localFamily: 'u8', source: 'addr' } },
   /** The remote side is ready: connect (TCP) or send (UDP) the user's real socket to `local`. */
   Connected: { code: 0x0041, dir: 'res', fields: { conn: 'u32', local: 'addr' } },
-  /** The layer no longer needs `conn` (a UDP relay whose socket was closed). No answer. */
+  /** The layer no longer needs `conn` (a UDP relay whose socket was closed, a TCP endpoint it will not use). No answer. */
   Release: { code: 0x0042, dir: 'req', fields: { conn: 'u32' } },
 
   // --- outgoing (intproxy ⇄ agent) ---------------------------------------------------------------
@@ -165,7 +175,7 @@ export const MAX_FILE_CHUNK = 4 * 1024 * 1024;
 /** Messages the layer (C) encodes or decodes. The C codec must handle exactly these. */
 export const layerLink = [
   'Hello', 'HelloOk', 'Error', 'Ok',
-  'Resolve', 'Resolved',
+  'Resolve', 'Resolved', 'GetAddrConfig', 'AddrConfig',
   'Stat', 'StatResult', 'Access', 'ReadLink', 'Link', 'ReadDir', 'DirEntries', 'ReadFile', 'FileData', 'WriteFile',
   'Connect', 'Connected', 'Release',
 ] as const satisfies readonly MessageName[];

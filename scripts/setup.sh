@@ -13,9 +13,12 @@ command -v node >/dev/null || die "Node.js is missing: install Node.js 20 or new
 node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || die "Node.js $(node --version) is too old: podlink needs 20 or newer"
 
 # Debian packages: the network-namespace test world, the test programs, and the cluster's parts.
+# The second line is the real-program matrix (test/integration/real-programs*.test.ts): programs linked
+# with jemalloc (redis-tools, bind9-dnsutils), jemalloc itself to preload, APR's ab, ruby and perl.
 pkgs=(iproute2 iptables nftables dnsmasq-base curl ca-certificates gcc make libc6-dev util-linux procps psmisc
       python3 openjdk-17-jdk-headless containerd runc containernetworking-plugins etcd-server busybox-static
-      openssl hyperfine wrk socat strace conntrack valgrind)
+      openssl hyperfine wrk socat strace conntrack valgrind
+      redis-tools bind9-dnsutils libjemalloc2 apache2-utils ruby perl)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

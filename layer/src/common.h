@@ -1,12 +1,18 @@
-/* Shared by every file of the layer: system headers, visibility macros, the once-init state and the
+/* Shared by every file of the layer: system headers, visibility macros, the start-up state and the
  * thread-local re-entry guard. Hooks follow one shape:
  *
- *     if (!pl_enter()) return pl_real.NAME(args);   // passive, nested, or not initialised yet
+ *     if (!pl_enter()) return pl_real.NAME(args);   // passive, nested, or set-up not finished
  *     ... decide: handled | bypass(reason) | error ...
  *     pl_leave();
  *
  * Nested calls (our own code calling libc, or libc calling itself) see the guard set and go straight
- * to the real function. */
+ * to the real function.
+ *
+ * THE START-UP RULE: nothing a hook can reach before the layer's set-up has ended (guard.c, run from
+ * our constructor) — nor from inside another library's initialisation — may allocate, take a lock that
+ * is not the layer's own, or call dlsym. Such a hook only makes sure the real-symbol table is resolved
+ * (elfsym.c: pure memory reads) and passes straight through. Hooks NEVER start the set-up themselves:
+ * an allocator that calls readlink from inside its init lock (jemalloc) would deadlock on our malloc. */
 #ifndef PODLINK_COMMON_H
 #define PODLINK_COMMON_H
 
@@ -43,14 +49,20 @@ extern int pl_state PL_HIDDEN;
 /* Thread-local re-entry flag (guard.c). initial-exec: a plain %fs-relative load, no __tls_get_addr. */
 extern __thread int pl_guard PL_HIDDEN __attribute__((tls_model("initial-exec")));
 
-void pl_init(void) PL_HIDDEN;
+/* The real-symbol table (real.c): resolved by the constructor, or by the first hook that runs before
+ * it. Allocation-free, lock-free, idempotent. */
+void pl_real_resolve(void) PL_HIDDEN;
+extern int pl_real_ready PL_HIDDEN;
+static inline void pl_real_ensure(void) {
+  if (PL_UNLIKELY(!__atomic_load_n(&pl_real_ready, __ATOMIC_ACQUIRE))) pl_real_resolve();
+}
 
-/* True when the hook should run its own logic (and the guard is now held); false to pass through. */
+/* True when the hook should run its own logic (and the guard is now held); false to pass through.
+ * Before set-up has ended (or in a passive layer) it only resolves the real table: see the rule above. */
 static inline bool pl_enter(void) {
   if (PL_UNLIKELY(__atomic_load_n(&pl_state, __ATOMIC_ACQUIRE) != PL_ACTIVE)) {
-    if (pl_guard) return false;
-    if (__atomic_load_n(&pl_state, __ATOMIC_ACQUIRE) == PL_UNINIT) pl_init();
-    if (__atomic_load_n(&pl_state, __ATOMIC_ACQUIRE) != PL_ACTIVE) return false;
+    pl_real_ensure();
+    return false;
   }
   if (pl_guard) return false;
   pl_guard = 1;
@@ -59,10 +71,9 @@ static inline bool pl_enter(void) {
 
 static inline void pl_leave(void) { pl_guard = 0; }
 
-/* For hooks that look at the fd table before deciding anything: make sure the real table exists. */
-static inline void pl_ensure_init(void) {
-  if (PL_UNLIKELY(__atomic_load_n(&pl_state, __ATOMIC_ACQUIRE) == PL_UNINIT) && !pl_guard) pl_init();
-}
+/* For hooks that look at the fd table before deciding anything (the table is empty until set-up has
+ * ended): make sure the real function they pass through to is known. */
+static inline void pl_ensure_init(void) { pl_real_ensure(); }
 
 /* Why a hook left a call to the real function. Logged at debug only. */
 enum pl_bypass {

@@ -1,11 +1,11 @@
-/* Reads the PODLINK_* environment once, at init. Everything here may allocate: it runs once, early,
- * before any hook needs the result. */
+/* Reads the PODLINK_* environment once, from the constructor (guard.c). Everything here may allocate:
+ * it is the layer's set-up, which no hook can reach (the start-up rule in common.h). */
 #include "config.h"
 
 #include <pthread.h>
+#include "elfsym.h"
 #include "real.h"
 
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,14 +220,14 @@ bool pl_config_load(void) {
   pl_cfg.dns = env_flag("PODLINK_DNS", true);
   pl_cfg.ignore_localhost = env_flag("PODLINK_IGNORE_LOCALHOST", true);
 
-  Dl_info self;
-  if (dladdr((void *)&pl_config_load, &self) && self.dli_fname && self.dli_fname[0] == '/' &&
-      strlen(self.dli_fname) < sizeof pl_cfg.lib_path)
-    strcpy(pl_cfg.lib_path, self.dli_fname);
+  const char *self = pl_elf_self_path();
+  if (self && self[0] == '/' && strlen(self) < sizeof pl_cfg.lib_path) strcpy(pl_cfg.lib_path, self);
 
-  /* libuv must not read files through io_uring (invisible to any hook). Set before the snapshot so
-   * children inherit it too. */
-  setenv("UV_USE_IO_URING", "0", 0);
+  /* libuv must not read files through io_uring (invisible to any hook). The syscall hook refuses
+   * io_uring_setup anyway; the variable is also given to children (snapshot below). While libc has not
+   * initialised itself yet (we run first: -z initfirst) environ is NULL and setenv would be undone. */
+  extern char **environ;
+  if (environ) setenv("UV_USE_IO_URING", "0", 0);
 
   each_env(snapshot_if_ours);
   if (!has_uv) snapshot("UV_USE_IO_URING=0");

@@ -1,10 +1,16 @@
-/* The re-entry guard and the once-only start-up.
+/* The re-entry guard and the start-up.
  *
- * pl_init runs from our constructor, or earlier from the first hook called by another library's
- * constructor (those can run before ours). pthread_once makes concurrent first calls wait for one
- * initialisation. Inside it the guard is held, so libc functions we call (readlink, regcomp, ...)
- * that land in our hooks go straight to the real ones; the real table is resolved before anything
- * else for exactly that reason. */
+ * Start-up (the set-up) runs exactly once, from our constructor, and nowhere else: a hook reached
+ * before it has ended passes straight through (common.h, "the start-up rule"). The library is linked
+ * with -z initfirst, so the loader runs this constructor before every other library's constructor
+ * (their calls are then hooked as usual); when another object also asks to be first, theirs wins and
+ * the calls made before ours ran simply stay local.
+ *
+ * Running first has a price: libc's own initialisation has not run yet, so `environ` is still NULL
+ * (config.c reads /proc/self/environ instead, and cannot setenv). Everything here may allocate: the
+ * guard is held throughout, so an allocator that initialises itself inside our first malloc and calls
+ * readlink/open/syscall lands in hooks that pass through to the real functions, which are resolved
+ * before anything else for exactly that reason. */
 #include <pthread.h>
 
 #include "common.h"
@@ -13,15 +19,15 @@
 #include "hooks.h"
 #include "real.h"
 #include "rpc.h"
+#include "socket.h"
 
 __thread int pl_guard __attribute__((tls_model("initial-exec")));
 __thread int pl_quiet __attribute__((tls_model("initial-exec")));
 int pl_state = PL_UNINIT;
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-
 /* fork holds every lock of the layer, so the child never inherits one held by a thread it lacks. */
 static void atfork_prepare(void) {
+  pl_pending_atfork_prepare();
   pl_rpc_atfork_prepare();
   pl_fd_lock();
   pl_dir_atfork_prepare();
@@ -33,9 +39,11 @@ static void atfork_parent(void) {
   pl_dir_atfork_parent();
   pl_fd_unlock();
   pl_rpc_atfork_parent();
+  pl_pending_atfork_parent();
 }
 
 static void atfork_child(void) {
+  pl_pending_atfork_child();
   pl_regex_atfork_child();
   pl_dir_atfork_child();
   pl_fd_atfork_child();
@@ -43,10 +51,9 @@ static void atfork_child(void) {
   pl_pid = getpid();
 }
 
-static void init_once(void) {
+__attribute__((constructor)) static void pl_constructor(void) {
+  if (pl_state != PL_UNINIT) return;
   int saved = errno;
-  /* Held from the start: if resolving calls into a hook (dlsym → malloc → an allocator that opens a
-   * file), that hook passes through instead of re-entering pthread_once on this thread. */
   pl_guard = 1;
   pl_real_resolve();
   bool active = pl_config_load();
@@ -55,10 +62,4 @@ static void init_once(void) {
   errno = saved;
   __atomic_store_n(&pl_state, active ? PL_ACTIVE : PL_PASSIVE, __ATOMIC_RELEASE);
   pl_debug("layer %s in pid %d", active ? "active" : "passive", (int)pl_pid);
-}
-
-void pl_init(void) { pthread_once(&once, init_once); }
-
-__attribute__((constructor)) static void pl_constructor(void) {
-  if (!pl_guard) pl_init();
 }

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "real.h"
 #include "rpc.h"
+#include "socket.h"
 
 /* Names that stay with the local resolver. */
 static bool local_name(const char *node, int ai_flags, enum pl_bypass *why) {
@@ -29,6 +30,25 @@ static bool local_name(const char *node, int ai_flags, enum pl_bypass *why) {
       (n > 10 && strncasecmp(node + n - 10, ".localhost", 10) == 0))
     return *why = BYPASS_LOCALHOST, true;
   return false;
+}
+
+/* A numeric address the socket hooks would send to the target. */
+static bool remote_literal(const char *node) {
+  if (!node) return false;
+  struct sockaddr_storage ss = {0};
+  socklen_t len = 0;
+  if (inet_pton(AF_INET, node, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+    ss.ss_family = AF_INET;
+    len = sizeof(struct sockaddr_in);
+  } else if (inet_pton(AF_INET6, node, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+    ss.ss_family = AF_INET6;
+    len = sizeof(struct sockaddr_in6);
+  } else {
+    return false;
+  }
+  pl_addr a;
+  enum pl_bypass why;
+  return pl_remote_dest((struct sockaddr *)&ss, len, &a, &why);
 }
 
 /* Resolve{name, family}. Returns 0 (resp holds Resolved), an errno, or PL_RPC_GONE. */
@@ -54,10 +74,47 @@ static const char *addr_text(const pl_addr *a, char *buf, size_t cap) {
   return inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->ip, buf, (socklen_t)cap);
 }
 
+/* ---- AI_ADDRCONFIG, judged in the target ----------------------------------------------------------
+ * glibc decides AI_ADDRCONFIG from this machine's interfaces; on a laptop with nothing but loopback it
+ * refuses every AF_INET lookup. The answer is used in the target's network, so the target's interfaces
+ * decide (GetAddrConfig, asked once per process), with glibc's own rule (getaddrinfo.c): a family the
+ * target lacks → EAI_NONAME; AF_UNSPEC narrows to the one family it has. */
+static int target_families = -1; /* bit 0: IPv4, bit 1: IPv6; -1 unknown */
+
+static int addrconfig_families(void) {
+  int known = __atomic_load_n(&target_families, __ATOMIC_ACQUIRE);
+  if (known >= 0) return known;
+  pl_msg req = {.type = PL_MSG_GET_ADDR_CONFIG};
+  struct pl_resp resp;
+  int r = pl_rpc(&req, PL_MSG_ADDR_CONFIG, &resp);
+  int fams = r == 0 ? (resp.msg.u.addr_config.ipv4 ? 1 : 0) | (resp.msg.u.addr_config.ipv6 ? 2 : 0) : -1;
+  pl_resp_free(&resp);
+  if (fams >= 0) __atomic_store_n(&target_families, fams, __ATOMIC_RELEASE);
+  return fams;
+}
+
+/* Rewrites h for the real getaddrinfo: AI_ADDRCONFIG applied here, with the target's families.
+ * Returns 0, or EAI_NONAME when the target could not use any answer. */
+static int apply_addrconfig(struct addrinfo *h) {
+  if (!(h->ai_flags & AI_ADDRCONFIG)) return 0;
+  int fams = addrconfig_families();
+  if (fams < 0) return 0; /* not known (agent gone): leave it to glibc */
+  h->ai_flags &= ~AI_ADDRCONFIG;
+  bool v4 = fams & 1, v6 = fams & 2;
+  if (h->ai_family == AF_UNSPEC) {
+    if (v4 != v6) h->ai_family = v4 ? AF_INET : AF_INET6;
+  } else if ((h->ai_family == AF_INET && !v4) || (h->ai_family == AF_INET6 && !v6)) {
+    return EAI_NONAME;
+  }
+  return 0;
+}
+
 static int build(const char *node, const char *service, const struct addrinfo *hints, const pl_msg *m,
                  struct addrinfo **res) {
   struct addrinfo h = {.ai_family = AF_UNSPEC, .ai_flags = AI_V4MAPPED | AI_ADDRCONFIG}; /* glibc's default */
   if (hints) h = *hints;
+  int ac = apply_addrconfig(&h);
+  if (ac) return ac;
   int flags = h.ai_flags;
   h.ai_flags = (flags | AI_NUMERICHOST) & ~AI_CANONNAME;
   h.ai_canonname = NULL;
@@ -105,10 +162,22 @@ PL_EXPORT int getaddrinfo(const char *restrict node, const char *restrict servic
   int saved = errno;
   enum pl_bypass why;
   if (local_name(node, hints ? hints->ai_flags : 0, &why)) {
+    /* A literal address that will be reached in the target: AI_ADDRCONFIG is the target's too. */
+    struct addrinfo h;
+    const struct addrinfo *use = hints;
+    if (why == BYPASS_NUMERIC_HOST && pl_cfg.dns && hints && (hints->ai_flags & AI_ADDRCONFIG) && remote_literal(node)) {
+      h = *hints;
+      if (apply_addrconfig(&h)) {
+        pl_leave();
+        errno = saved;
+        return EAI_NONAME;
+      }
+      use = &h;
+    }
     pl_leave();
     pl_bypass("getaddrinfo", why, node);
     errno = saved;
-    return pl_real.getaddrinfo(node, service, hints, res);
+    return pl_real.getaddrinfo(node, service, use, res);
   }
   int fam = hints ? hints->ai_family : AF_UNSPEC;
   int flags = hints ? hints->ai_flags : 0;

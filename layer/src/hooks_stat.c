@@ -145,7 +145,8 @@ bool pl_statx_remote(int dirfd, const char *path, int flags, unsigned mask, stru
 }
 
 PL_EXPORT int statx(int fd, const char *p, int fl, unsigned int mask, struct statx *b) {
-  if (PL_UNLIKELY(!pl_real.statx) && pl_state != PL_UNINIT) {
+  pl_real_ensure();
+  if (PL_UNLIKELY(!pl_real.statx)) {
     errno = ENOSYS;
     return -1;
   }

@@ -22,8 +22,9 @@ PL_EXPORT long syscall(long number, ...) {
   long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
   va_end(ap);
   if (PL_UNLIKELY(__atomic_load_n(&pl_state, __ATOMIC_ACQUIRE) != PL_ACTIVE)) {
-    if (pl_state == PL_UNINIT && !pl_guard) pl_init();
-    if (pl_state != PL_ACTIVE) return pl_real.syscall(number, a1, a2, a3, a4, a5, a6);
+    /* Before set-up (jemalloc opens files through syscall() inside its init lock): straight through. */
+    pl_real_ensure();
+    return pl_real.syscall(number, a1, a2, a3, a4, a5, a6);
   }
   switch (number) {
     case SYS_close: {

@@ -72,7 +72,8 @@ typedef struct {
     struct { pl_bytes path; uint64_t offset; uint32_t max; } read_file;
     struct { pl_stat st; pl_bytes data; bool eof; } file_data;
     struct { pl_bytes path; uint64_t offset; pl_bytes data; bool truncate; uint32_t mode; } write_file;
-    struct { uint8_t proto; pl_addr remote; uint8_t local_family; } connect;
+    struct { bool ipv4, ipv6; } addr_config;
+    struct { uint8_t proto; pl_addr remote; uint8_t local_family; pl_addr source; } connect;
     struct { uint32_t conn; pl_addr local; } connected;
     struct { uint32_t conn; } release;
   } u;

@@ -2,7 +2,7 @@
 #ifndef PODLINK_PROTOCOL_IDS_H
 #define PODLINK_PROTOCOL_IDS_H
 
-#define PL_PROTOCOL_VERSION 2
+#define PL_PROTOCOL_VERSION 3
 #define PL_MAX_FRAME 16778240u
 #define PL_HEADER_AFTER_LENGTH 6
 #define PL_INITIAL_WINDOW 262144u
@@ -17,6 +17,8 @@
 #define PL_MSG_PONG              0x0006  /* agent link only */
 #define PL_MSG_RESOLVE           0x0010
 #define PL_MSG_RESOLVED          0x0011
+#define PL_MSG_GET_ADDR_CONFIG   0x0012
+#define PL_MSG_ADDR_CONFIG       0x0013
 #define PL_MSG_STAT              0x0020
 #define PL_MSG_STAT_RESULT       0x0021
 #define PL_MSG_ACCESS            0x0022

@@ -1,16 +1,19 @@
-/* The real-symbol table: resolved once, before anything else runs (pl_init calls this first). */
+/* The real-symbol table. Resolved by the constructor before anything else, or earlier by the first
+ * hook that runs before it (pl_real_ensure): the lookup (elfsym.c) reads ELF tables only — no dlsym,
+ * no allocation, no lock — so it is safe from any context, including inside another library's
+ * initialisation. Two threads resolving at once store the same values. */
 #include "real.h"
 
-#include <dlfcn.h>
-#include <link.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "elfsym.h"
+
 struct pl_real_table pl_real;
+int pl_real_ready;
 
 static void die(const char *what, const char *name) {
-  /* Too early (and too broken) for the logger: write straight to stderr with the raw syscall. */
+  /* Too early (and too broken) for the logger: straight to stderr. write(2) is not hooked. */
   static const char pre[] = "podlink: fatal: ";
   (void)!write(2, pre, sizeof pre - 1);
   (void)!write(2, what, strlen(what));
@@ -19,50 +22,29 @@ static void die(const char *what, const char *name) {
   abort();
 }
 
-/* Symbols that glibc 2.33+ keeps only as compat versions: dlsym(RTLD_NEXT) may not see them, so the
- * versioned lookup is tried next. */
+/* The default version first (dlsym); glibc 2.33+ keeps the __xstat family only as compat versions. */
 static void *lookup(const char *name) {
-  void *p = dlsym(RTLD_NEXT, name);
-  if (!p) p = dlvsym(RTLD_NEXT, name, "GLIBC_2.2.5");
-  if (!p) p = dlvsym(RTLD_NEXT, name, "GLIBC_2.33");
+  static const char *const compat[] = {"GLIBC_2.2.5", "GLIBC_2.17", "GLIBC_2.33"};
+  void *p = pl_elf_next(name, NULL);
+  for (size_t i = 0; !p && i < sizeof compat / sizeof compat[0]; i++) p = pl_elf_next(name, compat[i]);
   return p;
 }
 
 /* Comparing with our own readdir_r & co. is not a use of the deprecated API. */
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
-/* Our own loaded segments, found once: a resolved symbol inside them is one of our wrappers. (One
- * dladdr per symbol would cost millions of instructions at every process start.) */
-static uintptr_t self_lo, self_hi;
-
-static int find_self(struct dl_phdr_info *info, size_t size, void *base) {
-  (void)size;
-  if (info->dlpi_addr != (uintptr_t)base) return 0;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_LOAD) continue;
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-    if (!self_lo || lo < self_lo) self_lo = lo;
-    if (hi > self_hi) self_hi = hi;
-  }
-  return 1;
-}
-
-static bool is_self(void *p) { return (uintptr_t)p >= self_lo && (uintptr_t)p < self_hi; }
-
 void pl_real_resolve(void) {
-  Dl_info self;
-  if (!dladdr((void *)&pl_real_resolve, &self)) die("cannot locate the layer itself", "");
-  dl_iterate_phdr(find_self, self.dli_fbase);
-
+  uintptr_t self_lo, self_hi;
+  pl_elf_self_range(&self_lo, &self_hi);
 #define PL_REAL_RESOLVE(req, ret, name, args)                                                   \
   do {                                                                                          \
     void *p = lookup(#name);                                                                    \
     if (!p && (req)) die("missing libc symbol ", #name);                                        \
-    if (p && (p == (void *)&name || is_self(p)))                                                \
+    if (p && (p == (void *)&name || ((uintptr_t)p >= self_lo && (uintptr_t)p < self_hi)))      \
       die("real symbol resolves to the layer's own wrapper: ", #name);                          \
-    memcpy(&pl_real.name, &p, sizeof p);                                                        \
+    __atomic_store_n((void **)&pl_real.name, p, __ATOMIC_RELAXED);                              \
   } while (0);
   PL_REAL_SYMS(PL_REAL_RESOLVE)
 #undef PL_REAL_RESOLVE
+  __atomic_store_n(&pl_real_ready, 1, __ATOMIC_RELEASE);
 }

@@ -1,10 +1,15 @@
 /* Every libc symbol the layer hooks, in one table. Hooks reach the real function only through
- * pl_real.NAME, which real.c resolves once with dlsym(RTLD_NEXT) and refuses if it resolves to our own
- * wrapper (that would recurse forever). Functions the layer does not hook are called directly. */
+ * pl_real.NAME, which real.c resolves with the allocation-free, lock-free ELF lookup of elfsym.c (never
+ * dlsym: see the start-up rule there) and refuses if it resolves to our own wrapper (that would recurse
+ * forever). Functions the layer does not hook are called directly. */
 #ifndef PODLINK_REAL_H
 #define PODLINK_REAL_H
 
 #include "common.h"
+
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 
 /* glibc-internal entry points that current headers no longer declare (old binaries and fortified
  * code still call them). */
@@ -84,6 +89,14 @@ int __fxstatat64(int, int, const char *, struct stat64 *, int);
   /* sockets */                                                                                    \
   X(1, int, connect, (int, const struct sockaddr *, socklen_t))                                     \
   X(1, int, getpeername, (int, struct sockaddr *, socklen_t *))                                     \
+  X(1, int, getsockopt, (int, int, int, void *restrict, socklen_t *restrict))                      \
+  X(1, int, poll, (struct pollfd *, nfds_t, int))                                                   \
+  X(1, int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))            \
+  X(1, int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                          \
+  X(1, int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *)) \
+  X(1, int, epoll_ctl, (int, int, int, struct epoll_event *))                                       \
+  X(1, int, epoll_wait, (int, struct epoll_event *, int, int))                                      \
+  X(1, int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *))                   \
   X(1, ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))       \
   X(1, ssize_t, sendmsg, (int, const struct msghdr *, int))                                         \
   X(1, ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *, socklen_t *))               \
@@ -117,7 +130,6 @@ struct pl_real_table {
 
 extern struct pl_real_table pl_real PL_HIDDEN;
 
-/* Resolve every symbol; called once from pl_init before anything else. Aborts on a fatal problem. */
-void pl_real_resolve(void) PL_HIDDEN;
+/* pl_real_resolve and pl_real_ensure are declared in common.h (pl_enter needs them). */
 
 #endif

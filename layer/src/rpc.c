@@ -54,8 +54,7 @@ static void drop_fd(int fd) {
 /* Result of one exchange on one connection. */
 enum { XCH_OK, XCH_IO, XCH_PROTO };
 
-static int exchange(int fd, const uint8_t *req, size_t req_len, uint32_t id, struct pl_resp *resp) {
-  if (!write_all(fd, req, req_len)) return XCH_IO;
+static int read_answer(int fd, uint32_t id, struct pl_resp *resp) {
   uint8_t head[4];
   if (!read_all(fd, head, 4)) return XCH_IO;
   uint32_t n = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24;
@@ -68,6 +67,11 @@ static int exchange(int fd, const uint8_t *req, size_t req_len, uint32_t id, str
   if (!read_all(fd, buf, n)) return XCH_IO;
   if (pl_decode_body(buf, n, &resp->msg) != PL_OK || resp->msg.id != id) return XCH_PROTO;
   return XCH_OK;
+}
+
+static int exchange(int fd, const uint8_t *req, size_t req_len, uint32_t id, struct pl_resp *resp) {
+  if (!write_all(fd, req, req_len)) return XCH_IO;
+  return read_answer(fd, id, resp);
 }
 
 static int open_conn(void) {
@@ -215,6 +219,30 @@ void pl_rpc_send_only(pl_msg *req) {
   if (fd < 0) return;
   release(slot, fd, write_all(slot_fd(slot, fd), buf, len));
 }
+
+int pl_rpc_dedicated(pl_msg *req) {
+  uint8_t buf[256];
+  req->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+  size_t len = pl_encode(req, buf, sizeof buf);
+  if (!len) return -1;
+  int fd = open_conn();
+  if (fd < 0) return -1;
+  if (!write_all(fd, buf, len)) {
+    drop_fd(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int pl_rpc_answer(int fd, uint32_t id, uint16_t want, struct pl_resp *resp) {
+  resp->heap = NULL;
+  if (read_answer(fd, id, resp) != XCH_OK) return PL_RPC_GONE;
+  if (resp->msg.type == want) return 0;
+  if (resp->msg.type == PL_MSG_ERROR) return resp->msg.u.error.err ? (int)resp->msg.u.error.err : EIO;
+  return PL_RPC_GONE;
+}
+
+void pl_rpc_drop(int fd) { drop_fd(fd); }
 
 void pl_rpc_move_fd(int fd) {
   pthread_mutex_lock(&pool_mu);

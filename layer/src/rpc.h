@@ -23,6 +23,14 @@ void pl_resp_free(struct pl_resp *resp) PL_HIDDEN;
 /* A request with no answer (Release). Best effort. */
 void pl_rpc_send_only(pl_msg *req) PL_HIDDEN;
 
+/* A request on a connection of its own, answered later (a non-blocking connect): returns that
+ * connection (marked as the layer's, CLOEXEC) with the request sent, or -1. Closing it before the
+ * answer is used tells the intproxy the request is abandoned. */
+int pl_rpc_dedicated(pl_msg *req) PL_HIDDEN;
+/* Reads the answer to request `id` on a dedicated connection: as pl_rpc. */
+int pl_rpc_answer(int fd, uint32_t id, uint16_t want, struct pl_resp *resp) PL_HIDDEN;
+void pl_rpc_drop(int fd) PL_HIDDEN;
+
 /* True when an rpc result means "agent gone or intproxy unreachable". */
 static inline bool pl_rpc_gone(int r) { return r == PL_RPC_GONE || r == EHOSTDOWN; }
 

@@ -59,6 +59,8 @@ static const char *type_name(uint16_t t) {
     case PL_MSG_OK: return "Ok";
     case PL_MSG_RESOLVE: return "Resolve";
     case PL_MSG_RESOLVED: return "Resolved";
+    case PL_MSG_GET_ADDR_CONFIG: return "GetAddrConfig";
+    case PL_MSG_ADDR_CONFIG: return "AddrConfig";
     case PL_MSG_STAT: return "Stat";
     case PL_MSG_STAT_RESULT: return "StatResult";
     case PL_MSG_ACCESS: return "Access";
@@ -117,6 +119,10 @@ static void print_json(const pl_msg *m) {
       }
       putchar(']');
       break;
+    case PL_MSG_GET_ADDR_CONFIG: break;
+    case PL_MSG_ADDR_CONFIG:
+      printf(",\"ipv4\":%s,\"ipv6\":%s", m->u.addr_config.ipv4 ? "true" : "false", m->u.addr_config.ipv6 ? "true" : "false");
+      break;
     case PL_MSG_STAT:
       fputs(",\"path\":", stdout);
       json_str(m->u.stat_req.path);
@@ -165,7 +171,8 @@ static void print_json(const pl_msg *m) {
     case PL_MSG_CONNECT:
       printf(",\"proto\":%u,\"remote\":", m->u.connect.proto);
       json_addr(&m->u.connect.remote);
-      printf(",\"localFamily\":%u", m->u.connect.local_family);
+      printf(",\"localFamily\":%u,\"source\":", m->u.connect.local_family);
+      json_addr(&m->u.connect.source);
       break;
     case PL_MSG_CONNECTED:
       printf(",\"conn\":%u,\"local\":", m->u.connected.conn);

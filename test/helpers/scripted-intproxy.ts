@@ -54,6 +54,8 @@ export interface ScriptedTable {
   tcp?: Record<string, (socket: net.Socket, remote: Addr) => void>;
   /** "ip:port" → handler of each datagram sent to that remote; its return value is sent back. */
   udp?: Record<string, (msg: Buffer, remote: Addr) => Buffer | undefined>;
+  /** The target's address families for AI_ADDRCONFIG (default: IPv4 only). */
+  addrConfig?: { ipv4: boolean; ipv6: boolean };
   /** Answer everything after Hello with Error{EHOSTDOWN}. */
   agentGone?: boolean;
   /** Close each connection right after its first answer (a stale pooled connection for the layer). */
@@ -257,6 +259,8 @@ export class ScriptedIntproxy {
         if (addrs.length === 0) return this.error(m.id, 61);
         return { type: 'Resolved', id: m.id, canonical: a.canonical ?? m.name, addrs };
       }
+      case 'GetAddrConfig':
+        return { type: 'AddrConfig', id: m.id, ...(this.table.addrConfig ?? { ipv4: true, ipv6: false }) };
       case 'Connect':
         return m.proto === 1 ? this.connectTcp(m) : this.connectUdp(m);
       default:

@@ -50,9 +50,12 @@ async function waitListening(port: number): Promise<void> {
   throw new Error(`the agent never listened on ${port}`);
 }
 
+/** As the layer does: the user's socket is bound first, and the endpoint serves only that port. */
 async function openTcp(layer: Link, port: number): Promise<net.Socket> {
-  const res = (await layer.request('Connect', { proto: 1, remote: { family: 4, ip: '127.0.0.1', port }, localFamily: 4 })) as MessageOf<'Connected'>;
-  const sock = net.connect(res.local.port, res.local.ip);
+  const localPort = await freePort();
+  const source = { family: 4 as const, ip: '0.0.0.0', port: localPort };
+  const res = (await layer.request('Connect', { proto: 1, remote: { family: 4, ip: '127.0.0.1', port }, localFamily: 4, source })) as MessageOf<'Connected'>;
+  const sock = net.connect({ port: res.local.port, host: res.local.ip, localAddress: '127.0.0.1', localPort });
   await once(sock, 'connect');
   return sock;
 }
@@ -159,7 +162,7 @@ describe('agent over the network: reconnect, token, grace', () => {
       assert.match(await lost, /could not be re-established within 1\.5 s/);
       await assert.rejects(layer.request('Stat', { path: '/', follow: true }), (e: unknown) => e instanceof RemoteError && e.errno === 112);
       await assert.rejects(
-        layer.request('Connect', { proto: 1, remote: { family: 4, ip: '127.0.0.1', port: echoPort }, localFamily: 4 }),
+        layer.request('Connect', { proto: 1, remote: { family: 4, ip: '127.0.0.1', port: echoPort }, localFamily: 4, source: { family: 4, ip: '0.0.0.0', port: 0 } }),
         (e: unknown) => e instanceof RemoteError && (e.errno === 112 || e.errno === E.ECONNRESET),
       );
     } finally {

@@ -60,9 +60,9 @@ describe('podlink exec: errors and clean-up', () => {
   });
 
   /** Run the CLI to completion in the laptop netns with a fresh marker; returns the marker too. */
-  async function run(args: string[], opts: { uid?: number } = {}) {
+  async function run(args: string[], opts: { uid?: number; env?: Record<string, string> } = {}) {
     const mark = randomBytes(6).toString('hex');
-    const env = { ...process.env, PODLINK_TEST_MARK: mark, PODLINK_DEBUG: '' };
+    const env = { ...process.env, PODLINK_TEST_MARK: mark, PODLINK_DEBUG: '', ...opts.env };
     const argv = opts.uid === undefined ? [process.execPath, cli, ...args] : ['setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', process.execPath, cli, ...args];
     const r = await world.runIn(world.laptop, argv[0]!, argv.slice(1), { env, cwd: dir, timeoutMs: 60_000 });
     return { ...r, mark };
@@ -70,7 +70,7 @@ describe('podlink exec: errors and clean-up', () => {
 
   /** The CLI's own error line: exactly one line on stderr, and nothing left running. */
   async function oneLine(r: { stderr: string; mark: string }, pattern: RegExp): Promise<void> {
-    const lines = r.stderr.trim().split('\n').filter((l) => !/^[❯✔]/.test(l.trim()));
+    const lines = r.stderr.trim().split('\n').filter((l) => !/^[❯✔›]/.test(l.trim()));
     assert.equal(lines.length, 1, `expected one error line, got:\n${r.stderr}`);
     assert.match(lines[0]!, pattern);
     await noneLeft(r.mark);
@@ -83,18 +83,18 @@ describe('podlink exec: errors and clean-up', () => {
   });
 
   it('a target that is not a target', async () => {
-    const r = await run(['exec', '-t', 'banana', '--', 'true']);
+    const r = await run(['exec', '-t', 'Banana!', '--', 'true']);
     assert.equal(r.code, 1);
-    await oneLine(r, /^podlink: .*target: `banana` has no kind; write `pod\/NAME/);
+    await oneLine(r, /^podlink: .*target: `Banana!` is no target: the pod name must be lowercase .*; write `pod\/NAME/);
   });
 
-  it('a Kubernetes target, or none, says it is not available yet', async () => {
-    const kube = await run(['exec', '-t', 'deployment/service-a', '--', 'true']);
-    assert.equal(kube.code, 1);
-    await oneLine(kube, /^podlink: Kubernetes targets \(deployment\/service-a\) are not available yet .* \(use a local process as the target: -t pid\/PID\)$/);
-    const none = await run(['exec', '--', 'true']);
-    assert.equal(none.code, 1);
-    await oneLine(none, /^podlink: targetless sessions .* cannot reach yet \(give a local process as the target: -t pid\/PID\)$/);
+  it('a Kubernetes target, or none, with no kubeconfig says where it looked', async () => {
+    const noKube = path.join(dir, 'no-home');
+    for (const args of [['-t', 'deployment/service-a'], []]) {
+      const r = await run(['exec', ...args, '--', 'true'], { env: { HOME: noKube, KUBECONFIG: '' } });
+      assert.equal(r.code, 1);
+      await oneLine(r, new RegExp(`^podlink: no kubeconfig: ${noKube}/\\.kube/config does not exist and KUBECONFIG is not set \\(give one with --kubeconfig`));
+    }
   });
 
   it('not root', async () => {

@@ -27,10 +27,20 @@ function portOf(s: net.Server): number {
   return (s.address() as net.AddressInfo).port;
 }
 
+/** A loopback port free right now: the client socket binds it, as the layer binds the user's socket. */
+async function freePort(): Promise<number> {
+  const srv = await tcpServer(() => undefined);
+  const port = portOf(srv);
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
 async function openTcp(layer: Link, port: number): Promise<net.Socket> {
-  const res = (await layer.request('Connect', { proto: 1, remote: { family: 4, ip: '127.0.0.1', port }, localFamily: 4 })) as MessageOf<'Connected'>;
+  const localPort = await freePort();
+  const source = { family: 4 as const, ip: '0.0.0.0', port: localPort };
+  const res = (await layer.request('Connect', { proto: 1, remote: { family: 4, ip: '127.0.0.1', port }, localFamily: 4, source })) as MessageOf<'Connected'>;
   assert.equal(res.type, 'Connected');
-  const sock = net.connect(res.local.port, res.local.ip);
+  const sock = net.connect({ port: res.local.port, host: res.local.ip, localAddress: '127.0.0.1', localPort });
   await new Promise((r) => sock.once('connect', r));
   return sock;
 }
@@ -114,7 +124,7 @@ describe('intproxy and agent, over the real link', () => {
     const port = portOf(closed);
     await new Promise((r) => closed.close(r));
     await assert.rejects(
-      layer.request('Connect', { proto: 1, remote: { family: 4, ip: '127.0.0.1', port }, localFamily: 4 }),
+      layer.request('Connect', { proto: 1, remote: { family: 4, ip: '127.0.0.1', port }, localFamily: 4, source: { family: 4, ip: '0.0.0.0', port: 1 } }),
       (e: unknown) => e instanceof RemoteError && e.errno === 111,
     );
   });
@@ -123,8 +133,10 @@ describe('intproxy and agent, over the real link', () => {
     const server = dgram.createSocket('udp4');
     server.on('message', (m, r) => server.send(Buffer.concat([Buffer.from('echo:'), m]), r.port, r.address));
     await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
-    const res = (await layer.request('Connect', { proto: 2, remote: { family: 4, ip: '127.0.0.1', port: server.address().port }, localFamily: 4 })) as MessageOf<'Connected'>;
     const client = dgram.createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '0.0.0.0', r));
+    const source = { family: 4 as const, ip: '0.0.0.0', port: client.address().port };
+    const res = (await layer.request('Connect', { proto: 2, remote: { family: 4, ip: '127.0.0.1', port: server.address().port }, localFamily: 4, source })) as MessageOf<'Connected'>;
     const reply = new Promise<string>((resolve) => client.once('message', (m) => resolve(m.toString())));
     client.send('hello-udp', res.local.port, res.local.ip);
     assert.equal(await reply, 'echo:hello-udp');

@@ -56,12 +56,15 @@ describe('layer: inert without PODLINK_SOCK', () => {
     assert.equal(st.proxy.requests.length, 0);
   });
 
-  it('leaves UV_USE_IO_URING alone when passive, sets it to 0 when active', async () => {
-    const script = 'process.stdout.write(String(process.env.UV_USE_IO_URING))';
+  // The layer's set-up runs before libc's own initialisation (-z initfirst), when it cannot setenv;
+  // its syscall hook refuses io_uring_setup instead, and children always get UV_USE_IO_URING=0.
+  it('leaves UV_USE_IO_URING alone when passive; when active, children get UV_USE_IO_URING=0 even from an emptied environment', async () => {
+    const script =
+      "process.stdout.write(require('child_process').execFileSync('/bin/sh', ['-c', 'echo $UV_USE_IO_URING'], { env: {} }).toString())";
     const passive = await runUnderLayer(process.execPath, ['-e', script]);
-    assert.equal(passive.stdout, 'undefined');
+    assert.equal(passive.stdout, '\n');
     const active = await runUnderLayer(process.execPath, ['-e', script], { sock: '/nonexistent/podlink.sock' });
-    assert.equal(active.stdout, '0');
+    assert.equal(active.stdout, '0\n');
   });
 });
 

@@ -34,6 +34,8 @@ const xstatCase = (follow: boolean): Case => ({ expect: { remote: FILE_STAT, lin
 const dupCase: Case = {
   expect: { peer_dup: T.TCP, peer_after_close_orig: T.TCP, greeting: `hello from ${T.TCP}` },
 };
+/** A non-blocking remote connect waited for with poll/ppoll/select/pselect. */
+const waitCase: Case = { expect: { ok_first: 'EINPROGRESS', ready: '1', revents_out: '1', so_error: '0', greeting: `hello from ${T.TCP}` } };
 const udpCase = (reply: string): Case => ({ expect: { reply: `echo:${reply}`, from: T.UDP } });
 const execCase: Case = { expect: {}, stdoutHas: 'remote config\nline2\n' };
 const openCase: Case = { expect: { remote: CONTENT, missing: ENOENT, local_write: '6', local_back: 'local|' } };
@@ -117,6 +119,20 @@ const cases: Record<string, Case> = {
     },
   },
   getpeername: { expect: { peer: T.TCP, full_len: '16', unconnected: 'ERR:Transport endpoint is not connected' } },
+  getsockopt: {
+    expect: {
+      ok_first: 'EINPROGRESS', so_error: '0', peer: T.TCP, again1: '0', again2: 'ERR:Transport endpoint is already connected',
+      greeting: `hello from ${T.TCP}`, refused_first: 'EINPROGRESS', refused_so_error: 'Connection refused',
+      refused_again: 'ERR:Software caused connection abort',
+    },
+  },
+  poll: waitCase,
+  ppoll: waitCase,
+  select: waitCase,
+  pselect: waitCase,
+  epoll_ctl: { expect: { ...waitCase.expect, epoll_ctl: '0' } },
+  epoll_wait: { expect: { ...waitCase.expect, epoll_ctl: '0' } },
+  epoll_pwait: { expect: { ...waitCase.expect, epoll_ctl: '0' } },
   sendto: udpCase('ping'),
   recvfrom: udpCase('hi'),
   sendmsg: udpCase('msg'),

@@ -112,6 +112,31 @@ static inline void peer(const char *tag, int fd) {
 
 
 
+/* Shared by the non-blocking connect snippets (getsockopt, poll, ppoll, select, pselect): starts a
+ * non-blocking connect to the remote named by env, printing "<tag>_first=<errno name>". */
+static inline int nb_connect(const char *tag, const char *env) {
+  struct sockaddr_in sa = T_ADDR(env);
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  int rc = connect(s, (struct sockaddr *)&sa, sizeof sa);
+  printf("%s_first=%s\n", tag, rc == 0 ? "0" : errno == EINPROGRESS ? "EINPROGRESS" : strerror(errno));
+  return s;
+}
+static inline void print_so_error(const char *tag, int s) {
+  int err = -1;
+  socklen_t len = sizeof err;
+  getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+  printf("%s=%s\n", tag, err ? strerror(err) : "0");
+}
+static inline void print_greeting(int s) {
+  char buf[128] = "";
+  int fl = fcntl(s, F_GETFL);
+  fcntl(s, F_SETFL, fl & ~O_NONBLOCK);
+  ssize_t n = read(s, buf, sizeof buf - 1);
+  buf[n > 0 ? n : 0] = 0;
+  buf[strcspn(buf, "\n")] = 0;
+  printf("greeting=%s\n", buf);
+}
+
 /* Shared by the directory snippets: the names of a DIR's entries (without . and ..), by readdir or readdir64. */
 static inline void list_dir(const char *tag, DIR *d, int use64) {
   char out[2048] = "";

@@ -1,0 +1,348 @@
+/* Non-blocking connects completed in the background (connect.c starts them).
+ *
+ *   app thread                          completer thread (one per process, started on first use)
+ *   connect(fd) ─ placeholder: listen,  poll(every pending request's connection + a wake-up eventfd)
+ *     drop every packet (BPF)            ├─ Connected{endpoint}: detach the filter, disconnect, connect
+ *   Connect sent on its own connection   │    to the endpoint (loopback: done within the call), wait
+ *   ◀ EINPROGRESS                        │    until the socket is writable, close the request's link
+ *                                        ├─ Error{errno}: connect to a local port that refuses (RST:
+ *   close(fd) while pending ─────────────┤    POLLERR, like any failed connect); SO_ERROR says errno
+ *     pl_pending_cancel                  └─ cancelled: close the request's link — the intproxy abandons
+ *                                             the target's connection at once
+ *
+ * The completer works on its own dup of the socket, never on the app's descriptor number, so a close
+ * (and reuse of the number) by the app cannot make it touch another file. It reads and writes an entry
+ * only under `mu`, and only while the slot still points at it (cancel clears that before the entry is
+ * freed). The thread blocks every signal: the app's handlers must run on the app's threads. */
+#include <linux/filter.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+
+#include "common.h"
+#include "fdtable.h"
+#include "real.h"
+#include "rpc.h"
+#include "socket.h"
+
+#define PENDING_MAX 128
+
+static struct slot {
+  bool used, cancelled, answered;
+  int app_fd;  /* the app's number at start (only for the fork child) */
+  int rpc;     /* the Connect request's own connection to the intproxy */
+  int dup;     /* our descriptor for the socket */
+  int family;  /* of the socket */
+  uint32_t id; /* of the Connect request */
+  struct pl_fdobj *o;
+} slots[PENDING_MAX];
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static int wake_fd = -1;
+static bool started;
+/* Bumped when a switch starts and when it ends: poll/select results spanning one are re-checked. */
+unsigned pl_switch_gen;
+/* Switches under way: a call that returns during one is re-checked too. */
+int pl_switching;
+/* The latest switches of sockets registered with epoll (under mu). */
+static struct pl_switched switched[PL_SWITCHED_MAX];
+static int n_switched, next_switched;
+
+int pl_pending_switched(struct pl_switched *out) {
+  pthread_mutex_lock(&mu);
+  int n = n_switched;
+  memcpy(out, switched, sizeof switched);
+  pthread_mutex_unlock(&mu);
+  return n;
+}
+
+void pl_pending_lock(void) { pthread_mutex_lock(&mu); }
+void pl_pending_unlock(void) { pthread_mutex_unlock(&mu); }
+void pl_pending_wait(struct pl_fdobj *o, bool whole_connect) {
+  (void)o;
+  (void)whole_connect;
+  pthread_cond_wait(&changed, &mu);
+}
+
+static void wake(void) {
+  uint64_t one = 1;
+  if (wake_fd >= 0) (void)!write(wake_fd, &one, sizeof one);
+}
+
+/* A descriptor of ours, out of the app's way (like rpc.c's) and protected from its close/dup2. */
+static int ours(int fd) {
+  struct rlimit rl;
+  if (fd >= 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 1024) {
+    int hi = pl_real.fcntl(fd, F_DUPFD_CLOEXEC, (int)(rl.rlim_cur > PL_FD_MAX ? PL_FD_MAX : rl.rlim_cur) - 400);
+    if (hi >= 0) {
+      pl_real.close(fd);
+      fd = hi;
+    }
+  }
+  if (fd >= 0) pl_fd_mark_layer(fd, true);
+  return fd;
+}
+
+static void drop(int fd) {
+  if (fd < 0) return;
+  pl_fd_mark_layer(fd, false);
+  pl_real.close(fd);
+}
+
+static void free_slot(struct slot *s) {
+  pl_rpc_drop(s->rpc);
+  drop(s->dup);
+  memset(s, 0, sizeof *s);
+}
+
+/* A local TCP port that refuses: bound, never listening (a SYN there is answered with RST). */
+socklen_t pl_refuser(int fam, struct sockaddr_storage *out) {
+  static int port4;
+  if (!port4) {
+    int s = ours(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(s, (struct sockaddr *)&a, &l) == 0)
+      port4 = ntohs(a.sin_port);
+  }
+  pl_addr at = {.family = 4, .port = (uint16_t)port4, .ip = {127, 0, 0, 1}};
+  return pl_endpoint(&at, fam, out);
+}
+
+static void set_filter(int fd, bool drop_all) {
+  if (!drop_all) {
+    int unused = 0;
+    setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused);
+    return;
+  }
+  struct sock_filter ret0 = BPF_STMT(BPF_RET | BPF_K, 0);
+  struct sock_fprog prog = {.len = 1, .filter = &ret0};
+  setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+}
+
+/* Moves the socket from its placeholder to `to` (the endpoint, or the refuser). 0 or an errno. The
+ * disconnect gives back a port that was bound implicitly (port 0): bind that same port again, since it
+ * is the Connect.source the endpoint waits for. */
+static int switch_to(int fd, const struct sockaddr_storage *to, socklen_t to_len) {
+  struct sockaddr_storage self;
+  socklen_t self_len = sizeof self;
+  bool have_self = getsockname(fd, (struct sockaddr *)&self, &self_len) == 0;
+  set_filter(fd, false);
+  struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+  pl_real.connect(fd, &unspec, sizeof unspec);
+  /* (getsockname still shows the port, but the kernel no longer holds it; an explicitly bound port
+   * is still held, and then this bind fails harmlessly.) */
+  if (have_self) (void)bind(fd, (struct sockaddr *)&self, self_len);
+  int rc = pl_real.connect(fd, (const struct sockaddr *)to, to_len);
+  return rc == 0 || errno == EINPROGRESS ? 0 : errno;
+}
+
+static void complete(struct slot *s) {
+  struct pl_resp resp;
+  int err = pl_rpc_answer(s->rpc, s->id, PL_MSG_CONNECTED, &resp);
+  uint32_t conn = 0;
+  struct sockaddr_storage local;
+  socklen_t local_len = 0;
+  if (err == 0) {
+    conn = resp.msg.u.connected.conn;
+    local_len = pl_endpoint(&resp.msg.u.connected.local, s->family, &local);
+    if (!local_len) err = EAFNOSUPPORT;
+  }
+  pl_resp_free(&resp);
+  if (pl_rpc_gone(err)) err = ECONNREFUSED;
+
+  pthread_mutex_lock(&mu);
+  s->answered = true;
+  if (!s->o || s->cancelled) { /* the app closed the socket meanwhile: closing the link abandons it */
+    free_slot(s);
+    pthread_mutex_unlock(&mu);
+    return;
+  }
+  s->o->cstate = CS_SWITCHING;
+  if (s->o->ep_set) {
+    switched[next_switched] = (struct pl_switched){s->app_fd, s->o->ep_events, s->o->ep_data};
+    next_switched = (next_switched + 1) % PL_SWITCHED_MAX;
+    if (n_switched < PL_SWITCHED_MAX) n_switched++;
+  }
+  __atomic_add_fetch(&pl_switching, 1, __ATOMIC_ACQ_REL);
+  __atomic_add_fetch(&pl_switch_gen, 1, __ATOMIC_ACQ_REL);
+  pthread_mutex_unlock(&mu);
+
+  if (!err) err = switch_to(s->dup, &local, local_len);
+  if (err) {
+    struct sockaddr_storage refuse;
+    socklen_t refuse_len = pl_refuser(s->family, &refuse);
+    switch_to(s->dup, &refuse, refuse_len);
+  } else {
+    /* Loopback completes the handshake within connect; the intproxy must have the connection queued
+     * before this request's link closes, or it would abandon it. */
+    struct pollfd p = {.fd = s->dup, .events = POLLOUT};
+    pl_real.poll(&p, 1, 5000);
+  }
+
+  pthread_mutex_lock(&mu);
+  if (s->o) {
+    if (err) {
+      s->o->cstate = CS_FAILED;
+      s->o->cerr = err;
+    } else {
+      s->o->conn = conn;
+      s->o->local = local;
+      s->o->local_len = local_len;
+      s->o->connected = true;
+      s->o->cstate = CS_CONNECTED;
+    }
+    s->o->pslot = -1;
+  }
+  __atomic_add_fetch(&pl_switch_gen, 1, __ATOMIC_ACQ_REL);
+  __atomic_sub_fetch(&pl_switching, 1, __ATOMIC_ACQ_REL);
+  pthread_cond_broadcast(&changed);
+  free_slot(s);
+  pthread_mutex_unlock(&mu);
+}
+
+static void *completer(void *unused) {
+  (void)unused;
+  for (;;) {
+    struct pollfd pfd[PENDING_MAX + 1];
+    int which[PENDING_MAX + 1];
+    int n = 0;
+    pfd[n++] = (struct pollfd){.fd = wake_fd, .events = POLLIN};
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < PENDING_MAX; i++) {
+      struct slot *s = &slots[i];
+      if (!s->used || s->rpc < 0) continue;
+      if (s->cancelled && !s->answered) { /* nobody waits for it: tell the intproxy by hanging up */
+        free_slot(s);
+        continue;
+      }
+      which[n] = i;
+      pfd[n++] = (struct pollfd){.fd = s->rpc, .events = POLLIN};
+    }
+    pthread_mutex_unlock(&mu);
+    if (pl_real.poll(pfd, (nfds_t)n, -1) < 0) continue;
+    if (pfd[0].revents) {
+      uint64_t v;
+      (void)!read(wake_fd, &v, sizeof v);
+    }
+    for (int k = 1; k < n; k++)
+      if (pfd[k].revents) complete(&slots[which[k]]);
+  }
+  return NULL;
+}
+
+/* Under mu. */
+static bool start_thread(void) {
+  if (started) return true;
+  if (wake_fd < 0) wake_fd = ours(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (wake_fd < 0) return false;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  started = pthread_create(&t, &attr, completer, NULL) == 0;
+  pthread_attr_destroy(&attr);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return started;
+}
+
+int pl_pending_start(int fd, struct pl_fdobj *o, const pl_msg *req) {
+  pthread_mutex_lock(&mu);
+  struct slot *s = NULL;
+  for (int i = 0; i < PENDING_MAX && !s; i++)
+    if (!slots[i].used) s = &slots[i];
+  if (!s || !start_thread()) {
+    pthread_mutex_unlock(&mu);
+    return EAGAIN; /* connect synchronously instead */
+  }
+  s->used = true;
+  s->rpc = s->dup = -1;
+  pthread_mutex_unlock(&mu);
+
+  /* The placeholder: a listener that drops every packet polls as "nothing yet", like a SYN in flight. */
+  set_filter(fd, true);
+  if (listen(fd, 1) != 0) {
+    set_filter(fd, false);
+    pthread_mutex_lock(&mu);
+    memset(s, 0, sizeof *s);
+    pthread_mutex_unlock(&mu);
+    return EAGAIN;
+  }
+  pl_msg copy = *req;
+  int rpc = pl_rpc_dedicated(&copy);
+  int dup = rpc >= 0 ? ours(pl_real.fcntl(fd, F_DUPFD_CLOEXEC, 0)) : -1;
+  if (rpc < 0 || dup < 0) {
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    set_filter(fd, false);
+    pl_real.connect(fd, &unspec, sizeof unspec);
+    pl_rpc_drop(rpc);
+    pthread_mutex_lock(&mu);
+    memset(s, 0, sizeof *s);
+    pthread_mutex_unlock(&mu);
+    return rpc < 0 ? ECONNREFUSED : EMFILE;
+  }
+  pthread_mutex_lock(&mu);
+  s->app_fd = fd;
+  s->rpc = rpc;
+  s->dup = dup;
+  s->family = o->sock_family;
+  s->id = copy.id;
+  s->o = o;
+  o->pslot = (int)(s - slots);
+  pthread_mutex_unlock(&mu);
+  wake();
+  return 0;
+}
+
+bool pl_pending_settle(int fd) {
+  struct pl_fdobj *o = pl_fd_get(fd);
+  if (!o || o == &pl_layer_mark || o->kind != FDK_TCP) return false;
+  pthread_mutex_lock(&mu);
+  while (o->cstate == CS_SWITCHING) pthread_cond_wait(&changed, &mu);
+  pthread_mutex_unlock(&mu);
+  return true;
+}
+
+/* From the close path (silent): the entry is about to be freed. */
+void pl_pending_cancel(struct pl_fdobj *o) {
+  pthread_mutex_lock(&mu);
+  if (o->pslot >= 0 && o->pslot < PENDING_MAX && slots[o->pslot].o == o) {
+    slots[o->pslot].o = NULL;
+    slots[o->pslot].cancelled = true;
+  }
+  o->pslot = -1;
+  pthread_cond_broadcast(&changed);
+  pthread_mutex_unlock(&mu);
+  wake();
+}
+
+void pl_pending_atfork_prepare(void) { pthread_mutex_lock(&mu); }
+void pl_pending_atfork_parent(void) { pthread_mutex_unlock(&mu); }
+
+/* The child has no completer: the parent's finishes these sockets (the child shares them). The child
+ * forgets them and closes its copies of our descriptors, so the parent's hang-up still reaches the
+ * intproxy. */
+void pl_pending_atfork_child(void) {
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t fresh_cv = PTHREAD_COND_INITIALIZER;
+  mu = fresh;
+  changed = fresh_cv;
+  for (int i = 0; i < PENDING_MAX; i++) {
+    struct slot *s = &slots[i];
+    if (!s->used) continue;
+    if (s->o && (unsigned)s->app_fd < PL_FD_MAX && pl_fds[s->app_fd] == s->o) pl_fds[s->app_fd] = NULL;
+    free_slot(s);
+  }
+  if (started) {
+    drop(wake_fd);
+    wake_fd = -1;
+    started = false;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Issue 13: relayed connections belong to their socket. The intproxy's per-connection endpoint serves
+ * only the socket it was made for (Connect.source): a second local process that races for it is
+ * refused, while the app's own connection works. A connection whose endpoint is never used releases
+ * its remote side at once — when the layer says Release, or when the layer link that asked for it
+ * closes — with no timer involved (the remote end's own 'close' is awaited). Real intproxy and agent
+ * (the agent targets this test process, all traffic on loopback). Needs root.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Session } from '../../cli/session.js';
+import { pidTarget } from '../../cli/target.js';
+import type { Link } from '../../link/link.js';
+import type { MessageOf } from '../../protocol/types.js';
+import { connectLayer } from '../helpers/layer-client.js';
+
+/** An echo server that also hands out each accepted socket, to watch the remote end. */
+async function echoServer(): Promise<{ server: net.Server; port: number; next: () => Promise<net.Socket> }> {
+  const waiting: ((s: net.Socket) => void)[] = [];
+  const queued: net.Socket[] = [];
+  const server = net.createServer((s) => {
+    s.on('error', () => undefined);
+    s.pipe(s);
+    const w = waiting.shift();
+    if (w) w(s);
+    else queued.push(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const next = (): Promise<net.Socket> => new Promise((r) => (queued.length ? r(queued.shift()!) : waiting.push(r)));
+  return { server, port: (server.address() as net.AddressInfo).port, next };
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const closed = (s: net.Socket): Promise<void> => new Promise((r) => (s.destroyed ? r() : s.once('close', () => r())));
+
+describe('relayed connections belong to their socket', () => {
+  let session: Session;
+  let layer: Link;
+  let echo: Awaited<ReturnType<typeof echoServer>>;
+
+  before(async () => {
+    session = await Session.start({ kind: 'spawn', argv: pidTarget(`pid/${process.pid}`).agentArgv }, { startupTimeoutMs: 20_000, log: { level: 'info' } });
+    layer = await connectLayer(session.socketPath);
+    echo = await echoServer();
+  });
+  after(async () => {
+    await session?.stop();
+    echo?.server.close();
+  });
+
+  const connectReq = (sourcePort: number, link = layer) =>
+    link.request('Connect', {
+      proto: 1, remote: { family: 4, ip: '127.0.0.1', port: echo.port }, localFamily: 4, source: { family: 4, ip: '0.0.0.0', port: sourcePort },
+    }) as Promise<MessageOf<'Connected'>>;
+
+  it('refuses another local process at the endpoint, and serves the socket it was made for', async () => {
+    const appPort = await freePort();
+    const res = await connectReq(appPort);
+    const remoteEnd = echo.next();
+    // A second process (another user's program, say) connects to the endpoint first.
+    const intruder = `const s = require('net').connect(${res.local.port}, '127.0.0.1');
+let got = ''; s.on('connect', () => s.write('stolen?')); s.on('data', (d) => (got += d));
+s.on('error', (e) => console.log('error ' + e.code)); s.on('close', () => console.log('closed, got ' + JSON.stringify(got)));`;
+    const out = await new Promise<string>((resolve) => execFile(process.execPath, ['-e', intruder], (_e, stdout) => resolve(stdout)));
+    assert.match(out, /^(error ECONNRESET\n)?closed, got ""\n$/);
+    // The app's own socket, bound to the port it announced, gets the relayed connection.
+    const app = net.connect({ port: res.local.port, host: res.local.ip, localAddress: '127.0.0.1', localPort: appPort });
+    const reply = new Promise<string>((resolve) => app.once('data', (d) => resolve(d.toString())));
+    app.write('mine');
+    assert.equal(await reply, 'mine');
+    await remoteEnd;
+    app.destroy();
+  });
+
+  it('releases the remote side at once when the layer says Release for an endpoint it will not use', async () => {
+    const res = await connectReq(await freePort());
+    const remoteEnd = await echo.next();
+    layer.send({ type: 'Release', id: 0, conn: res.conn });
+    await closed(remoteEnd); // the target-side connection goes away: no timer is involved
+  });
+
+  it('releases the remote side at once when the layer link that asked for it closes', async () => {
+    const own = await connectLayer(session.socketPath, 'abandoning-layer');
+    await connectReq(await freePort(), own);
+    const remoteEnd = await echo.next();
+    own.shutdown();
+    await closed(remoteEnd);
+  });
+});
