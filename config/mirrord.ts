@@ -68,5 +68,4 @@ export const ACCEPTED_AT_DEFAULT: Record<string, { value: unknown; why: string }
   operator: { value: false, why: 'podlink has no operator' },
   telemetry: { value: false, why: 'podlink sends no telemetry' },
   'feature.env.load_from_process': { value: false, why: 'podlink always fetches the environment before starting the process' },
-  'feature.network.ipv6': { value: false, why: 'podlink does not support IPv6 sockets yet' },
 };

@@ -6,7 +6,7 @@
  */
 import { configSchema } from './schema.js';
 import { errorMap } from './issues.js';
-import type { PodlinkConfig } from './types.js';
+import type { PodlinkConfig } from './schema.js';
 
 interface Entry {
   /** Dotted path in the effective config. */
