@@ -13,7 +13,7 @@ import { findCommand } from './command-path.js';
 import { mergeEnv, readEnvFile } from './env.js';
 import { PodlinkError, errorLine } from './errors.js';
 import { layerEnv } from './layer-env.js';
-import { layerLibrary } from './paths.js';
+import { layerLibrary } from '../common/paths.js';
 import { runSteps } from './progress.js';
 import { Session } from './session.js';
 import { ExecSignals } from './signals.js';

@@ -3,7 +3,7 @@
  * layer reads them once at start-up, and its exec hooks put them back if a program clears them).
  * See layer/README.md for what each one does.
  */
-import { layerLibrary } from './paths.js';
+import { layerLibrary } from '../common/paths.js';
 
 export interface LayerFeatures {
   fs: { mode: string; read_only: string[]; read_write: string[]; local: string[]; not_found: string[] };

@@ -4,18 +4,13 @@
  */
 import { z } from 'zod';
 import { parseDnsFilter, parseOutgoingFilter } from '../address.js';
+import { checkedList } from '../common.js';
 
 function patternList(parse: (s: string) => unknown) {
-  return z
-    .union([z.string(), z.array(z.string())])
-    .transform((v, ctx): string[] => {
-      const list = Array.isArray(v) ? v : [v];
-      list.forEach((s, i) => {
-        const r = parse(s);
-        if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: `\`${s}\`: ${r}`, path: Array.isArray(v) ? [i] : [], input: s });
-      });
-      return list;
-    });
+  return checkedList(
+    (list) => list.map((s) => parse(s)).map((r) => (typeof r === 'string' ? r : undefined)),
+    (s, problem) => `\`${s}\`: ${problem}`,
+  );
 }
 
 function sideFilter(parse: (s: string) => unknown, syntax: string, what: string) {

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import type net from 'node:net';
 import path from 'node:path';
-import { layerLibrary, packageRoot } from '../../cli/paths.js';
+import { layerLibrary, packageRoot } from '../../common/paths.js';
 import type { Addr } from '../../protocol/types.js';
 import type { ScriptedTable } from './scripted-intproxy.js';
 

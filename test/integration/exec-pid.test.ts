@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { packageRoot } from '../../cli/paths.js';
+import { packageRoot } from '../../common/paths.js';
 import { createWorld, type World } from '../helpers/world.js';
 
 const probes = path.join(packageRoot, 'test', 'fixtures', 'exec');

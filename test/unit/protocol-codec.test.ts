@@ -9,7 +9,7 @@ import { ProtocolError } from '../../protocol/errors.js';
 import { committedLock, specHash, stale } from '../../protocol/gen.js';
 import { fromJson, toJson } from '../../protocol/json.js';
 import { PROTOCOL_VERSION, messages } from '../../protocol/spec.js';
-import { packageRoot } from '../../cli/paths.js';
+import { packageRoot } from '../../common/paths.js';
 
 const vectors = path.join(packageRoot, 'protocol', 'vectors');
 const valid = fs.readdirSync(path.join(vectors, 'valid')).filter((f) => f.endsWith('.bin')).map((f) => f.slice(0, -4));
