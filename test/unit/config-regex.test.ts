@@ -1,8 +1,8 @@
 /**
  * fs patterns are matched by the C layer with glibc regcomp(REG_EXTENDED): config/regex.ts asks the
  * real regcomp (podlink-regcheck, built with the layer) and must also refuse the Perl habits regcomp
- * silently reads differently. Checked on a table and on a few thousand random patterns (seeded:
- * PODLINK_FUZZ_SEED=N repeats a run). Also: the outgoing/DNS filter syntax.
+ * silently reads differently. Checked on a table and on a few thousand random patterns (seeded, see
+ * test/helpers/fuzz.ts). Also: the outgoing/DNS filter syntax.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import { regcheckHelper } from '../../common/paths.js';
 import { parseDnsFilter, parseOutgoingFilter } from '../../config/address.js';
 import { jsRegexProblem, posixEreProblem, posixEreProblems } from '../../config/regex.js';
+import { fuzzSeed, rng, seedNote } from '../helpers/fuzz.js';
 
 /** regcomp's own verdict for each pattern (no podlink advice): undefined = compiles, else glibc's message. */
 function regcomp(patterns: string[]): (string | undefined)[] {
@@ -116,12 +117,9 @@ describe('fs patterns: POSIX ERE as glibc regcomp reads it', () => {
 
   it('should never accept a pattern regcomp refuses, nor one JavaScript cannot compile (random patterns)', () => {
     // A small seeded generator over the characters that matter to regex parsers.
-    const seed = Number(process.env.PODLINK_FUZZ_SEED ?? Date.now() % 2 ** 31);
-    let state = seed;
-    const rand = (n: number) => {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      return (state >>> 8) % n;
-    };
+    const seed = fuzzSeed(12345);
+    const r = rng(seed);
+    const rand = (n: number) => Math.floor(r() * n);
     const alphabet = ['a', 'b', '.', '*', '+', '?', '|', '(', ')', '[', ']', '^', '$', '{', '}', ',', '1', '2', '-', ':', '\\', '/', 'd', 'w', '[:alpha:]', '[^', '{1,2}', '\\.'];
     const patterns = new Set<string>();
     while (patterns.size < 20000) {
@@ -133,7 +131,7 @@ describe('fs patterns: POSIX ERE as glibc regcomp reads it', () => {
     const list = [...patterns];
     const verdicts = regcomp(list);
     const problems = posixEreProblems(list);
-    const again = `(seed ${seed}: PODLINK_FUZZ_SEED=${seed} repeats this run)`;
+    const again = seedNote(seed);
     let accepted = 0;
     list.forEach((p, i) => {
       if (problems[i] !== undefined) return;
