@@ -21,43 +21,23 @@ const MAX_REPEAT = 255;
 
 const POSIX_CLASSES = ['alnum', 'alpha', 'blank', 'cntrl', 'digit', 'graph', 'lower', 'print', 'punct', 'space', 'upper', 'xdigit'];
 
-/** What to write instead of a Perl/JavaScript escape that POSIX ERE lacks. */
+/** What to write instead of a Perl/JavaScript escape that POSIX ERE lacks (or reads differently). */
+const ESCAPE_ADVICE: Record<string, string> = {
+  d: '`\\d` is Perl syntax (glibc reads it as a literal `d`); write `[0-9]`',
+  D: '`\\D` is Perl syntax; write `[^0-9]`',
+  A: '`\\A` is Perl syntax; write `^`',
+  k: '`\\k<name>` named back-references are not POSIX ERE; use a numbered one like `\\1`',
+  ...Object.fromEntries(['n', 'r', 't', 'f', 'v', '0'].map((c) => [c, `\`\\${c}\` is not an escape in POSIX ERE; write the character itself`])),
+  ...Object.fromEntries(['x', 'u', 'c'].map((c) => [c, `\`\\${c}…\` escapes are not POSIX ERE; write the character itself`])),
+  ...Object.fromEntries(['p', 'P'].map((c) => [c, `\`\\${c}{…}\` Unicode classes are not POSIX ERE; use a bracket class such as \`[[:alpha:]]\``])),
+  ...Object.fromEntries(['z', 'Z'].map((c) => [c, `\`\\${c}\` is Perl syntax; write \`$\``])),
+  ...Object.fromEntries(['<', '>'].map((c) => [c, `\`\\${c}\` is a word anchor in glibc but a plain \`${c}\` in JavaScript; write \`${c}\` without the backslash`])),
+  '`': '`\\`` is a buffer anchor in glibc; write `^` or drop the backslash',
+  "'": "`\\'` is a buffer anchor in glibc; write `$` or drop the backslash",
+};
+
 function escapeAdvice(c: string): string {
-  switch (c) {
-    case 'd':
-      return '`\\d` is Perl syntax (glibc reads it as a literal `d`); write `[0-9]`';
-    case 'D':
-      return '`\\D` is Perl syntax; write `[^0-9]`';
-    case 'n':
-    case 'r':
-    case 't':
-    case 'f':
-    case 'v':
-    case '0':
-      return `\`\\${c}\` is not an escape in POSIX ERE; write the character itself`;
-    case 'x':
-    case 'u':
-    case 'c':
-      return `\`\\${c}…\` escapes are not POSIX ERE; write the character itself`;
-    case 'p':
-    case 'P':
-      return `\`\\${c}{…}\` Unicode classes are not POSIX ERE; use a bracket class such as \`[[:alpha:]]\``;
-    case 'A':
-      return '`\\A` is Perl syntax; write `^`';
-    case 'z':
-    case 'Z':
-      return `\`\\${c}\` is Perl syntax; write \`$\``;
-    case 'k':
-      return '`\\k<name>` named back-references are not POSIX ERE; use a numbered one like `\\1`';
-    case '<':
-    case '>':
-      return `\`\\${c}\` is a word anchor in glibc but a plain \`${c}\` in JavaScript; write \`${c}\` without the backslash`;
-    case '`':
-    case "'":
-      return `\`\\${c}\` is a buffer anchor in glibc; write \`${c === '`' ? '^' : '$'}\` or drop the backslash`;
-    default:
-      return `\`\\${c}\` has no meaning in POSIX ERE (glibc reads a literal \`${c}\`); write \`${c}\``;
-  }
+  return ESCAPE_ADVICE[c] ?? `\`\\${c}\` has no meaning in POSIX ERE (glibc reads a literal \`${c}\`); write \`${c}\``;
 }
 
 function groupAdvice(rest: string): string {

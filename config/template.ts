@@ -96,88 +96,46 @@ function templateError(ctx: TemplateContext, text: string, at: number, what: str
 
 // --- expression: get_env(name="X", default="y") ------------------------------------------------
 
+/** A literal argument: a quoted string (`"`, `'`, a backtick, or `\"` inside a JSON string), a number, true/false. */
+const LITERAL = /^(?:(\\?)(["'`])([\s\S]*?)\1\2|(-?\d+(?:\.\d+)?|true|false)\b)/;
+
 function evaluate(expr: string, ctx: TemplateContext, text: string, at: number): string {
   const fail = (what: string, hint = 'write {{ get_env(name="X", default="y") }}') => templateError(ctx, text, at, what, hint);
   const src = expr.trim();
   const shown = `\`{{ ${oneLine(src)} }}\``;
-  let i = 0;
-  const ws = () => {
-    while (i < src.length && /\s/.test(src[i]!)) i += 1;
-  };
-  const ident = (): string | undefined => {
-    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i));
-    if (!m) return undefined;
-    i += m[0].length;
-    return m[0];
-  };
-  const fn = ident();
-  ws();
-  if (fn === undefined) throw fail(`${shown} is not supported by podlink yet`);
-  if (src[i] !== '(') {
-    if (i >= src.length && (fn === 'key' || fn === 'git_branch'))
-      throw fail(`${shown}: the \`${fn}\` variable is not supported by podlink yet`, 'use get_env(name="X") with a variable you set');
-    if (i >= src.length) throw fail(`${shown}: unknown variable \`${fn}\``);
-    if (src[i] === '|') throw fail(`${shown}: template filters are not supported by podlink yet`, 'use the default argument: get_env(name="X", default="y")');
-    throw fail(`${shown} is not supported by podlink yet`);
-  }
-  if (fn !== 'get_env') throw fail(`${shown}: the function \`${fn}\` is not supported by podlink yet (only get_env)`);
-  i += 1;
+  const filters = () => fail(`${shown}: template filters are not supported by podlink yet`, 'use the default argument: get_env(name="X", default="y")');
+  const word = /^[A-Za-z_]\w*/.exec(src)?.[0];
+  let rest = src.slice(word?.length ?? 0).trimStart();
+  if (word === undefined) throw fail(`${shown} is not supported by podlink yet`);
+  if (rest === '' && (word === 'key' || word === 'git_branch'))
+    throw fail(`${shown}: the \`${word}\` variable is not supported by podlink yet`, 'use get_env(name="X") with a variable you set');
+  if (rest === '') throw fail(`${shown}: unknown variable \`${word}\``);
+  if (rest.startsWith('|')) throw filters();
+  if (!rest.startsWith('(')) throw fail(`${shown} is not supported by podlink yet`);
+  if (word !== 'get_env') throw fail(`${shown}: the function \`${word}\` is not supported by podlink yet (only get_env)`);
   const args = new Map<string, string>();
-  for (;;) {
-    ws();
-    if (src[i] === ')') {
-      i += 1;
-      break;
-    }
-    const name = ident();
-    ws();
-    if (name === undefined || src[i] !== '=') throw fail(`${shown}: expected \`name=value\` arguments`);
-    i += 1;
-    ws();
-    const value = literal();
-    if (value === undefined) throw fail(`${shown}: the value of \`${name}\` must be a quoted string, a number or true/false`);
+  rest = rest.slice(1).trimStart();
+  while (!rest.startsWith(')')) {
+    const arg = /^(\w+)\s*=\s*/.exec(rest);
+    if (!arg) throw fail(`${shown}: expected \`name=value\` arguments`);
+    const name = arg[1]!;
+    const lit = LITERAL.exec(rest.slice(arg[0].length));
+    if (!lit) throw fail(`${shown}: the value of \`${name}\` must be a quoted string, a number or true/false`);
     if (name !== 'name' && name !== 'default') throw fail(`${shown}: get_env takes \`name\` and \`default\`, not \`${name}\``);
     if (args.has(name)) throw fail(`${shown}: \`${name}\` is given twice`);
-    args.set(name, value);
-    ws();
-    if (src[i] === ',') i += 1;
-    else if (src[i] !== ')') throw fail(`${shown}: expected \`,\` or \`)\``);
+    args.set(name, lit[3] ?? lit[4]!);
+    rest = rest.slice(arg[0].length + lit[0].length).trimStart();
+    if (rest.startsWith(',')) rest = rest.slice(1).trimStart();
+    else if (!rest.startsWith(')')) throw fail(`${shown}: expected \`,\` or \`)\``);
   }
-  ws();
-  if (i < src.length) {
-    if (src[i] === '|') throw fail(`${shown}: template filters are not supported by podlink yet`, 'use the default argument: get_env(name="X", default="y")');
-    throw fail(`${shown}: unexpected \`${src.slice(i)}\` after get_env(…)`);
-  }
+  rest = rest.slice(1).trim();
+  if (rest.startsWith('|')) throw filters();
+  if (rest !== '') throw fail(`${shown}: unexpected \`${rest}\` after get_env(…)`);
   const name = args.get('name');
-  if (name === undefined || name === '') throw fail(`${shown}: get_env needs name="VARIABLE"`);
-  const value = ctx.env[name];
+  if (!name) throw fail(`${shown}: get_env needs name="VARIABLE"`);
+  const value = ctx.env[name] ?? args.get('default');
   if (value !== undefined) return value;
-  const dflt = args.get('default');
-  if (dflt !== undefined) return dflt;
   throw fail(`get_env(name="${name}"): environment variable ${name} is not set and no default is given`, `set ${name}, or add default="…"`);
-
-  function literal(): string | undefined {
-    let q = src[i];
-    let escapedQuote = false;
-    if (q === '\\' && (src[i + 1] === '"' || src[i + 1] === "'")) {
-      // `\"USER\"`: the template sits inside a JSON string and escapes its quotes.
-      escapedQuote = true;
-      q = src[i + 1];
-      i += 1;
-    }
-    if (q === '"' || q === "'" || q === '`') {
-      const close = escapedQuote ? `\\${q}` : q;
-      const end = src.indexOf(close, i + 1);
-      if (end < 0) return undefined;
-      const v = src.slice(i + 1, end);
-      i = end + close.length;
-      return v;
-    }
-    const m = /^(-?\d+(?:\.\d+)?|true|false)\b/.exec(src.slice(i));
-    if (!m) return undefined;
-    i += m[0].length;
-    return m[0];
-  }
 }
 
 // --- where placeholders sit -------------------------------------------------------------------------
