@@ -140,87 +140,23 @@ function evaluate(expr: string, ctx: TemplateContext, text: string, at: number):
 
 // --- where placeholders sit -------------------------------------------------------------------------
 
-/** For each placeholder: inside a double-quoted (escape-processing) string, a single-quoted one, or neither. */
-function placeholderQuoting(text: string, format: ConfigFormat): Map<number, 'dq' | 'sq' | 'plain'> {
-  const found = new Map<number, 'dq' | 'sq' | 'plain'>();
-  type State = 'code' | 'dq' | 'dq3' | 'sq' | 'sq3' | 'line' | 'block';
-  let state: State = 'code';
-  let lastToken = '\n'; // the previous significant character outside strings on this line (YAML)
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i]!;
-    if (c === '\u0000') {
-      const end = text.indexOf('\u0000', i + 1);
-      const n = Number(text.slice(i + 1, end));
-      found.set(n, state === 'dq' || state === 'dq3' ? 'dq' : state === 'sq' ? 'sq' : 'plain');
-      i = end;
-      if (state === 'code') lastToken = 'x';
-      continue;
-    }
-    switch (state) {
-      case 'code':
-        if (c === '"') {
-          if (format === 'toml' && text.startsWith('"""', i)) {
-            state = 'dq3';
-            i += 2;
-          } else if (format !== 'yaml' || startsYamlScalar(lastToken)) state = 'dq';
-          else lastToken = c;
-        } else if (c === "'" && format !== 'json') {
-          if (format === 'toml' && text.startsWith("'''", i)) {
-            state = 'sq3';
-            i += 2;
-          } else if (format === 'toml' || startsYamlScalar(lastToken)) state = 'sq';
-          else lastToken = c;
-        } else if (c === '#' && format !== 'json' && (format === 'toml' || /\s/.test(text[i - 1] ?? '\n'))) state = 'line';
-        else if (c === '/' && format === 'json' && text[i + 1] === '/') state = 'line';
-        else if (c === '/' && format === 'json' && text[i + 1] === '*') state = 'block';
-        else if (c === '\n') lastToken = '\n';
-        else if (!/\s/.test(c)) lastToken = c;
-        break;
-      case 'dq':
-        if (c === '\\') i += 1;
-        else if (c === '"' || (c === '\n' && format === 'json')) {
-          state = 'code';
-          lastToken = 'x';
-        }
-        break;
-      case 'dq3':
-        if (c === '\\') i += 1;
-        else if (text.startsWith('"""', i)) {
-          state = 'code';
-          i += 2;
-        }
-        break;
-      case 'sq':
-        if (c === "'" && format === 'yaml' && text[i + 1] === "'") i += 1; // `''` is an escaped quote
-        else if (c === "'") {
-          state = 'code';
-          lastToken = 'x';
-        }
-        break;
-      case 'sq3':
-        if (text.startsWith("'''", i)) {
-          state = 'code';
-          i += 2;
-        }
-        break;
-      case 'line':
-        if (c === '\n') {
-          state = 'code';
-          lastToken = '\n';
-        }
-        break;
-      case 'block':
-        if (c === '*' && text[i + 1] === '/') {
-          state = 'code';
-          i += 1;
-        }
-        break;
-    }
+/**
+ * The strings and comments of each format, in the order a reader meets them. In YAML a quote opens a
+ * quoted scalar only where a value or key may start, and `#` starts a comment only after whitespace.
+ * An unterminated string or comment runs to the end of its line (or of the file).
+ */
+const SPANS: Record<ConfigFormat, RegExp> = {
+  json: /"(?:[^"\\\n]|\\.)*"?|\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$)/g,
+  toml: /"""[\s\S]*?(?:"""|$)|'''[\s\S]*?(?:'''|$)|"(?:[^"\\\n]|\\.)*"?|'[^'\n]*'?|#[^\n]*/g,
+  yaml: /(?<=(?:^|[:\-[{,?])[ \t]*)(?:"(?:[^"\\]|\\.)*"?|'(?:[^']|'')*'?)|(?<=^|\s)#[^\n]*/gm,
+};
+
+/** For each placeholder inside a string: double-quoted (escape-processing) or single-quoted. Absent = neither. */
+function placeholderQuoting(text: string, format: ConfigFormat): Map<number, 'dq' | 'sq'> {
+  const found = new Map<number, 'dq' | 'sq'>();
+  for (const m of text.matchAll(SPANS[format])) {
+    const kind = m[0].startsWith('"') ? 'dq' : m[0].startsWith("'") && !m[0].startsWith("'''") ? 'sq' : undefined;
+    if (kind) for (const p of m[0].matchAll(/\u0000(\d+)\u0000/g)) found.set(Number(p[1]), kind);
   }
   return found;
-}
-
-/** In YAML a quote only opens a quoted scalar where a value or key may start. */
-function startsYamlScalar(lastToken: string): boolean {
-  return lastToken === '\n' || ':-[{,?'.includes(lastToken);
 }
