@@ -1,6 +1,6 @@
 /**
- * loadConfig(): find the config file, render its templates, parse it, merge the command-line
- * overrides over it, validate, and return the effective config plus notices for the user.
+ * loadConfig(): find the config file, render its templates, parse and validate it, lay the
+ * command-line flags over it, and return the effective config plus notices for the user.
  *
  * Discovery (first that applies):
  *   1. `file` (the `-f FILE` flag)
@@ -55,14 +55,10 @@ function shown(cwd: string, abs: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const exists = (p: string): Promise<boolean> => fs.stat(p).then(
+  () => true,
+  () => false,
+);
 
 interface Located {
   abs: string;
