@@ -13,7 +13,7 @@ import { findCommand } from './command-path.js';
 import { mergeEnv, readEnvFile } from './env.js';
 import { PodlinkError, errorLine } from './errors.js';
 import { layerEnv } from './layer-env.js';
-import { layerLibrary } from '../common/paths.js';
+import { layerLibrary, packageRoot } from '../common/paths.js';
 import { runSteps } from './progress.js';
 import { Session } from './session.js';
 import { ExecSignals } from './signals.js';
@@ -66,7 +66,7 @@ export async function runExec(req: ExecRequest): Promise<number> {
   const [cmd, ...args] = req.command;
   const program = findCommand(cmd!, req.env['PATH'], req.cwd);
   if (!fs.existsSync(layerLibrary)) {
-    throw new PodlinkError('layer_missing', `the podlink layer is not built (${layerLibrary} is missing)`, 'run `npm run build` in the podlink directory');
+    throw new PodlinkError('layer_missing', `the podlink layer is missing for ${process.arch} (${layerLibrary})`, `build it with this machine's C compiler: make -C ${path.join(packageRoot, 'layer')} runtime`);
   }
 
   const target = resolveTarget(config.target.path);
