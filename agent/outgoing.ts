@@ -12,7 +12,7 @@ import type { Message, MessageOf } from '../protocol/types.js';
 /** How long a TCP connect from the target may take before ETIMEDOUT is reported. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export class Outgoing {
+export class AgentOutgoing {
   readonly relays = new Map<number, Relay>();
 
   constructor(private readonly link: Link) {}
