@@ -12,6 +12,12 @@
  * One deliberate improvement on mirrord: a value rendered inside a double-quoted string is escaped
  * for that string (`"` → `\"`, `\` → `\\`), so a Windows path or a quote in a variable cannot break
  * the file or change its meaning. Everywhere else the value goes in as is.
+ *
+ * Why no template engine: the only maintained Tera-like engines for Node (nunjucks, liquid) cannot
+ * read what real mirrord files contain — a template inside a JSON string with escaped quotes,
+ * `get_env(name=\"USER\")` — and would render every other Jinja construct (loops, filters) that
+ * mirrord users do not write and podlink would then have to document. The one function mirrord's
+ * configs use is a pattern and forty lines; everything else is refused by name.
  */
 import { ConfigError } from './errors.js';
 

@@ -96,6 +96,17 @@ export function referenceRows(): Row[] {
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** The README's example config: only keys `podlink exec` does today (a unit test loads it and checks). */
+export const README_EXAMPLE = `{
+  "$schema": "./podlink.schema.json",
+  "feature": {
+    "env": { "exclude": ["SECRET_*"], "override": { "DEV_USER": "{{ get_env(name=\\"USER\\", default=\\"unknown\\") }}" } },
+    "fs": { "mode": "read", "local": ["^/home/", "\\\\.log$"] },
+    "network": { "outgoing": { "udp": false }, "dns": true }
+  },
+  "internal_proxy": { "log_destination": "/tmp/podlink/" }
+}`;
+
 /** The README section between the markers. */
 export function readmeSection(): string {
   const lines = [
@@ -110,17 +121,7 @@ export function readmeSection(): string {
     'also committed here as [`podlink.schema.json`](podlink.schema.json)). More in [docs/config.md](docs/config.md).',
     '',
     '```json',
-    '{',
-    '  "$schema": "./podlink.schema.json",',
-    '  "target": "deployment/bff",',
-    '  "feature": {',
-    '    "env": { "exclude": ["SECRET_*"] },',
-    '    "fs": "read",',
-    '    "network": {',
-    '      "incoming": { "mode": "steal", "http_filter": { "header_filter": "^X-Dev-User: {{ get_env(name=\\"USER\\", default=\\"unknown\\") }}$" } }',
-    '    }',
-    '  }',
-    '}',
+    ...README_EXAMPLE.split('\n'),
     '```',
     '',
     '| Key | Type | Default | Description |',
@@ -193,7 +194,8 @@ variable that is unset and has no default is an error naming it. \`{{-\`/\`-}}\`
 comment. Inside a JSON string the quotes may be escaped (\`"^X-Dev-User: {{ get_env(name=\\"USER\\") }}$"\`), and a
 value that lands inside a double-quoted string is escaped for it (a \`"\` or \`\\\` in the variable cannot break the
 file). Other Tera constructs (\`{% if %}\`, filters, \`{{ key }}\`, \`{{ git_branch }}\`) are an error saying they are
-not supported yet.
+not supported yet. podlink renders this itself rather than with a template engine: no maintained Node engine reads a
+template with escaped quotes inside a JSON string, as real mirrord files have them (config/template.ts says more).
 
 ## Shorthands
 
