@@ -8,23 +8,24 @@
  */
 import { layerLibrary } from '../common/paths.js';
 
-/** Name, C macro suffix (`PL_ENV_<c>`) and format of each variable. */
+/** Each variable, with the format of its value. In C it is `PL_ENV_<name without PODLINK_>`. */
 export const LAYER_ENV = {
-  sock: { name: 'PODLINK_SOCK', c: 'SOCK', format: "path of the intproxy's unix socket; unset = the layer stays passive" },
-  debug: { name: 'PODLINK_DEBUG', c: 'DEBUG', format: 'flag: log to stderr' },
-  fsMode: { name: 'PODLINK_FS_MODE', c: 'FS_MODE', format: 'one of the FS_MODES below' },
-  fsReadOnly: { name: 'PODLINK_FS_READ_ONLY', c: 'FS_READ_ONLY', format: 'list of POSIX EREs' },
-  fsReadWrite: { name: 'PODLINK_FS_READ_WRITE', c: 'FS_READ_WRITE', format: 'list of POSIX EREs' },
-  fsLocal: { name: 'PODLINK_FS_LOCAL', c: 'FS_LOCAL', format: 'list of POSIX EREs' },
-  fsNotFound: { name: 'PODLINK_FS_NOT_FOUND', c: 'FS_NOT_FOUND', format: 'list of POSIX EREs' },
-  fsLocalPrefixes: { name: 'PODLINK_FS_LOCAL_PREFIXES', c: 'FS_LOCAL_PREFIXES', format: 'list of absolute directories kept local' },
-  outgoingTcp: { name: 'PODLINK_OUTGOING_TCP', c: 'OUTGOING_TCP', format: 'flag, default on' },
-  outgoingUdp: { name: 'PODLINK_OUTGOING_UDP', c: 'OUTGOING_UDP', format: 'flag, default on' },
-  ignoreLocalhost: { name: 'PODLINK_IGNORE_LOCALHOST', c: 'IGNORE_LOCALHOST', format: 'flag, default on' },
-  dns: { name: 'PODLINK_DNS', c: 'DNS', format: 'flag, default on' },
+  PODLINK_SOCK: "path of the intproxy's unix socket; unset = the layer stays passive",
+  PODLINK_DEBUG: 'flag: log to stderr',
+  PODLINK_FS_MODE: 'one of the FS_MODES below',
+  PODLINK_FS_READ_ONLY: 'list of POSIX EREs',
+  PODLINK_FS_READ_WRITE: 'list of POSIX EREs',
+  PODLINK_FS_LOCAL: 'list of POSIX EREs',
+  PODLINK_FS_NOT_FOUND: 'list of POSIX EREs',
+  PODLINK_FS_LOCAL_PREFIXES: 'list of absolute directories kept local',
+  PODLINK_OUTGOING_TCP: 'flag, default on',
+  PODLINK_OUTGOING_UDP: 'flag, default on',
+  PODLINK_IGNORE_LOCALHOST: 'flag, default on',
+  PODLINK_DNS: 'flag, default on',
   // libuv must not read files through io_uring, which no hook can see.
-  uvIoUring: { name: 'UV_USE_IO_URING', c: 'UV_IO_URING', format: 'always "0"' },
+  UV_USE_IO_URING: 'always "0"',
 } as const;
+export type LayerEnvName = keyof typeof LAYER_ENV;
 
 /** Every variable the layer treats as its own starts with this (children inherit them all). */
 export const LAYER_ENV_PREFIX = 'PODLINK_';
@@ -45,26 +46,26 @@ export interface LayerFeatures {
 const flag = (b: boolean): string => (b ? FLAG.on : FLAG.off);
 const list = (items: string[]): string => items.join(LIST_SEPARATOR);
 
+/** The layer's variables for a session (all but PODLINK_DEBUG, which passes through from the user). */
 export function layerEnv(
   feature: LayerFeatures,
   ctx: { socketPath: string; localPrefixes: string[]; currentPreload?: string },
 ): Record<string, string> {
   const preload = [layerLibrary, ...(ctx.currentPreload ?? '').split(/[: ]/).filter((p) => p && p !== layerLibrary)];
   const { fs, network } = feature;
-  const E = LAYER_ENV;
-  return {
-    LD_PRELOAD: preload.join(':'),
-    [E.sock.name]: ctx.socketPath,
-    [E.fsMode.name]: fs.mode,
-    [E.fsReadOnly.name]: list(fs.read_only),
-    [E.fsReadWrite.name]: list(fs.read_write),
-    [E.fsLocal.name]: list(fs.local),
-    [E.fsNotFound.name]: list(fs.not_found),
-    [E.fsLocalPrefixes.name]: list(ctx.localPrefixes),
-    [E.outgoingTcp.name]: flag(network.outgoing.tcp),
-    [E.outgoingUdp.name]: flag(network.outgoing.udp),
-    [E.ignoreLocalhost.name]: flag(network.outgoing.ignore_localhost),
-    [E.dns.name]: flag(network.dns.enabled),
-    [E.uvIoUring.name]: '0',
+  const vars: Record<Exclude<LayerEnvName, 'PODLINK_DEBUG'>, string> = {
+    PODLINK_SOCK: ctx.socketPath,
+    PODLINK_FS_MODE: fs.mode,
+    PODLINK_FS_READ_ONLY: list(fs.read_only),
+    PODLINK_FS_READ_WRITE: list(fs.read_write),
+    PODLINK_FS_LOCAL: list(fs.local),
+    PODLINK_FS_NOT_FOUND: list(fs.not_found),
+    PODLINK_FS_LOCAL_PREFIXES: list(ctx.localPrefixes),
+    PODLINK_OUTGOING_TCP: flag(network.outgoing.tcp),
+    PODLINK_OUTGOING_UDP: flag(network.outgoing.udp),
+    PODLINK_IGNORE_LOCALHOST: flag(network.outgoing.ignore_localhost),
+    PODLINK_DNS: flag(network.dns.enabled),
+    UV_USE_IO_URING: '0',
   };
+  return { LD_PRELOAD: preload.join(':'), ...vars };
 }

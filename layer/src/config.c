@@ -186,8 +186,8 @@ static void snapshot_ld_preload(void) {
 
 static bool has_uv;
 static void snapshot_if_ours(const char *e) {
-  if (strncmp(e, PL_ENV_PREFIX, sizeof PL_ENV_PREFIX - 1) == 0 || strncmp(e, PL_ENV_UV_IO_URING "=", sizeof PL_ENV_UV_IO_URING) == 0) snapshot(e);
-  if (strncmp(e, PL_ENV_UV_IO_URING "=", sizeof PL_ENV_UV_IO_URING) == 0) has_uv = true;
+  if (strncmp(e, PL_ENV_PREFIX, sizeof PL_ENV_PREFIX - 1) == 0 || strncmp(e, PL_ENV_UV_USE_IO_URING "=", sizeof PL_ENV_UV_USE_IO_URING) == 0) snapshot(e);
+  if (strncmp(e, PL_ENV_UV_USE_IO_URING "=", sizeof PL_ENV_UV_USE_IO_URING) == 0) has_uv = true;
 }
 
 bool pl_config_load(void) {
@@ -228,10 +228,10 @@ bool pl_config_load(void) {
 
   /* libuv must not read files through io_uring (invisible to any hook). Set before the snapshot so
    * children inherit it too. */
-  setenv(PL_ENV_UV_IO_URING, "0", 0);
+  setenv(PL_ENV_UV_USE_IO_URING, "0", 0);
 
   each_env(snapshot_if_ours);
-  if (!has_uv) snapshot(PL_ENV_UV_IO_URING "=0");
+  if (!has_uv) snapshot(PL_ENV_UV_USE_IO_URING "=0");
   if (pl_cfg.lib_path[0]) snapshot_ld_preload();
 
   pl_debug("config: sock=%s fs_mode=%d tcp=%d udp=%d dns=%d ignore_localhost=%d exe_prefix=%s", pl_cfg.sock,

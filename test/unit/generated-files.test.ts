@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { LAYER_ENV, layerEnv } from '../../cli/layer-env.js';
+import { cMacro } from '../../tools/gen/layer-env.js';
 import { repoRoot, staleFiles } from '../../tools/gen/main.js';
 
 describe('generated files', () => {
@@ -19,7 +20,7 @@ describe('generated files', () => {
     const c = fs.readFileSync(path.join(repoRoot, 'layer/src/config.c'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
     assert.deepEqual(c.match(/"(PODLINK_|UV_USE)[A-Z_]*=?"/g) ?? [], []);
     assert.match(c, /#include "env_contract.h"/);
-    for (const v of Object.values(LAYER_ENV).filter((v) => v.c !== 'DEBUG')) assert.ok(c.includes(`PL_ENV_${v.c}`), `config.c does not read PL_ENV_${v.c}`);
+    for (const name of Object.keys(LAYER_ENV)) assert.ok(c.includes(cMacro(name)), `config.c does not read ${cMacro(name)}`);
   });
 
   it('should have the CLI set exactly the contract variables it hands the layer', () => {
@@ -27,7 +28,7 @@ describe('generated files', () => {
       { fs: { mode: 'read', read_only: ['^/a'], read_write: [], local: ['x', 'y'], not_found: [] }, network: { outgoing: { tcp: true, udp: false, ignore_localhost: true }, dns: { enabled: true } } },
       { socketPath: '/tmp/s.sock', localPrefixes: ['/home/u'] },
     );
-    const names = Object.values(LAYER_ENV).map((v) => v.name).filter((n) => n !== 'PODLINK_DEBUG');
+    const names = Object.keys(LAYER_ENV).filter((n) => n !== 'PODLINK_DEBUG');
     assert.deepEqual(Object.keys(env).sort(), ['LD_PRELOAD', ...names].sort());
     assert.equal(env.PODLINK_FS_LOCAL, 'x\ny');
     assert.equal(env.PODLINK_OUTGOING_UDP, '0');

@@ -5,6 +5,8 @@
 import { FLAG, FS_MODES, LAYER_ENV, LAYER_ENV_PREFIX, LIST_SEPARATOR } from '../../cli/layer-env.js';
 
 const str = (s: string) => JSON.stringify(s);
+/** `PODLINK_FS_MODE` → `PL_ENV_FS_MODE`. */
+export const cMacro = (name: string): string => `PL_ENV_${name.replace(new RegExp(`^${LAYER_ENV_PREFIX}`), '')}`;
 
 export function envContractHeader(): string {
   const define = (name: string, value: string, comment?: string) => `#define ${name.padEnd(30)} ${value}${comment ? `  /* ${comment} */` : ''}`;
@@ -14,7 +16,7 @@ export function envContractHeader(): string {
     '#ifndef PODLINK_ENV_CONTRACT_H',
     '#define PODLINK_ENV_CONTRACT_H',
     '',
-    ...Object.values(LAYER_ENV).map((v) => define(`PL_ENV_${v.c}`, str(v.name), v.format)),
+    ...Object.entries(LAYER_ENV).map(([name, format]) => define(cMacro(name), str(name), format)),
     '',
     define('PL_ENV_PREFIX', str(LAYER_ENV_PREFIX), 'every variable of the layer; children inherit them all'),
     define('PL_ENV_LIST_SEP', str(LIST_SEPARATOR), 'lists: one item per line'),
