@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { E } from '../common/errno.js';
+import { RemoteError } from '../link/link.js';
 import type { Addr } from '../protocol/types.js';
 import { resolveInRoot } from './rootfs.js';
 
@@ -70,14 +71,6 @@ function toAddr(ip: string): Addr {
   return { family: net.isIPv6(ip) ? 6 : 4, ip, port: 0 };
 }
 
-export class ResolveError extends Error {
-  constructor(
-    readonly errno: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** How long a parsed resolv.conf/hosts is trusted before its identity and mtime are checked again. */
 const RECHECK_MS = 1000;
@@ -141,7 +134,7 @@ export class TargetResolver {
     return this.resolver.resolver;
   }
 
-  /** Resolve `name` for `family` (0 any, 4, 6); throws ResolveError with ENOENT/ENODATA/EAGAIN. */
+  /** Resolve `name` for `family` (0 any, 4, 6); throws RemoteError (the errno answered to the peer) with ENOENT/ENODATA/EAGAIN. */
   async resolve(name: string, family: number): Promise<{ canonical: string; addrs: Addr[] }> {
     const wantFamily = (ip: string): boolean => family === 0 || (family === 4 ? net.isIPv4(ip) : net.isIPv6(ip));
 
@@ -172,9 +165,9 @@ export class TargetResolver {
         else if (code !== dns.NOTFOUND) sawTimeout = true;
       }
     }
-    if (sawNoData) throw new ResolveError(E.ENODATA, `${name}: no address of the requested family`);
-    if (sawTimeout) throw new ResolveError(E.EAGAIN, `${name}: no answer from ${conf.nameservers.join(', ')}`);
-    throw new ResolveError(E.ENOENT, `${name}: name not found`);
+    if (sawNoData) throw new RemoteError(E.ENODATA, `${name}: no address of the requested family`);
+    if (sawTimeout) throw new RemoteError(E.EAGAIN, `${name}: no answer from ${conf.nameservers.join(', ')}`);
+    throw new RemoteError(E.ENOENT, `${name}: name not found`);
   }
 }
 

@@ -20,7 +20,7 @@ function failure(errno: number, message: string): Error & { errno: number } {
   return Object.assign(new Error(message), { errno });
 }
 
-export class Outgoing {
+export class AgentOutgoing {
   readonly relays = new Map<number, Relay>();
   /** TCP connects still in progress, so the intproxy can abandon one (Close before the answer). */
   private readonly connecting = new Map<number, net.Socket>();

@@ -9,10 +9,10 @@ import type { Link } from '../link/link.js';
 import { helloOk } from '../link/hello.js';
 import { MAX_FILE_CHUNK } from '../protocol/spec.js';
 import type { Message, Unsent } from '../protocol/types.js';
-import { ResolveError, TargetResolver, addrConfig } from './dns.js';
+import { TargetResolver, addrConfig } from './dns.js';
 import { FileService } from './file.js';
 import { resolveInRoot } from './rootfs.js';
-import { Outgoing } from './outgoing.js';
+import { AgentOutgoing } from './outgoing.js';
 import type { Target } from './target.js';
 
 const log = logger('agent');
@@ -36,7 +36,7 @@ function invalidRequest(m: Message): string | undefined {
 export class AgentSession {
   private readonly files: FileService;
   private readonly resolver: TargetResolver;
-  readonly outgoing: Outgoing;
+  readonly outgoing: AgentOutgoing;
   private greeted = false;
 
   constructor(
@@ -46,7 +46,7 @@ export class AgentSession {
   ) {
     this.files = new FileService(target.root);
     this.resolver = new TargetResolver(target.root);
-    this.outgoing = new Outgoing(link);
+    this.outgoing = new AgentOutgoing(link);
     link.on('message', (m) => this.dispatch(m));
     link.on('close', () => this.outgoing.closeAll());
   }
@@ -144,7 +144,7 @@ export class AgentSession {
     work().then(
       (res) => this.link.reply(m, res),
       (err: unknown) => {
-        const errno = err instanceof ResolveError ? err.errno : errnoOf(err);
+        const errno = errnoOf(err);
         log.debug('error', `${m.type}: ${(err as Error).message}`);
         this.link.replyError(m, errno, (err as Error).message);
       },

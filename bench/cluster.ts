@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { defaultAgentImage } from '../agent/image.js';
-import { packageRoot } from '../cli/paths.js';
+import { packageRoot } from '../common/paths.js';
 import { type ClusterEnv, clusterEnv, inLaptop, kubectl, kubectlArgv, podOf, run } from '../test/cluster/cluster.js';
 import { podlinkArgv } from '../test/cluster/podlink.js';
 import { median, percentile, ratioSummary } from './stats.js';

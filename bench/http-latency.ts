@@ -9,7 +9,7 @@
  *   node dist/bench/http-latency.js [--rounds 6] [--requests 1000]
  */
 import path from 'node:path';
-import { packageRoot } from '../cli/paths.js';
+import { packageRoot } from '../common/paths.js';
 import { createWorld, type World } from '../test/helpers/world.js';
 import { percentile, ratioSummary } from './stats.js';
 

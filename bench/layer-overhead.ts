@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { layerLibrary, packageRoot } from '../cli/paths.js';
+import { layerLibrary, packageRoot } from '../common/paths.js';
 import { median, ratioSummary } from './stats.js';
 
 const program = path.join(packageRoot, 'layer', 'build', 'test', 'prog_localwork');

@@ -14,7 +14,7 @@ import { mergeEnv, readEnvFile } from './env.js';
 import { PodlinkError, errorLine } from './errors.js';
 import { cleanupKube, kubeSteps, type KubeCtx } from './kube-launch.js';
 import { layerEnv } from './layer-env.js';
-import { layerLibrary } from './paths.js';
+import { layerLibrary, packageRoot } from '../common/paths.js';
 import { jsonEvent, runSteps, type OutputMode, type Step } from './progress.js';
 import { Session, type SessionOptions } from './session.js';
 import { ExecSignals } from './signals.js';
@@ -83,7 +83,7 @@ export async function runExec(req: ExecRequest): Promise<number> {
   const [cmd, ...args] = req.command;
   const program = findCommand(cmd!, req.env['PATH'], req.cwd);
   if (!fs.existsSync(layerLibrary)) {
-    throw new PodlinkError('layer_missing', `the podlink layer is not built (${layerLibrary} is missing)`, 'run `npm run build` in the podlink directory');
+    throw new PodlinkError('layer_missing', `the podlink layer is missing for ${process.arch} (${layerLibrary})`, `build it with this machine's C compiler: make -C ${path.join(packageRoot, 'layer')} runtime`);
   }
   const fileVars = config.feature.env.env_file ? readEnvFile(config.feature.env.env_file, req.cwd) : {};
 

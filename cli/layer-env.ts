@@ -1,39 +1,71 @@
 /**
  * The environment variables that carry the session to the layer in every process of the tree (the
  * layer reads them once at start-up, and its exec hooks put them back if a program clears them).
- * See layer/README.md for what each one does.
+ *
+ * LAYER_ENV is the one definition of that contract: tools/gen writes it as C macros into
+ * layer/src/env_contract.h, which layer/src/config.c reads them by, and a unit test fails when the
+ * header drifts from this file. See layer/README.md for what each one does.
  */
-import { layerLibrary } from './paths.js';
+import { layerLibrary } from '../common/paths.js';
+
+/** Each variable, with the format of its value. In C it is `PL_ENV_<name without PODLINK_>`. */
+export const LAYER_ENV = {
+  PODLINK_SOCK: "path of the intproxy's unix socket; unset = the layer stays passive",
+  PODLINK_DEBUG: 'flag: log to stderr',
+  PODLINK_FS_MODE: 'one of the FS_MODES below',
+  PODLINK_FS_READ_ONLY: 'list of POSIX EREs',
+  PODLINK_FS_READ_WRITE: 'list of POSIX EREs',
+  PODLINK_FS_LOCAL: 'list of POSIX EREs',
+  PODLINK_FS_NOT_FOUND: 'list of POSIX EREs',
+  PODLINK_FS_LOCAL_PREFIXES: 'list of absolute directories kept local',
+  PODLINK_OUTGOING_TCP: 'flag, default on',
+  PODLINK_OUTGOING_UDP: 'flag, default on',
+  PODLINK_IGNORE_LOCALHOST: 'flag, default on',
+  PODLINK_DNS: 'flag, default on',
+  // libuv must not read files through io_uring, which no hook can see.
+  UV_USE_IO_URING: 'always "0"',
+} as const;
+export type LayerEnvName = keyof typeof LAYER_ENV;
+
+/** Every variable the layer treats as its own starts with this (children inherit them all). */
+export const LAYER_ENV_PREFIX = 'PODLINK_';
+/** Lists: one item per line. */
+export const LIST_SEPARATOR = '\n';
+/** Flags: on is `1`; off is `0` (the layer also reads `false`); unset or empty = the default. */
+export const FLAG = { on: '1', off: '0' } as const;
+export const FS_MODES = ['read', 'write', 'local', 'localwithoverrides'] as const;
 
 export interface LayerFeatures {
-  fs: { mode: string; read_only: string[]; read_write: string[]; local: string[]; not_found: string[] };
+  fs: { mode: (typeof FS_MODES)[number]; read_only: string[]; read_write: string[]; local: string[]; not_found: string[] };
   network: {
     outgoing: { tcp: boolean; udp: boolean; ignore_localhost: boolean };
     dns: { enabled: boolean };
   };
 }
 
-const flag = (b: boolean): string => (b ? '1' : '0');
+const flag = (b: boolean): string => (b ? FLAG.on : FLAG.off);
+const list = (items: string[]): string => items.join(LIST_SEPARATOR);
 
+/** The layer's variables for a session (all but PODLINK_DEBUG, which passes through from the user). */
 export function layerEnv(
   feature: LayerFeatures,
   ctx: { socketPath: string; localPrefixes: string[]; currentPreload?: string },
 ): Record<string, string> {
   const preload = [layerLibrary, ...(ctx.currentPreload ?? '').split(/[: ]/).filter((p) => p && p !== layerLibrary)];
-  return {
-    LD_PRELOAD: preload.join(':'),
+  const { fs, network } = feature;
+  const vars: Record<Exclude<LayerEnvName, 'PODLINK_DEBUG'>, string> = {
     PODLINK_SOCK: ctx.socketPath,
-    PODLINK_FS_MODE: feature.fs.mode,
-    PODLINK_FS_READ_ONLY: feature.fs.read_only.join('\n'),
-    PODLINK_FS_READ_WRITE: feature.fs.read_write.join('\n'),
-    PODLINK_FS_LOCAL: feature.fs.local.join('\n'),
-    PODLINK_FS_NOT_FOUND: feature.fs.not_found.join('\n'),
-    PODLINK_FS_LOCAL_PREFIXES: ctx.localPrefixes.join('\n'),
-    PODLINK_OUTGOING_TCP: flag(feature.network.outgoing.tcp),
-    PODLINK_OUTGOING_UDP: flag(feature.network.outgoing.udp),
-    PODLINK_IGNORE_LOCALHOST: flag(feature.network.outgoing.ignore_localhost),
-    PODLINK_DNS: flag(feature.network.dns.enabled),
-    // libuv must not read files through io_uring, which no hook can see.
+    PODLINK_FS_MODE: fs.mode,
+    PODLINK_FS_READ_ONLY: list(fs.read_only),
+    PODLINK_FS_READ_WRITE: list(fs.read_write),
+    PODLINK_FS_LOCAL: list(fs.local),
+    PODLINK_FS_NOT_FOUND: list(fs.not_found),
+    PODLINK_FS_LOCAL_PREFIXES: list(ctx.localPrefixes),
+    PODLINK_OUTGOING_TCP: flag(network.outgoing.tcp),
+    PODLINK_OUTGOING_UDP: flag(network.outgoing.udp),
+    PODLINK_IGNORE_LOCALHOST: flag(network.outgoing.ignore_localhost),
+    PODLINK_DNS: flag(network.dns.enabled),
     UV_USE_IO_URING: '0',
   };
+  return { LD_PRELOAD: preload.join(':'), ...vars };
 }

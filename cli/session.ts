@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AgentPodRef, AgentTransportSpec, IntproxyToCli } from '../intproxy/control.js';
 import { PodlinkError } from './errors.js';
-import { intproxyEntry } from './paths.js';
+import { intproxyEntry } from '../common/paths.js';
 
 export interface SessionOptions {
   startupTimeoutMs: number;

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { PodlinkError } from './errors.js';
-import { agentEntry } from './paths.js';
+import { agentEntry } from '../common/paths.js';
 
 export interface PidTarget {
   kind: 'pid';

@@ -5,13 +5,13 @@
 import { z } from 'zod';
 import { annotationMap, labelMap, logLevel, namespaceName, seconds } from './common.js';
 import { labelKeyProblem, objectNameProblem } from '../kube/names.js';
-import type { AgentCapability, AgentConfig, AgentResources, Toleration } from './types.js';
 
-export const DEFAULT_RESOURCES: AgentResources = {
+/** Kubernetes resource quantities by resource name (`cpu`, `memory`, …). */
+export const DEFAULT_RESOURCES: { requests: Record<string, string>; limits: Record<string, string> } = {
   requests: { cpu: '1m', memory: '1Mi' },
   limits: { cpu: '1', memory: '100Mi' },
 };
-export const DEFAULT_TOLERATIONS: Toleration[] = [{ operator: 'Exists' }];
+export const DEFAULT_TOLERATIONS = [{ operator: 'Exists' as const }];
 
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[mkMGTPE]|[eE][+-]?\d+)?$/;
 
@@ -34,7 +34,7 @@ const resources = z
     requests: quantityMap.optional().describe('Resource requests, e.g. `{ "cpu": "10m", "memory": "32Mi" }`.'),
     limits: quantityMap.optional().describe('Resource limits, e.g. `{ "cpu": "1", "memory": "256Mi" }`.'),
   })
-  .transform((r): AgentResources => ({
+  .transform((r) => ({
     requests: { ...DEFAULT_RESOURCES.requests, ...r.requests },
     limits: { ...DEFAULT_RESOURCES.limits, ...r.limits },
   }));
@@ -47,27 +47,23 @@ const toleration = z
     effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
     tolerationSeconds: z.number().int().min(0).optional(),
   })
-  .transform((t, ctx): Toleration => {
+  .superRefine((t, ctx) => {
     if (t.operator === 'Exists' && t.value !== undefined && t.value !== '')
       ctx.addIssue({ code: 'custom', message: 'a toleration with operator Exists takes no value', path: ['value'], input: t.value });
     if (t.operator === 'Equal' && t.key === undefined)
       ctx.addIssue({ code: 'custom', message: 'a toleration with operator Equal needs a key (or use operator Exists)', path: ['operator'], input: t.operator });
     if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute')
       ctx.addIssue({ code: 'custom', message: 'tolerationSeconds only applies with effect NoExecute', path: ['tolerationSeconds'], input: t.tolerationSeconds });
-    const out: Toleration = { operator: t.operator };
-    if (t.key !== undefined) out.key = t.key;
-    if (t.value !== undefined) out.value = t.value;
-    if (t.effect !== undefined) out.effect = t.effect;
-    if (t.tolerationSeconds !== undefined) out.tolerationSeconds = t.tolerationSeconds;
-    return out;
   });
 
-const CAPABILITIES: AgentCapability[] = ['NET_ADMIN', 'NET_RAW', 'SYS_PTRACE', 'SYS_ADMIN'];
+/** Linux capabilities the agent may be denied, Kubernetes spelling (no `CAP_` prefix). */
+const CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'SYS_PTRACE', 'SYS_ADMIN'] as const;
 const capability = z
   .string()
-  .transform((c, ctx): AgentCapability => {
+  .transform((c, ctx) => {
     const bare = c.toUpperCase().replace(/^CAP_/, '');
-    if ((CAPABILITIES as string[]).includes(bare)) return bare as AgentCapability;
+    const known = CAPABILITIES.find((k) => k === bare);
+    if (known) return known;
     ctx.addIssue({ code: 'custom', message: `expected one of ${CAPABILITIES.map((x) => `CAP_${x}`).join(', ')}, got "${c}"`, input: c });
     return z.NEVER;
   });
@@ -117,33 +113,13 @@ export const agentSchema = z
     tolerations: z.array(toleration).default(DEFAULT_TOLERATIONS).describe('Tolerations of the agent pod (not with ephemeral). Default: tolerate every taint, so it can run on the target\'s node.'),
     node_selector: labelMap.default({}).describe('Node selector for a targetless agent pod (a targeted agent always runs on the target\'s node).'),
     resources: resources.default(DEFAULT_RESOURCES).describe('Requests/limits of the agent container; unset entries keep the defaults (requests cpu 1m, memory 1Mi; limits cpu 1, memory 100Mi).'),
-    disabled_capabilities: z.array(capability).default([]).describe('Capabilities the agent must not get (CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_SYS_ADMIN); features that need them stop working.'),
+    disabled_capabilities: z
+      .array(capability)
+      .default([])
+      .transform((l) => [...new Set(l)])
+      .describe('Capabilities the agent must not get (CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_SYS_ADMIN); features that need them stop working.'),
     service_account: kubeName('service account', objectNameProblem).optional().describe('Service account of the agent pod.'),
     priority_class: kubeName('priority class', objectNameProblem).optional().describe('PriorityClass of the agent pod.'),
-  })
-  .transform((a): AgentConfig => {
-    const out: AgentConfig = {
-      image_pull_policy: a.image_pull_policy,
-      image_pull_secrets: a.image_pull_secrets,
-      log_level: a.log_level,
-      json_log: a.json_log,
-      ttl: a.ttl,
-      startup_timeout: a.startup_timeout,
-      ephemeral: a.ephemeral,
-      privileged: a.privileged,
-      labels: a.labels,
-      annotations: a.annotations,
-      tolerations: a.tolerations,
-      node_selector: a.node_selector,
-      resources: a.resources,
-      disabled_capabilities: [...new Set(a.disabled_capabilities)],
-    };
-    if (a.namespace !== undefined) out.namespace = a.namespace;
-    if (a.image !== undefined) out.image = a.image;
-    if (a.communication_timeout !== undefined) out.communication_timeout = a.communication_timeout;
-    if (a.service_account !== undefined) out.service_account = a.service_account;
-    if (a.priority_class !== undefined) out.priority_class = a.priority_class;
-    return out;
   })
   .prefault({})
   .describe('The agent podlink starts in the cluster for the session. Every key has a default; most teams set none.');

@@ -4,7 +4,7 @@
  * generic ones (wrong type, out of range) come from the error map in issues.ts.
  */
 import { z } from 'zod';
-import { posixEreProblem, jsRegexProblem } from './regex.js';
+import { jsRegexProblem, posixEreProblems } from './regex.js';
 import { closest } from './suggest.js';
 import { labelKeyProblem, labelValueProblem, namespaceProblem } from '../kube/names.js';
 
@@ -13,19 +13,22 @@ export const UNSUPPORTED = { podlinkCode: 'CONFIG_UNSUPPORTED' } as const;
 
 export const port = z.number().int().min(1).max(65535);
 
-/** A value mirrord accepts as one item or a list of them (`VecOrSingle`); always a list here. */
-export function oneOrMany<T extends z.ZodType>(item: T) {
-  return z.union([item, z.array(item)]).transform((v): z.output<T>[] => (Array.isArray(v) ? v : [v]));
+/**
+ * One string or a list of them (mirrord's `VecOrSingle`), always a list here, each item checked by
+ * `problems` (all items in one call); an item's problem is reported at its index.
+ */
+export function checkedList(problems: (items: string[]) => (string | undefined)[], message: (item: string, problem: string) => string) {
+  return z.union([z.string(), z.array(z.string())]).transform((v, ctx): string[] => {
+    const list = Array.isArray(v) ? v : [v];
+    problems(list).forEach((problem, i) => {
+      if (problem) ctx.addIssue({ code: 'custom', message: message(list[i]!, problem), path: Array.isArray(v) ? [i] : [], input: list[i] });
+    });
+    return list;
+  });
 }
 
 /** A list of fs path patterns: each must be a POSIX ERE glibc's regcomp reads as meant (see regex.ts). */
-export function posixRegexList() {
-  const pattern = z.string().superRefine((p, ctx) => {
-    const problem = posixEreProblem(p);
-    if (problem) ctx.addIssue({ code: 'custom', message: `\`${p}\` is not usable as a POSIX extended regex: ${problem}`, input: p });
-  });
-  return oneOrMany(pattern);
-}
+export const posixRegexList = () => checkedList(posixEreProblems, (p, problem) => `\`${p}\` is not usable as a POSIX extended regex: ${problem}`);
 
 /** An HTTP filter regex (JavaScript syntax, matched case-insensitively by the agent). */
 export const jsRegex = z.string().superRefine((p, ctx) => {

@@ -1,7 +1,6 @@
 /** `internal_proxy`: the per-session process between the layer in your process tree and the agent. */
 import { z } from 'zod';
 import { logLevel, seconds } from './common.js';
-import type { InternalProxyConfig } from './types.js';
 
 export const internalProxySchema = z
   .strictObject({
@@ -11,11 +10,6 @@ export const internalProxySchema = z
     idle_timeout: seconds(0, 86400).default(5).describe('Seconds to stay up after the last process disconnected (e.g. between a build step and the server it starts).'),
     log_level: logLevel.default('info').describe('Log level: trace, debug, info, warn or error (a RUST_LOG filter is read as its most verbose level).'),
     log_destination: z.string().min(1).optional().describe('File to append the internal proxy log (and the agent\'s error output) to; a path ending in `/` is a directory. Default: no file (with PODLINK_DEBUG=1 the log goes to stderr).'),
-  })
-  .transform((p): InternalProxyConfig => {
-    const out: InternalProxyConfig = { start_idle_timeout: p.start_idle_timeout, idle_timeout: p.idle_timeout, log_level: p.log_level };
-    if (p.log_destination !== undefined) out.log_destination = p.log_destination;
-    return out;
   })
   .prefault({})
   .describe('The internal proxy podlink runs for the session.');

@@ -90,68 +90,40 @@ function schema(): Json {
 function alternatives(node: unknown): Json[] {
   if (!node || typeof node !== 'object') return [];
   const n = node as Json;
-  const out: Json[] = [n];
-  for (const k of ['anyOf', 'oneOf', 'allOf']) if (Array.isArray(n[k])) for (const sub of n[k] as unknown[]) out.push(...alternatives(sub));
-  return out;
+  return [n, ...['anyOf', 'oneOf', 'allOf'].flatMap((k) => (Array.isArray(n[k]) ? (n[k] as unknown[]).flatMap(alternatives) : []))];
 }
 
+/** The schemas a list item (number) or key (string) of a node may have. */
 function childSchemas(node: unknown, seg: PropertyKey): Json[] {
-  const out: Json[] = [];
-  for (const alt of alternatives(node)) {
-    if (typeof seg === 'number') {
-      if (Array.isArray(alt.items)) {
-        const item = (alt.items as unknown[])[seg];
-        if (item) out.push(item as Json);
-      } else if (alt.items) out.push(alt.items as Json);
-    } else {
-      const props = alt.properties as Json | undefined;
-      if (props && Object.hasOwn(props, seg as string)) out.push(props[seg as string] as Json);
-      else if (alt.additionalProperties && typeof alt.additionalProperties === 'object') out.push(alt.additionalProperties as Json);
-    }
-  }
-  return out;
+  return alternatives(node).flatMap((alt): Json[] => {
+    const child = typeof seg === 'number' ? (Array.isArray(alt.items) ? alt.items[seg] : alt.items) : Object.hasOwn((alt.properties ?? {}) as Json, seg) ? (alt.properties as Json)[seg as string] : alt.additionalProperties;
+    return child && typeof child === 'object' ? [child as Json] : [];
+  });
 }
 
-/** Schemas of the node at `path` (several when shorthands allow several forms). */
-export function schemasAt(path: Path): Json[] {
-  let nodes: Json[] = [schema()];
-  for (const seg of path) nodes = nodes.flatMap((n) => childSchemas(n, seg));
-  return nodes;
-}
-
-/** The keys an object at `path` may have, in schema order. */
+/** The keys an object at `path` may have, in schema order (several forms when shorthands allow them). */
 export function keysAt(path: Path): string[] {
-  const keys = new Set<string>();
-  for (const n of schemasAt(path)) for (const alt of alternatives(n)) if (alt.properties) for (const k of Object.keys(alt.properties as Json)) keys.add(k);
-  return [...keys];
+  const nodes = path.reduce<Json[]>((at, seg) => at.flatMap((n) => childSchemas(n, seg)), [schema()]);
+  return [...new Set(nodes.flatMap(alternatives).flatMap((alt) => Object.keys((alt.properties ?? {}) as Json)))];
 }
 
 /** `feature.network.incoming.http_filter.all_of[]` style path (list indexes dropped). */
 export function shapePath(path: Path): string {
-  let out = '';
-  for (const seg of path) out += typeof seg === 'number' ? '[]' : out ? `.${String(seg)}` : String(seg);
-  return out;
+  return path.map((seg, i) => (typeof seg === 'number' ? '[]' : i ? `.${String(seg)}` : String(seg))).join('');
 }
 
 /** The documented key a path falls under: list items and map entries belong to their key. */
 export function docKeyOf(path: Path): string {
   const keys: string[] = [];
-  let nodes: Json[] = [schema()];
   for (const seg of path) {
-    if (typeof seg !== 'string' || !nodes.some((n) => alternatives(n).some((a) => a.properties && Object.hasOwn(a.properties as Json, seg)))) break;
+    if (typeof seg !== 'string' || !keysAt(keys).includes(seg)) break;
     keys.push(seg);
-    nodes = nodes.flatMap((n) => childSchemas(n, seg));
   }
   return keys.join('.');
 }
 
 function valueAt(input: unknown, path: Path): unknown {
-  let v = input;
-  for (const seg of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[seg];
-  }
-  return v;
+  return path.reduce<unknown>((v, seg) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[seg] : undefined), input);
 }
 
 // --- choosing and wording the one issue to report ------------------------------------------------------

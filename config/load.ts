@@ -1,6 +1,6 @@
 /**
- * loadConfig(): find the config file, render its templates, parse it, merge the command-line
- * overrides over it, validate, and return the effective config plus notices for the user.
+ * loadConfig(): find the config file, render its templates, parse and validate it, lay the
+ * command-line flags over it, and return the effective config plus notices for the user.
  *
  * Discovery (first that applies):
  *   1. `file` (the `-f FILE` flag)
@@ -15,12 +15,10 @@ import { ConfigError } from './errors.js';
 import { errorMap, issuesToError } from './issues.js';
 import { configNotices } from './notices.js';
 import { formatOf, parseConfigText } from './parse.js';
-import { configSchema, type RawConfigOverrides } from './schema.js';
+import { configSchema, type PodlinkConfig, type RawConfig } from './schema.js';
 import { renderTemplates } from './template.js';
-import type { PodlinkConfig } from './types.js';
 
-export type { PodlinkConfig } from './types.js';
-export type { RawConfig, RawConfigOverrides } from './schema.js';
+export type { PodlinkConfig, RawConfig } from './schema.js';
 export { unavailableFeatures, defaultConfig } from './unavailable.js';
 export { ConfigError } from './errors.js';
 
@@ -30,8 +28,12 @@ export interface LoadConfigOptions {
   cwd: string;
   /** The environment: `PODLINK_CONFIG_FILE` and the variables templates read. */
   env: Record<string, string | undefined>;
-  /** A raw partial config built from command-line flags; wins over the file. */
-  overrides?: RawConfigOverrides | Record<string, unknown>;
+  /**
+   * Command-line flags as a partial config in the file's layout (object forms, e.g.
+   * `{ feature: { fs: { mode: "local" } } }`); validated on their own, then laid over the file's
+   * effective config key by key (see overlay()).
+   */
+  overrides?: RawConfig | Record<string, unknown>;
 }
 
 export interface LoadedConfig {
@@ -53,14 +55,10 @@ function shown(cwd: string, abs: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const exists = (p: string): Promise<boolean> => fs.stat(p).then(
+  () => true,
+  () => false,
+);
 
 interface Located {
   abs: string;
@@ -141,62 +139,32 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
   const located = await locateConfig(opts);
   const notices = [...(located?.notices ?? [])];
   const fileRaw = located ? await readRawConfig(located.abs, located.shown, opts.env) : {};
+  const config = validateRawConfig(fileRaw, located?.shown ?? OVERRIDES_SOURCE);
   const overrides = (opts.overrides ?? {}) as Record<string, unknown>;
-  // Flags are checked on their own first, so a bad flag is reported as a flag, not as the file.
-  if (Object.keys(overrides).length > 0) validateRawConfig(overrides, OVERRIDES_SOURCE);
-  const merged = mergeRaw(fileRaw, overrides);
-  const config = validateRawConfig(merged, located?.shown ?? OVERRIDES_SOURCE);
-  notices.push(...configNotices(merged, config));
+  // Flags are validated on their own, so a bad flag is reported as a flag, not as the file.
+  if (Object.keys(overrides).length > 0) overlay(config, validateRawConfig(overrides, OVERRIDES_SOURCE), overrides);
+  notices.push(...configNotices(fileRaw, config));
   const out: LoadedConfig = { config: structuredClone(config), notices };
   if (located) out.source = located.abs;
   return out;
 }
 
-// --- merging flags over the file ----------------------------------------------------------------------
-
 /**
- * Rewrites the shorthands that have a lossless object form, so a flag like
- * `{ feature: { fs: { mode: "local" } } }` merges with `"fs": { "read_only": [...] }` key by key
- * and a flag `{ feature: { network: { incoming: { mode: "steal" } } } }` keeps the file's filters.
- * `"env": false` has no object form: an `env` object from the flags replaces it (and enables env).
+ * Lays the keys the flags set (`raw`, in the file's layout) over the file's effective config, taking
+ * each value from the flags' own effective config (`flags`), so it is validated and normalised
+ * exactly as in a file. Objects merge key by key (`--fs-mode local` keeps the file's `read_only`);
+ * a value that is not an object in `raw` (`"target": "pid/7"`) sets the keys it produces and keeps
+ * the rest (the file's target namespace). Setting any key of an area with an `enabled` switch
+ * (`feature.env`) takes that switch from the flags too: naming variables turns env back on.
  */
-export function expandShorthands(raw: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...raw };
-  if (typeof out.target === 'string') out.target = { path: out.target };
-  if (isPlainObject(out.feature)) {
-    const feature = { ...out.feature };
-    out.feature = feature;
-    if (feature.fs === true) feature.fs = {};
-    else if (feature.fs === false) feature.fs = { mode: 'local' };
-    else if (typeof feature.fs === 'string') feature.fs = { mode: feature.fs };
-    if (feature.env === true) feature.env = {};
-    if (feature.network === true) feature.network = {};
-    else if (feature.network === false) feature.network = { incoming: false, outgoing: false, dns: false };
-    if (isPlainObject(feature.network)) {
-      const net = { ...feature.network };
-      feature.network = net;
-      if (net.incoming === true) net.incoming = {};
-      else if (net.incoming === false) net.incoming = { mode: 'off' };
-      else if (typeof net.incoming === 'string') net.incoming = { mode: net.incoming };
-      if (isPlainObject(net.incoming) && typeof net.incoming.http_filter === 'boolean') net.incoming = { ...net.incoming, http_filter: {} };
-      if (net.outgoing === true) net.outgoing = {};
-      else if (net.outgoing === false) net.outgoing = { tcp: false, udp: false };
-      if (typeof net.dns === 'boolean') net.dns = { enabled: net.dns };
-    }
+function overlay(config: Record<string, unknown>, flags: Record<string, unknown>, raw: Record<string, unknown>): void {
+  for (const [key, written] of Object.entries(raw)) {
+    const value = flags[key];
+    if (isPlainObject(value) && isPlainObject(config[key])) {
+      const into = config[key] as Record<string, unknown>;
+      if ('enabled' in value) into.enabled = value.enabled;
+      if (isPlainObject(written)) overlay(into, value, written);
+      else Object.assign(into, value);
+    } else if (value !== undefined) config[key] = value;
   }
-  return out;
-}
-
-function deepMerge(base: unknown, over: unknown): unknown {
-  if (over === undefined) return base;
-  if (!isPlainObject(base) || !isPlainObject(over)) return over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
-  return out;
-}
-
-/** The file's raw config with the flags' raw config merged over it (objects key by key, the rest replaced). */
-export function mergeRaw(file: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
-  if (Object.keys(overrides).length === 0) return file;
-  return deepMerge(expandShorthands(file), expandShorthands(overrides)) as Record<string, unknown>;
 }

@@ -6,7 +6,7 @@
 import { LOG_LEVELS } from './common.js';
 import { filterHostNames } from './feature/network.js';
 import { ACCEPTED_AT_DEFAULT } from './mirrord.js';
-import type { PodlinkConfig } from './types.js';
+import type { PodlinkConfig } from './schema.js';
 
 function get(obj: unknown, key: string): unknown {
   let v = obj;

@@ -1,11 +1,9 @@
 /**
  * Text → plain JS value for the three config formats, with syntax errors as one-line ConfigErrors
- * that carry line:col.
- *
- * JSON is read by a small parser of our own rather than JSON.parse because real mirrord.json files
- * carry `//` comments (VS Code treats them as JSONC) and trailing commas, and because it can name
- * the line, the column and a duplicated key — JSON.parse silently keeps the last duplicate.
+ * that carry line:col. JSON is JSONC (jsonc-parser): real mirrord.json files carry `//` comments
+ * (VS Code treats them as JSONC) and trailing commas.
  */
+import { ParseErrorCode, printParseErrorCode, visit } from 'jsonc-parser';
 import { ConfigError, keyPathOf } from './errors.js';
 import type { ConfigFormat } from './template.js';
 
@@ -26,7 +24,7 @@ export async function parseConfigText(text: string, format: ConfigFormat, source
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   switch (format) {
     case 'json':
-      return new JsonParser(text, source).document();
+      return parseJsonc(text, source);
     case 'yaml':
       return parseYaml((await import('yaml')).parseAllDocuments, text, source);
     case 'toml':
@@ -78,171 +76,76 @@ function parseTomlText(parseToml: typeof import('smol-toml').parse, text: string
   }
 }
 
-/** JSON with `//` and `/* *\/` comments and trailing commas (JSONC, as VS Code reads mirrord.json). */
-class JsonParser {
-  private i = 0;
-  private readonly path: (string | number)[] = [];
+const JSON_ERRORS: Partial<Record<ParseErrorCode, string>> = {
+  [ParseErrorCode.InvalidSymbol]: 'expected a value, found {found}',
+  [ParseErrorCode.InvalidNumberFormat]: 'invalid number',
+  [ParseErrorCode.PropertyNameExpected]: 'expected a quoted key or `}`, found {found}',
+  [ParseErrorCode.ValueExpected]: 'expected a value, found {found}',
+  [ParseErrorCode.ColonExpected]: 'expected `:` after the key "{key}", found {found}',
+  [ParseErrorCode.CloseBraceExpected]: 'unclosed `{`',
+  [ParseErrorCode.CloseBracketExpected]: 'unclosed `[`',
+  [ParseErrorCode.EndOfFileExpected]: 'unexpected {found} after the end of the document',
+  [ParseErrorCode.UnexpectedEndOfComment]: 'unterminated `/*` comment',
+  [ParseErrorCode.UnexpectedEndOfString]: 'unterminated string',
+  [ParseErrorCode.InvalidUnicode]: 'invalid `\\u` escape in a string',
+  [ParseErrorCode.InvalidEscapeCharacter]: 'invalid escape in a string (in JSON a regex backslash is written `\\\\`)',
+  [ParseErrorCode.InvalidCharacter]: 'control characters must be escaped inside strings',
+};
 
-  constructor(
-    private readonly text: string,
-    private readonly source: string,
-  ) {}
-
-  document(): unknown {
-    this.skip();
-    if (this.i >= this.text.length) return {};
-    const v = this.value();
-    this.skip();
-    if (this.i < this.text.length) throw this.fail(`unexpected ${this.show()} after the end of the document`);
-    return v;
-  }
-
-  private fail(what: string, at = this.i): ConfigError {
-    const before = this.text.slice(0, at);
-    const line = before.split('\n').length;
-    const column = at - before.lastIndexOf('\n');
-    return syntaxError(this.source, 'JSON', line, column, what);
-  }
-
-  private show(): string {
-    if (this.i >= this.text.length) return 'end of file';
-    const c = this.text[this.i]!;
-    return c === '`' ? '"`"' : `\`${c}\``;
-  }
-
-  /** Skips whitespace and comments. */
-  private skip(): void {
-    const t = this.text;
-    for (;;) {
-      while (this.i < t.length && ' \t\r\n'.includes(t[this.i]!)) this.i += 1;
-      if (t.startsWith('//', this.i)) {
-        const end = t.indexOf('\n', this.i);
-        this.i = end < 0 ? t.length : end;
-      } else if (t.startsWith('/*', this.i)) {
-        const end = t.indexOf('*/', this.i + 2);
-        if (end < 0) throw this.fail('unterminated `/*` comment');
-        this.i = end + 2;
-      } else return;
-    }
-  }
-
-  private value(): unknown {
-    const c = this.text[this.i];
-    if (c === '{') return this.object();
-    if (c === '[') return this.array();
-    if (c === '"') return this.string();
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (this.text.startsWith(word, this.i)) {
-        this.i += word.length;
-        return v;
-      }
-    }
-    if (c === "'") throw this.fail("strings take double quotes in JSON, not `'`");
-    throw this.fail(`expected a value, found ${this.show()}`);
-  }
-
-  private object(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    const start = this.i;
-    this.i += 1;
-    for (;;) {
-      this.skip();
-      if (this.text[this.i] === '}') {
-        this.i += 1;
-        return out;
-      }
-      if (this.text[this.i] !== '"') {
-        if (this.i >= this.text.length) throw this.fail('unclosed `{`', start);
-        throw this.fail(`expected a quoted key or \`}\`, found ${this.show()}`);
-      }
-      const keyAt = this.i;
-      const key = this.string();
-      if (Object.prototype.hasOwnProperty.call(out, key)) {
-        const where = keyPathOf([...this.path, key]);
-        throw this.fail(`\`${where}\` is given twice`, keyAt);
-      }
-      this.skip();
-      if (this.text[this.i] !== ':') throw this.fail(`expected \`:\` after the key "${key}", found ${this.show()}`);
-      this.i += 1;
-      this.skip();
-      this.path.push(key);
-      const v = this.value();
-      this.path.pop();
-      // defineProperty: a key named `__proto__` must stay a plain key.
-      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      this.skip();
-      if (this.text[this.i] === ',') {
-        this.i += 1;
-        continue;
-      }
-      if (this.text[this.i] === '}') continue;
-      if (this.i >= this.text.length) throw this.fail('unclosed `{`', start);
-      throw this.fail(`expected \`,\` or \`}\` after the value of "${key}", found ${this.show()}`);
-    }
-  }
-
-  private array(): unknown[] {
-    const out: unknown[] = [];
-    const start = this.i;
-    this.i += 1;
-    for (;;) {
-      this.skip();
-      if (this.text[this.i] === ']') {
-        this.i += 1;
-        return out;
-      }
-      if (this.i >= this.text.length) throw this.fail('unclosed `[`', start);
-      this.path.push(out.length);
-      out.push(this.value());
-      this.path.pop();
-      this.skip();
-      if (this.text[this.i] === ',') {
-        this.i += 1;
-        continue;
-      }
-      if (this.text[this.i] === ']') continue;
-      if (this.i >= this.text.length) throw this.fail('unclosed `[`', start);
-      throw this.fail(`expected \`,\` or \`]\` in the list, found ${this.show()}`);
-    }
-  }
-
-  private string(): string {
-    const start = this.i;
-    this.i += 1;
-    let out = '';
-    const t = this.text;
-    for (;;) {
-      const c = t[this.i];
-      if (c === undefined || c === '\n') throw this.fail('unterminated string', start);
-      if (c === '"') {
-        this.i += 1;
-        return out;
-      }
-      if (c < ' ') throw this.fail('control characters must be escaped inside strings');
-      if (c !== '\\') {
-        out += c;
-        this.i += 1;
-        continue;
-      }
-      const e = t[this.i + 1];
-      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-      if (e !== undefined && e in simple) {
-        out += simple[e];
-        this.i += 2;
-      } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(t.slice(this.i + 2, this.i + 6))) {
-        out += String.fromCharCode(parseInt(t.slice(this.i + 2, this.i + 6), 16));
-        this.i += 6;
-      } else {
-        throw this.fail(`invalid escape \`\\${e ?? ''}\` in a string (in JSON a regex backslash is written \`\\\\\`)`);
-      }
-    }
-  }
-
-  private number(): number {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.text.slice(this.i));
-    if (!m) throw this.fail(`invalid number starting with ${this.show()}`);
-    this.i += m[0].length;
-    return Number(m[0]);
-  }
+/**
+ * JSON with `//` and `/* *\/` comments and trailing commas (JSONC, as VS Code reads mirrord.json),
+ * read with jsonc-parser's visitor so that the value is built here: a duplicated key is an error
+ * (JSON.parse silently keeps the last one) and a key named `__proto__` stays a plain key.
+ */
+function parseJsonc(text: string, source: string): unknown {
+  const fail = (what: string, offset: number) => {
+    const before = text.slice(0, offset);
+    return syntaxError(source, 'JSON', before.split('\n').length, offset - before.lastIndexOf('\n'), what);
+  };
+  // Open containers, innermost last; `key` is the object's key whose value comes next (or came last).
+  const stack: { value: Record<string, unknown> | unknown[]; key?: string }[] = [];
+  let root: unknown;
+  const put = (v: unknown) => {
+    const top = stack.at(-1);
+    if (!top) root = v;
+    else if (Array.isArray(top.value)) top.value.push(v);
+    else Object.defineProperty(top.value, top.key!, { value: v, enumerable: true, writable: true, configurable: true });
+  };
+  const open = (v: Record<string, unknown> | unknown[]) => {
+    put(v);
+    stack.push({ value: v });
+  };
+  visit(
+    text,
+    {
+      onObjectBegin: () => open({}),
+      onArrayBegin: () => open([]),
+      onObjectEnd: () => void stack.pop(),
+      onArrayEnd: () => void stack.pop(),
+      onObjectProperty: (key, offset) => {
+        const top = stack.at(-1)!;
+        if (Object.hasOwn(top.value, key)) {
+          const path = [...stack.slice(0, -1).map((c) => c.key ?? (c.value as unknown[]).length - 1), key];
+          throw fail(`\`${keyPathOf(path)}\` is given twice`, offset);
+        }
+        top.key = key;
+      },
+      onLiteralValue: (v) => put(v),
+      onError: (code, offset) => {
+        const top = stack.at(-1);
+        const c = text[offset];
+        // Nothing but whitespace and comments: an empty config.
+        if (code === ParseErrorCode.ValueExpected && root === undefined && offset >= text.length) return;
+        const inList = top !== undefined && Array.isArray(top.value);
+        let what = JSON_ERRORS[code] ?? printParseErrorCode(code);
+        if (code === ParseErrorCode.CommaExpected) what = inList ? 'expected `,` or `]` in the list, found {found}' : 'expected `,` or `}` after the value of "{key}", found {found}';
+        if (!top && root !== undefined && c !== undefined) what = JSON_ERRORS[ParseErrorCode.EndOfFileExpected]!;
+        if (text[offset] === "'") what = "strings take double quotes in JSON, not `'`";
+        const found = c === undefined ? 'end of file' : c === '`' ? '"`"' : `\`${c}\``;
+        throw fail(what.replace('{found}', found).replace('{key}', top?.key ?? ''), offset);
+      },
+    },
+    { allowTrailingComma: true, disallowComments: false },
+  );
+  return root ?? {};
 }

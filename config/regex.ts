@@ -2,60 +2,42 @@
  * Checks for the two regex dialects the config feeds:
  *
  * - `feature.fs.*` patterns are matched by the C layer with glibc
- *   `regcomp(REG_EXTENDED | REG_ICASE | REG_NOSUB)`. A pattern must compile there AND mean there
- *   what a reader used to JavaScript/Perl regexes thinks it means, so besides glibc's own errors we
- *   reject the constructs glibc silently reads differently (`\d` is a literal `d`, `[\.]` also
- *   matches a backslash, `{,3}`…). Every accepted pattern also compiles as a JavaScript RegExp.
- *   test/unit/config-regex.test.ts runs a table of patterns through the real regcomp to keep this
- *   file honest.
+ *   `regcomp(REG_EXTENDED | REG_ICASE | REG_NOSUB)`. Whether a pattern compiles is asked of that very
+ *   regcomp, through podlink-regcheck (layer/tools/regcheck.c, built with the layer), and its error
+ *   code is turned into advice. What regcomp accepts but reads differently from what a reader used
+ *   to JavaScript/Perl regexes means (`\d` is a literal `d`, `[\.]` also matches a backslash,
+ *   `{,3}`, `(?i)`…) no compiler can report, so those few habits are refused here first, with what
+ *   to write instead. Every accepted pattern also compiles as a JavaScript RegExp.
  * - HTTP filters are matched by the agent (TypeScript), so they only need to be JavaScript RegExps.
  *
  * Both return `undefined` when the pattern is fine, else a one-line problem that says what to write
  * instead.
  */
+import { execFileSync } from 'node:child_process';
+import { regcheckHelper } from '../common/paths.js';
 
 /** glibc's RE_DUP_MAX is 32767 but large counts explode the compiled automaton; keep it small. */
 const MAX_REPEAT = 255;
 
-const POSIX_CLASSES = new Set(['alnum', 'alpha', 'blank', 'cntrl', 'digit', 'graph', 'lower', 'print', 'punct', 'space', 'upper', 'xdigit']);
+const POSIX_CLASSES = ['alnum', 'alpha', 'blank', 'cntrl', 'digit', 'graph', 'lower', 'print', 'punct', 'space', 'upper', 'xdigit'];
 
-/** What to write instead of a Perl/JavaScript escape that POSIX ERE lacks. */
+/** What to write instead of a Perl/JavaScript escape that POSIX ERE lacks (or reads differently). */
+const ESCAPE_ADVICE: Record<string, string> = {
+  d: '`\\d` is Perl syntax (glibc reads it as a literal `d`); write `[0-9]`',
+  D: '`\\D` is Perl syntax; write `[^0-9]`',
+  A: '`\\A` is Perl syntax; write `^`',
+  k: '`\\k<name>` named back-references are not POSIX ERE; use a numbered one like `\\1`',
+  ...Object.fromEntries(['n', 'r', 't', 'f', 'v', '0'].map((c) => [c, `\`\\${c}\` is not an escape in POSIX ERE; write the character itself`])),
+  ...Object.fromEntries(['x', 'u', 'c'].map((c) => [c, `\`\\${c}…\` escapes are not POSIX ERE; write the character itself`])),
+  ...Object.fromEntries(['p', 'P'].map((c) => [c, `\`\\${c}{…}\` Unicode classes are not POSIX ERE; use a bracket class such as \`[[:alpha:]]\``])),
+  ...Object.fromEntries(['z', 'Z'].map((c) => [c, `\`\\${c}\` is Perl syntax; write \`$\``])),
+  ...Object.fromEntries(['<', '>'].map((c) => [c, `\`\\${c}\` is a word anchor in glibc but a plain \`${c}\` in JavaScript; write \`${c}\` without the backslash`])),
+  '`': '`\\`` is a buffer anchor in glibc; write `^` or drop the backslash',
+  "'": "`\\'` is a buffer anchor in glibc; write `$` or drop the backslash",
+};
+
 function escapeAdvice(c: string): string {
-  switch (c) {
-    case 'd':
-      return '`\\d` is Perl syntax (glibc reads it as a literal `d`); write `[0-9]`';
-    case 'D':
-      return '`\\D` is Perl syntax; write `[^0-9]`';
-    case 'n':
-    case 'r':
-    case 't':
-    case 'f':
-    case 'v':
-    case '0':
-      return `\`\\${c}\` is not an escape in POSIX ERE; write the character itself`;
-    case 'x':
-    case 'u':
-    case 'c':
-      return `\`\\${c}…\` escapes are not POSIX ERE; write the character itself`;
-    case 'p':
-    case 'P':
-      return `\`\\${c}{…}\` Unicode classes are not POSIX ERE; use a bracket class such as \`[[:alpha:]]\``;
-    case 'A':
-      return '`\\A` is Perl syntax; write `^`';
-    case 'z':
-    case 'Z':
-      return `\`\\${c}\` is Perl syntax; write \`$\``;
-    case 'k':
-      return '`\\k<name>` named back-references are not POSIX ERE; use a numbered one like `\\1`';
-    case '<':
-    case '>':
-      return `\`\\${c}\` is a word anchor in glibc but a plain \`${c}\` in JavaScript; write \`${c}\` without the backslash`;
-    case '`':
-    case "'":
-      return `\`\\${c}\` is a buffer anchor in glibc; write \`${c === '`' ? '^' : '$'}\` or drop the backslash`;
-    default:
-      return `\`\\${c}\` has no meaning in POSIX ERE (glibc reads a literal \`${c}\`); write \`${c}\``;
-  }
+  return ESCAPE_ADVICE[c] ?? `\`\\${c}\` has no meaning in POSIX ERE (glibc reads a literal \`${c}\`); write \`${c}\``;
 }
 
 function groupAdvice(rest: string): string {
@@ -71,147 +53,90 @@ function groupAdvice(rest: string): string {
   return '`(?` starts Perl syntax that POSIX ERE lacks; write a plain group `(…)`';
 }
 
-/**
- * Returns undefined if `pattern` is a POSIX extended regex that glibc compiles with the meaning a
- * JavaScript reader expects, else what is wrong and what to write instead.
- */
-export function posixEreProblem(pattern: string): string | undefined {
-  if (pattern === '') return 'an empty pattern matches every path; write `.*` if that is what you mean';
+/** regcomp's error codes (regex.h) → what to write instead; others get glibc's own message. */
+const REGCOMP_ADVICE: Record<number, string> = {
+  3: 'collating elements are not supported; write the character itself',
+  4: `not a POSIX character class; use one of ${POSIX_CLASSES.map((n) => `[:${n}:]`).join(' ')}`,
+  5: 'trailing backslash; write `\\\\` for a literal backslash',
+  6: 'a back-reference refers to a group that is not complete at that point',
+  7: 'unmatched `[`; write `\\[` for a literal bracket',
+  8: 'unmatched `(` or `)`; write `\\(` or `\\)` for a literal parenthesis',
+  9: '`{` starts a repeat count like `{2,5}` in POSIX ERE; write `\\{` for a literal brace',
+  10: 'invalid repeat count: a number is missing or the minimum is larger than the maximum; write `\\{` for a literal brace',
+  11: 'invalid range in `[…]`: out of order, or a `-` after a range or class (put a literal `-` first or last in the brackets)',
+  13: '`*`, `+`, `?` or `{` has nothing to repeat; write `\\*`, `\\+`, `\\?` or `\\{` for the literal character',
+};
+
+/** The Perl/JavaScript habits glibc compiles with another meaning (or a count too large to be wise). */
+function divergence(p: string): string | undefined {
+  if (p === '') return 'an empty pattern matches every path; write `.*` if that is what you mean';
   // The layer receives the lists newline-separated, and C strings end at NUL.
-  if (/[\n\r\0]/.test(pattern)) return 'a pattern cannot contain a line break or NUL';
-  const problem = posixProblem(pattern);
-  if (problem) return problem;
-  // Last: what POSIX allows but JavaScript refuses (e.g. `a**`, an unmatched `)`).
-  try {
-    new RegExp(pattern);
-  } catch (err) {
-    return `not a valid regex: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`;
-  }
-  return undefined;
-}
-
-/** The POSIX side of posixEreProblem: glibc's errors plus the constructs it reads differently. */
-function posixProblem(pattern: string): string | undefined {
-  let i = 0;
-  // Whether a repetition operator may follow: glibc rejects one at the start of the pattern, after
-  // `(`, `|`, `^` or `$` (REG_BADRPT).
-  let canRepeat = false;
-  let groups = 0;
-  const open: number[] = [];
-  const closed = new Set<number>();
-  while (i < pattern.length) {
-    const c = pattern[i]!;
+  if (/[\n\r\0]/.test(p)) return 'a pattern cannot contain a line break or NUL';
+  for (let i = 0; i < p.length; i += 1) {
+    const c = p[i]!;
     if (c === '\\') {
-      const n = pattern[i + 1];
-      if (n === undefined) return 'trailing backslash; write `\\\\` for a literal backslash';
-      if ('wWsS'.includes(n)) canRepeat = true;
-      else if ('bB'.includes(n)) canRepeat = false;
-      else if (/[1-9]/.test(n)) {
-        if (!closed.has(Number(n))) return `back-reference \`\\${n}\` refers to a group that is not complete at that point`;
-        canRepeat = true;
-      } else if (/[A-Za-z0-9<>`']/.test(n)) return escapeAdvice(n);
-      else canRepeat = true; // `\.`, `\/`, `\(`… are literals in both dialects
-      i += 2;
-      continue;
-    }
-    if (c === '(') {
-      if (pattern[i + 1] === '?') return groupAdvice(pattern.slice(i + 1));
-      groups += 1;
-      open.push(groups);
-      canRepeat = false;
+      const n = p[i + 1];
+      // \w \s \b and back-references mean the same in both; regcomp judges the rest (a trailing `\`).
+      if (n !== undefined && /[A-Za-z0-9<>`']/.test(n) && !/[wWsSbB1-9]/.test(n)) return escapeAdvice(n);
       i += 1;
-      continue;
+    } else if (c === '(' && p[i + 1] === '?') return groupAdvice(p.slice(i + 1));
+    else if (c === '{') {
+      const m = /^\{(\d*)(,?)(\d*)\}/.exec(p.slice(i));
+      if (m?.[1] === '' && m[2] === ',') return `\`${m[0]}\` is read differently by glibc and JavaScript; write \`{0,${m[3]}}\``;
+      if (m && Math.max(Number(m[1]), Number(m[3] || 0)) > MAX_REPEAT) return `repeat counts above ${MAX_REPEAT} are not allowed`;
+    } else if (c === '[') {
+      let j = i + 1 + (p[i + 1] === '^' ? 1 : 0);
+      if (p[j] === ']') return '`]` right after `[` is a literal in POSIX but ends the class in JavaScript; match it outside brackets, e.g. `(]|[abc])`';
+      for (; j < p.length && p[j] !== ']'; j += 1) {
+        if (p[j] === '\\')
+          return '`\\` inside `[…]` is a literal backslash in POSIX ERE; write the characters without it (`[.]` not `[\\.]`, `[0-9]` not `[\\d]`, `[[:space:]]` not `[\\s]`)';
+        const kind = p[j + 1];
+        if (p[j] === '[' && (kind === '.' || kind === '=')) return `\`[${kind}…${kind}]\` collating elements are not supported; write the character itself`;
+        if (p[j] === '[' && kind === ':') j = p.indexOf(':]', j + 2) < 0 ? p.length : p.indexOf(':]', j + 2) + 1;
+      }
+      i = j;
     }
-    if (c === ')') {
-      const g = open.pop();
-      if (g === undefined) return 'unmatched `)`; write `\\)` for a literal parenthesis';
-      closed.add(g);
-      canRepeat = true;
-      i += 1;
-      continue;
-    }
-    if (c === '|' || c === '^' || c === '$') {
-      canRepeat = false;
-      i += 1;
-      continue;
-    }
-    if (c === '*' || c === '+' || c === '?') {
-      if (!canRepeat) return `\`${c}\` has nothing to repeat; write \`\\${c}\` for a literal \`${c}\``;
-      i += 1;
-      continue;
-    }
-    if (c === '{') {
-      const m = /^\{(\d*)(,?)(\d*)\}/.exec(pattern.slice(i));
-      if (!m) return '`{` starts a repeat count like `{2,5}` in POSIX ERE; write `\\{` for a literal brace';
-      if (!canRepeat) return `\`${m[0]}\` has nothing to repeat; write \`\\{\` for a literal brace`;
-      const [, lo, comma, hi] = m;
-      if (lo === '') return `\`${m[0]}\` is read differently by glibc and JavaScript; write \`{0${comma}${hi}}\``;
-      if (Number(lo) > MAX_REPEAT || (hi !== '' && Number(hi) > MAX_REPEAT)) return `repeat counts above ${MAX_REPEAT} are not allowed`;
-      if (hi !== '' && Number(hi) < Number(lo)) return `\`${m[0]}\`: the minimum is larger than the maximum`;
-      i += m[0].length;
-      continue;
-    }
-    if (c === '[') {
-      const r = bracket(pattern, i);
-      if (typeof r === 'string') return r;
-      i = r;
-      canRepeat = true;
-      continue;
-    }
-    canRepeat = true;
-    i += 1;
   }
-  if (open.length) return 'unmatched `(`';
   return undefined;
 }
 
-/** Parses a POSIX bracket expression starting at `[`; returns the index after `]`, or a problem. */
-function bracket(p: string, start: number): number | string {
-  let i = start + 1;
-  if (p[i] === '^') i += 1;
-  if (p[i] === ']')
-    return '`]` right after `[` is a literal in POSIX but ends the class in JavaScript; match it outside brackets, e.g. `(]|[abc])`';
-  // Previous item: a single character (may start a range), or something that may not.
-  let prev: { kind: 'char'; ch: string } | { kind: 'other' } | undefined;
-  let afterRange = false;
-  for (;;) {
-    const c = p[i];
-    if (c === undefined) return 'unmatched `[`; write `\\[` for a literal bracket';
-    if (c === ']') return i + 1;
-    if (c === '\\')
-      return '`\\` inside `[…]` is a literal backslash in POSIX ERE; write the characters without it (`[.]` not `[\\.]`, `[0-9]` not `[\\d]`, `[[:space:]]` not `[\\s]`)';
-    if (c === '[' && (p[i + 1] === ':' || p[i + 1] === '=' || p[i + 1] === '.')) {
-      const kind = p[i + 1]!;
-      const end = p.indexOf(`${kind}]`, i + 2);
-      if (end < 0) return `unterminated \`[${kind}\` inside a bracket expression`;
-      const name = p.slice(i + 2, end);
-      if (kind !== ':') return `\`[${kind}${name}${kind}]\` collating elements are not supported; write the character itself`;
-      if (!POSIX_CLASSES.has(name))
-        return `\`[:${name}:]\` is not a POSIX character class; use one of ${[...POSIX_CLASSES].map((n) => `[:${n}:]`).join(' ')}`;
-      prev = { kind: 'other' };
-      afterRange = false;
-      i = end + 2;
-      continue;
+/** glibc regcomp's verdict on each pattern, from podlink-regcheck: undefined = compiles. */
+function regcomp(patterns: string[]): (string | undefined)[] {
+  if (patterns.length === 0) return [];
+  const out = execFileSync(regcheckHelper, { input: patterns.map((p) => `${p}\0`).join(''), maxBuffer: 1 << 26 }).toString();
+  return out
+    .split('\n')
+    .slice(0, patterns.length)
+    .map((line) => {
+      const m = /^err (\d+) (.*)$/.exec(line);
+      return m ? (REGCOMP_ADVICE[Number(m[1])] ?? `regcomp refuses it: ${m[2]}`) : undefined;
+    });
+}
+
+/**
+ * For each pattern: undefined if it is a POSIX extended regex that glibc compiles with the meaning a
+ * JavaScript reader expects, else what is wrong and what to write instead. One helper run per call.
+ */
+export function posixEreProblems(patterns: readonly string[]): (string | undefined)[] {
+  const problems = patterns.map(divergence);
+  const asked = patterns.filter((_, i) => problems[i] === undefined);
+  const verdicts = regcomp(asked);
+  return problems.map((problem, i) => {
+    if (problem !== undefined) return problem;
+    const verdict = verdicts[asked.indexOf(patterns[i]!)];
+    if (verdict !== undefined) return verdict;
+    // Last: what POSIX allows but JavaScript refuses (e.g. `a**`).
+    try {
+      new RegExp(patterns[i]!);
+      return undefined;
+    } catch (err) {
+      return `not a valid regex: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`;
     }
-    if (c === '-' && prev && p[i + 1] !== ']') {
-      const hi = p[i + 1];
-      if (hi === undefined) return 'unmatched `[`; write `\\[` for a literal bracket';
-      if (prev.kind !== 'char' || afterRange)
-        return 'a `-` in the middle of `[…]` after a range or class is an error in glibc; put a literal `-` first or last in the brackets';
-      if (hi === '[' && (p[i + 2] === ':' || p[i + 2] === '=' || p[i + 2] === '.'))
-        return 'a range cannot end in a character class; put a literal `-` first or last in the brackets';
-      if (hi === '\\')
-        return '`\\` inside `[…]` is a literal backslash in POSIX ERE; write the characters without it';
-      if (hi.codePointAt(0)! < prev.ch.codePointAt(0)!) return `range \`${prev.ch}-${hi}\` is out of order`;
-      prev = { kind: 'other' };
-      afterRange = true;
-      i += 2;
-      continue;
-    }
-    prev = { kind: 'char', ch: c };
-    afterRange = false;
-    i += 1;
-  }
+  });
+}
+
+export function posixEreProblem(pattern: string): string | undefined {
+  return posixEreProblems([pattern])[0];
 }
 
 /** For HTTP filters (matched by the agent with JavaScript RegExp, case-insensitive). */

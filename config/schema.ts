@@ -1,8 +1,9 @@
 /**
  * THE configuration schema: one zod definition that validates a file (mirrord-compatible keys and
- * shorthands), fills the defaults, and outputs the effective PodlinkConfig. Its descriptions feed
- * the JSON Schema (`podlink schema`, podlink.schema.json) and the reference in README.md and
- * docs/config.md (docs.ts), and a unit test fails when those drift from this file.
+ * shorthands), fills the defaults, and outputs the effective PodlinkConfig, whose TypeScript type is
+ * derived from it (`z.output`). Its descriptions feed the JSON Schema (`podlink schema`,
+ * podlink.schema.json) and the reference in README.md and docs/config.md (tools/gen/config-docs.ts),
+ * and a unit test fails when those drift from this file.
  *
  * The areas live in their own files: target.ts, agent.ts, internal_proxy.ts, feature/*.ts.
  */
@@ -13,7 +14,6 @@ import { fsSchema } from './feature/fs.js';
 import { networkSchema } from './feature/network.js';
 import { internalProxySchema } from './internal_proxy.js';
 import { targetSchema } from './target.js';
-import type { PodlinkConfig } from './types.js';
 
 const featureSchema = z
   .strictObject({
@@ -37,31 +37,20 @@ export const configSchema = z
     operator: z.literal(false).optional().describe('mirrord-only; podlink has no operator, so only `false` is accepted.'),
     telemetry: z.literal(false).optional().describe('mirrord-only; podlink sends no telemetry, so only `false` is accepted.'),
   })
-  .transform((c): PodlinkConfig => {
-    const out: PodlinkConfig = {
-      target: c.target,
-      accept_invalid_certificates: c.accept_invalid_certificates,
-      agent: c.agent,
-      feature: c.feature,
-      internal_proxy: c.internal_proxy,
-    };
-    if (c.kubeconfig !== undefined) out.kubeconfig = c.kubeconfig;
-    if (c.kube_context !== undefined) out.kube_context = c.kube_context;
-    return out;
-  })
+  // What only editors and mirrord read does not reach the effective config.
+  .transform(({ $schema: _s, operator: _o, telemetry: _t, ...config }) => config)
   .describe(
     'podlink configuration: runs a local process as if it were inside a Kubernetes pod. The keys follow mirrord\'s mirrord.json, so a mirrord config loads unchanged (keys podlink does not support yet are named as such).',
   );
 
+/**
+ * The EFFECTIVE configuration: what the rest of podlink consumes after loadConfig() has expanded
+ * every mirrord shorthand (`"fs": "read"`, `"incoming": "steal"`, `"network": false`, a target
+ * string…) and filled every default. No consumer ever sees a shorthand or has to pick a default.
+ */
+export type PodlinkConfig = z.output<typeof configSchema>;
 /** The config as written in a file (every key optional, shorthands allowed). */
 export type RawConfig = z.input<typeof configSchema>;
-/** What `podlink exec` builds from its flags and merges over the file: same shape as a file. */
-export type RawConfigOverrides = RawConfig;
-
-// Compile-time check: the schema's output is exactly the effective type the rest of podlink uses.
-type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const schemaMatchesTypes: Exact<z.output<typeof configSchema>, PodlinkConfig> = true;
-void schemaMatchesTypes;
 
 /** The JSON Schema of a config file (input side: shorthands, defaults as annotations). */
 export function jsonSchema(): Record<string, unknown> {

@@ -141,11 +141,10 @@ const targetObject = z.strictObject({
 export const targetSchema = z
   .union([pathString.transform((path) => ({ path })), targetObject])
   .optional()
+  // Absent or "targetless": no path. A path that normalised to undefined ("targetless") is dropped.
   .transform((t): { path?: string; namespace?: string } => {
-    const out: { path?: string; namespace?: string } = {};
-    if (t?.path !== undefined) out.path = t.path;
-    if (t && 'namespace' in t && t.namespace !== undefined) out.namespace = t.namespace;
-    return out;
+    const { path, namespace }: { path?: string; namespace?: string } = { ...t };
+    return { ...(path !== undefined && { path }), ...(namespace !== undefined && { namespace }) };
   })
   .describe(
     `The Kubernetes resource the local process runs "inside": ${FORMS}. A string, or \`{ "path": …, "namespace": … }\`. Absent or \`"targetless"\`: a short-lived agent gives cluster DNS and outgoing traffic only. Workload targets (deployment, rollout…) pick one running pod.`,

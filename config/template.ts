@@ -12,6 +12,12 @@
  * One deliberate improvement on mirrord: a value rendered inside a double-quoted string is escaped
  * for that string (`"` → `\"`, `\` → `\\`), so a Windows path or a quote in a variable cannot break
  * the file or change its meaning. Everywhere else the value goes in as is.
+ *
+ * Why no template engine: the only maintained Tera-like engines for Node (nunjucks, liquid) cannot
+ * read what real mirrord files contain — a template inside a JSON string with escaped quotes,
+ * `get_env(name=\"USER\")` — and would render every other Jinja construct (loops, filters) that
+ * mirrord users do not write and podlink would then have to document. The one function mirrord's
+ * configs use is a pattern and forty lines; everything else is refused by name.
  */
 import { ConfigError } from './errors.js';
 
@@ -96,173 +102,67 @@ function templateError(ctx: TemplateContext, text: string, at: number, what: str
 
 // --- expression: get_env(name="X", default="y") ------------------------------------------------
 
+/** A literal argument: a quoted string (`"`, `'`, a backtick, or `\"` inside a JSON string), a number, true/false. */
+const LITERAL = /^(?:(\\?)(["'`])([\s\S]*?)\1\2|(-?\d+(?:\.\d+)?|true|false)\b)/;
+
 function evaluate(expr: string, ctx: TemplateContext, text: string, at: number): string {
   const fail = (what: string, hint = 'write {{ get_env(name="X", default="y") }}') => templateError(ctx, text, at, what, hint);
   const src = expr.trim();
   const shown = `\`{{ ${oneLine(src)} }}\``;
-  let i = 0;
-  const ws = () => {
-    while (i < src.length && /\s/.test(src[i]!)) i += 1;
-  };
-  const ident = (): string | undefined => {
-    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i));
-    if (!m) return undefined;
-    i += m[0].length;
-    return m[0];
-  };
-  const fn = ident();
-  ws();
-  if (fn === undefined) throw fail(`${shown} is not supported by podlink yet`);
-  if (src[i] !== '(') {
-    if (i >= src.length && (fn === 'key' || fn === 'git_branch'))
-      throw fail(`${shown}: the \`${fn}\` variable is not supported by podlink yet`, 'use get_env(name="X") with a variable you set');
-    if (i >= src.length) throw fail(`${shown}: unknown variable \`${fn}\``);
-    if (src[i] === '|') throw fail(`${shown}: template filters are not supported by podlink yet`, 'use the default argument: get_env(name="X", default="y")');
-    throw fail(`${shown} is not supported by podlink yet`);
-  }
-  if (fn !== 'get_env') throw fail(`${shown}: the function \`${fn}\` is not supported by podlink yet (only get_env)`);
-  i += 1;
+  const filters = () => fail(`${shown}: template filters are not supported by podlink yet`, 'use the default argument: get_env(name="X", default="y")');
+  const word = /^[A-Za-z_]\w*/.exec(src)?.[0];
+  let rest = src.slice(word?.length ?? 0).trimStart();
+  if (word === undefined) throw fail(`${shown} is not supported by podlink yet`);
+  if (rest === '' && (word === 'key' || word === 'git_branch'))
+    throw fail(`${shown}: the \`${word}\` variable is not supported by podlink yet`, 'use get_env(name="X") with a variable you set');
+  if (rest === '') throw fail(`${shown}: unknown variable \`${word}\``);
+  if (rest.startsWith('|')) throw filters();
+  if (!rest.startsWith('(')) throw fail(`${shown} is not supported by podlink yet`);
+  if (word !== 'get_env') throw fail(`${shown}: the function \`${word}\` is not supported by podlink yet (only get_env)`);
   const args = new Map<string, string>();
-  for (;;) {
-    ws();
-    if (src[i] === ')') {
-      i += 1;
-      break;
-    }
-    const name = ident();
-    ws();
-    if (name === undefined || src[i] !== '=') throw fail(`${shown}: expected \`name=value\` arguments`);
-    i += 1;
-    ws();
-    const value = literal();
-    if (value === undefined) throw fail(`${shown}: the value of \`${name}\` must be a quoted string, a number or true/false`);
+  rest = rest.slice(1).trimStart();
+  while (!rest.startsWith(')')) {
+    const arg = /^(\w+)\s*=\s*/.exec(rest);
+    if (!arg) throw fail(`${shown}: expected \`name=value\` arguments`);
+    const name = arg[1]!;
+    const lit = LITERAL.exec(rest.slice(arg[0].length));
+    if (!lit) throw fail(`${shown}: the value of \`${name}\` must be a quoted string, a number or true/false`);
     if (name !== 'name' && name !== 'default') throw fail(`${shown}: get_env takes \`name\` and \`default\`, not \`${name}\``);
     if (args.has(name)) throw fail(`${shown}: \`${name}\` is given twice`);
-    args.set(name, value);
-    ws();
-    if (src[i] === ',') i += 1;
-    else if (src[i] !== ')') throw fail(`${shown}: expected \`,\` or \`)\``);
+    args.set(name, lit[3] ?? lit[4]!);
+    rest = rest.slice(arg[0].length + lit[0].length).trimStart();
+    if (rest.startsWith(',')) rest = rest.slice(1).trimStart();
+    else if (!rest.startsWith(')')) throw fail(`${shown}: expected \`,\` or \`)\``);
   }
-  ws();
-  if (i < src.length) {
-    if (src[i] === '|') throw fail(`${shown}: template filters are not supported by podlink yet`, 'use the default argument: get_env(name="X", default="y")');
-    throw fail(`${shown}: unexpected \`${src.slice(i)}\` after get_env(…)`);
-  }
+  rest = rest.slice(1).trim();
+  if (rest.startsWith('|')) throw filters();
+  if (rest !== '') throw fail(`${shown}: unexpected \`${rest}\` after get_env(…)`);
   const name = args.get('name');
-  if (name === undefined || name === '') throw fail(`${shown}: get_env needs name="VARIABLE"`);
-  const value = ctx.env[name];
+  if (!name) throw fail(`${shown}: get_env needs name="VARIABLE"`);
+  const value = ctx.env[name] ?? args.get('default');
   if (value !== undefined) return value;
-  const dflt = args.get('default');
-  if (dflt !== undefined) return dflt;
   throw fail(`get_env(name="${name}"): environment variable ${name} is not set and no default is given`, `set ${name}, or add default="…"`);
-
-  function literal(): string | undefined {
-    let q = src[i];
-    let escapedQuote = false;
-    if (q === '\\' && (src[i + 1] === '"' || src[i + 1] === "'")) {
-      // `\"USER\"`: the template sits inside a JSON string and escapes its quotes.
-      escapedQuote = true;
-      q = src[i + 1];
-      i += 1;
-    }
-    if (q === '"' || q === "'" || q === '`') {
-      const close = escapedQuote ? `\\${q}` : q;
-      const end = src.indexOf(close, i + 1);
-      if (end < 0) return undefined;
-      const v = src.slice(i + 1, end);
-      i = end + close.length;
-      return v;
-    }
-    const m = /^(-?\d+(?:\.\d+)?|true|false)\b/.exec(src.slice(i));
-    if (!m) return undefined;
-    i += m[0].length;
-    return m[0];
-  }
 }
 
 // --- where placeholders sit -------------------------------------------------------------------------
 
-/** For each placeholder: inside a double-quoted (escape-processing) string, a single-quoted one, or neither. */
-function placeholderQuoting(text: string, format: ConfigFormat): Map<number, 'dq' | 'sq' | 'plain'> {
-  const found = new Map<number, 'dq' | 'sq' | 'plain'>();
-  type State = 'code' | 'dq' | 'dq3' | 'sq' | 'sq3' | 'line' | 'block';
-  let state: State = 'code';
-  let lastToken = '\n'; // the previous significant character outside strings on this line (YAML)
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i]!;
-    if (c === '\u0000') {
-      const end = text.indexOf('\u0000', i + 1);
-      const n = Number(text.slice(i + 1, end));
-      found.set(n, state === 'dq' || state === 'dq3' ? 'dq' : state === 'sq' ? 'sq' : 'plain');
-      i = end;
-      if (state === 'code') lastToken = 'x';
-      continue;
-    }
-    switch (state) {
-      case 'code':
-        if (c === '"') {
-          if (format === 'toml' && text.startsWith('"""', i)) {
-            state = 'dq3';
-            i += 2;
-          } else if (format !== 'yaml' || startsYamlScalar(lastToken)) state = 'dq';
-          else lastToken = c;
-        } else if (c === "'" && format !== 'json') {
-          if (format === 'toml' && text.startsWith("'''", i)) {
-            state = 'sq3';
-            i += 2;
-          } else if (format === 'toml' || startsYamlScalar(lastToken)) state = 'sq';
-          else lastToken = c;
-        } else if (c === '#' && format !== 'json' && (format === 'toml' || /\s/.test(text[i - 1] ?? '\n'))) state = 'line';
-        else if (c === '/' && format === 'json' && text[i + 1] === '/') state = 'line';
-        else if (c === '/' && format === 'json' && text[i + 1] === '*') state = 'block';
-        else if (c === '\n') lastToken = '\n';
-        else if (!/\s/.test(c)) lastToken = c;
-        break;
-      case 'dq':
-        if (c === '\\') i += 1;
-        else if (c === '"' || (c === '\n' && format === 'json')) {
-          state = 'code';
-          lastToken = 'x';
-        }
-        break;
-      case 'dq3':
-        if (c === '\\') i += 1;
-        else if (text.startsWith('"""', i)) {
-          state = 'code';
-          i += 2;
-        }
-        break;
-      case 'sq':
-        if (c === "'" && format === 'yaml' && text[i + 1] === "'") i += 1; // `''` is an escaped quote
-        else if (c === "'") {
-          state = 'code';
-          lastToken = 'x';
-        }
-        break;
-      case 'sq3':
-        if (text.startsWith("'''", i)) {
-          state = 'code';
-          i += 2;
-        }
-        break;
-      case 'line':
-        if (c === '\n') {
-          state = 'code';
-          lastToken = '\n';
-        }
-        break;
-      case 'block':
-        if (c === '*' && text[i + 1] === '/') {
-          state = 'code';
-          i += 1;
-        }
-        break;
-    }
+/**
+ * The strings and comments of each format, in the order a reader meets them. In YAML a quote opens a
+ * quoted scalar only where a value or key may start, and `#` starts a comment only after whitespace.
+ * An unterminated string or comment runs to the end of its line (or of the file).
+ */
+const SPANS: Record<ConfigFormat, RegExp> = {
+  json: /"(?:[^"\\\n]|\\.)*"?|\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$)/g,
+  toml: /"""[\s\S]*?(?:"""|$)|'''[\s\S]*?(?:'''|$)|"(?:[^"\\\n]|\\.)*"?|'[^'\n]*'?|#[^\n]*/g,
+  yaml: /(?<=(?:^|[:\-[{,?])[ \t]*)(?:"(?:[^"\\]|\\.)*"?|'(?:[^']|'')*'?)|(?<=^|\s)#[^\n]*/gm,
+};
+
+/** For each placeholder inside a string: double-quoted (escape-processing) or single-quoted. Absent = neither. */
+function placeholderQuoting(text: string, format: ConfigFormat): Map<number, 'dq' | 'sq'> {
+  const found = new Map<number, 'dq' | 'sq'>();
+  for (const m of text.matchAll(SPANS[format])) {
+    const kind = m[0].startsWith('"') ? 'dq' : m[0].startsWith("'") && !m[0].startsWith("'''") ? 'sq' : undefined;
+    if (kind) for (const p of m[0].matchAll(/\u0000(\d+)\u0000/g)) found.set(Number(p[1]), kind);
   }
   return found;
-}
-
-/** In YAML a quote only opens a quoted scalar where a value or key may start. */
-function startsYamlScalar(lastToken: string): boolean {
-  return lastToken === '\n' || ':-[{,?'.includes(lastToken);
 }

@@ -6,33 +6,19 @@
  */
 import { configSchema } from './schema.js';
 import { errorMap } from './issues.js';
-import type { PodlinkConfig } from './types.js';
+import type { PodlinkConfig } from './schema.js';
 
-interface Entry {
-  /** Dotted path in the effective config. */
-  key: string;
-  /** A value (other than the default) that is fine anyway, e.g. incoming `off` when incoming does not exist. */
-  alsoFine?: (value: unknown) => boolean;
-  /** Says which values alsoFine lets through, for the docs. */
-  note?: string;
-}
-
-const UNAVAILABLE: Entry[] = [
-  { key: 'feature.network.incoming.mode', alsoFine: (v) => v === 'off', note: 'except `"off"`' },
-  { key: 'feature.network.incoming.http_filter' },
-  { key: 'feature.network.incoming.port_mapping' },
-  { key: 'feature.network.incoming.listen_ports' },
-  { key: 'feature.network.incoming.ports' },
-  { key: 'feature.network.incoming.ignore_ports' },
-  { key: 'feature.network.incoming.ignore_localhost' },
-  { key: 'feature.network.incoming.on_concurrent_steal' },
-  { key: 'feature.network.outgoing.filter' },
-  { key: 'feature.network.dns.filter' },
-  { key: 'agent.json_log' },
+/** Dotted paths in the effective config; `incoming.mode` is fine at `"off"` too (there is no incoming at all). */
+const UNAVAILABLE = [
+  ...['mode', 'http_filter', 'port_mapping', 'listen_ports', 'ports', 'ignore_ports', 'ignore_localhost', 'on_concurrent_steal'].map((k) => `feature.network.incoming.${k}`),
+  'feature.network.outgoing.filter',
+  'feature.network.dns.filter',
+  'agent.json_log',
   // The intproxy lives exactly as long as the session the CLI owns; idle timeouts do not apply yet.
-  { key: 'internal_proxy.start_idle_timeout' },
-  { key: 'internal_proxy.idle_timeout' },
+  'internal_proxy.start_idle_timeout',
+  'internal_proxy.idle_timeout',
 ];
+const ALSO_FINE: Record<string, { value: unknown; note: string }> = { 'feature.network.incoming.mode': { value: 'off', note: 'except `"off"`' } };
 
 let defaults: PodlinkConfig | undefined;
 /** The effective config of an empty file. */
@@ -54,18 +40,15 @@ function same(a: unknown, b: unknown): boolean {
 /** Key paths set away from their default for features that are not built yet (empty = all fine). */
 export function unavailableFeatures(config: PodlinkConfig): string[] {
   const dflt = defaultConfig();
-  return UNAVAILABLE.filter(({ key, alsoFine }) => {
-    const v = get(config, key);
-    return !same(v, get(dflt, key)) && !(alsoFine?.(v) ?? false);
-  }).map((e) => e.key);
+  return UNAVAILABLE.filter((key) => !same(get(config, key), get(dflt, key)) && !(ALSO_FINE[key] && same(get(config, key), ALSO_FINE[key].value)));
 }
 
 /** The keys on the list, for docs and tests. */
 export function unavailableKeys(): string[] {
-  return UNAVAILABLE.map((e) => e.key);
+  return [...UNAVAILABLE];
 }
 
 /** The list as the docs show it: each key, with the values that are fine anyway. */
 export function unavailableList(): { key: string; note?: string }[] {
-  return UNAVAILABLE.map(({ key, note }) => (note ? { key, note } : { key }));
+  return UNAVAILABLE.map((key) => (ALSO_FINE[key] ? { key, note: ALSO_FINE[key].note } : { key }));
 }

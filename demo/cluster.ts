@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { packageRoot } from '../cli/paths.js';
+import { packageRoot } from '../common/paths.js';
 import { clusterEnv, inLaptop } from '../test/cluster/cluster.js';
 
 const app = path.join(packageRoot, 'demo', 'cluster-app.mjs');

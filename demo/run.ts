@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../cli/paths.js';
+import { packageRoot } from '../common/paths.js';
 import { createWorld } from '../test/helpers/world.js';
 
 const app = path.join(packageRoot, 'demo', 'app.mjs');

@@ -12,10 +12,12 @@ die() { echo "setup: $*" >&2; exit 1; }
 command -v node >/dev/null || die "Node.js is missing: install Node.js 20 or newer"
 node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || die "Node.js $(node --version) is too old: podlink needs 20 or newer"
 
-# Debian packages: the network-namespace test world, the test programs, and the cluster's parts.
-# The second line is the real-program matrix (test/integration/real-programs*.test.ts): programs linked
-# with jemalloc (redis-tools, bind9-dnsutils), jemalloc itself to preload, APR's ab, ruby and perl.
+# Debian packages: the network-namespace test world, the test programs, the cluster's parts, and the
+# arm64 cross compiler the package's prebuilt layer is made with (scripts/prebuild-layer.sh). The last
+# line is the real-program matrix (test/integration/real-programs*.test.ts): programs linked with
+# jemalloc (redis-tools, bind9-dnsutils), jemalloc itself to preload, APR's ab, ruby and perl.
 pkgs=(iproute2 iptables nftables dnsmasq-base curl ca-certificates gcc make libc6-dev util-linux procps psmisc
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils
       python3 openjdk-17-jdk-headless containerd runc containernetworking-plugins etcd-server busybox-static
       openssl hyperfine wrk socat strace conntrack valgrind
       redis-tools bind9-dnsutils libjemalloc2 apache2-utils ruby perl)

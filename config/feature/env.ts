@@ -3,7 +3,6 @@
  * `true` (default) / `false` / an object; include/exclude take mirrord's `"A;B"` strings too.
  */
 import { z } from 'zod';
-import type { EnvConfig } from '../types.js';
 
 /** Always excluded unless named in `include` (mirrord's list). */
 export const DEFAULT_ENV_EXCLUDE = ['PATH', 'HOME', 'HOMEPATH', 'CLASSPATH', 'JAVA_EXE', 'JAVA_HOME', 'PYTHONPATH'];
@@ -38,7 +37,7 @@ const envObject = z
       .optional()
       .describe('mirrord-only (IntelliJ on WSL workaround); accepted as `false` for compatibility.'),
   })
-  .transform((e, ctx): EnvConfig => {
+  .transform((e, ctx) => {
     const override: Record<string, string> = {};
     for (const [k, v] of Object.entries(e.override ?? {})) {
       if (k === '' || /[=\0]/.test(k)) ctx.addIssue({ code: 'custom', message: `\`${k}\` is not a valid variable name`, path: ['override', k], input: v });
@@ -46,14 +45,13 @@ const envObject = z
     }
     const included = new Set(e.include ?? []);
     const exclude = [...new Set([...DEFAULT_ENV_EXCLUDE.filter((n) => !included.has(n)), ...(e.exclude ?? [])])];
-    const out: EnvConfig = { enabled: true, exclude, override };
-    if (e.include !== undefined) out.include = e.include;
-    if (e.env_file !== undefined) out.env_file = e.env_file;
-    return out;
+    // include and env_file stay absent when unset: absent include = every remote variable.
+    const { include, env_file } = e;
+    return { enabled: true, ...(include && { include }), exclude, override, ...(env_file && { env_file }) };
   });
 
 export const envSchema = z
-  .union([z.boolean().transform((enabled): EnvConfig => ({ ...envObject.parse({}), enabled })), envObject])
+  .union([z.boolean().transform((enabled) => ({ ...envObject.parse({}), enabled })), envObject])
   .prefault(true)
   .describe(
     'The target\'s environment variables in the local process: `true` (default), `false`, or an object. A variable is taken when it matches `include` (if set) and does not match `exclude`; `override` is applied last.',

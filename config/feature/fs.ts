@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { posixRegexList } from '../common.js';
-import type { FsConfig } from '../types.js';
 
 export const FS_MODES = ['read', 'write', 'local', 'localwithoverrides'] as const;
 
@@ -27,8 +26,7 @@ const fsObject = z
     read_write: patterns('read and write these remotely.'),
     local: patterns('always use the local file.').meta({ examples: [['^/home/', 'node_modules']] }),
     not_found: patterns('behave as if these did not exist (ENOENT).'),
-  })
-  .transform((f): FsConfig => ({ mode: f.mode, read_only: f.read_only, read_write: f.read_write, local: f.local, not_found: f.not_found }));
+  });
 
 export const fsSchema = z
   .union([

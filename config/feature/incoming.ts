@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { jsRegex, port } from '../common.js';
-import type { HttpFilter, HttpInnerFilter, IncomingConfig, IncomingMode } from '../types.js';
 
 export const INCOMING_MODES = ['mirror', 'steal', 'off'] as const;
 
@@ -20,14 +19,14 @@ const innerFilter = z
     path: jsRegex.optional().describe('Regex on the path (and on path+query).'),
     method: method.optional().describe('HTTP method.'),
   })
-  .transform((f, ctx): HttpInnerFilter => {
+  .transform((f, ctx) => {
     const set = (['header', 'path', 'method'] as const).filter((k) => f[k] !== undefined);
     if (set.length !== 1) {
       ctx.addIssue({ code: 'custom', message: set.length ? `one filter per item; split ${set.join(' and ')} into separate items` : 'expected one of `header`, `path` or `method`', input: f });
       return z.NEVER;
     }
     const k = set[0]!;
-    return { [k]: f[k]! } as HttpInnerFilter;
+    return { [k]: f[k]! } as { header: string } | { path: string } | { method: string };
   });
 
 const FILTER_KINDS = ['header_filter', 'path_filter', 'method_filter', 'all_of', 'any_of'] as const;
@@ -48,17 +47,12 @@ const httpFilterObject = z
       .optional()
       .describe('Filter only on these ports; other ports are stolen unfiltered. Default: every port.'),
   })
-  .transform((f, ctx): HttpFilter => {
+  .superRefine((f, ctx) => {
     const set = FILTER_KINDS.filter((k) => f[k] !== undefined);
-    if (set.length > 1) {
-      ctx.addIssue({ code: 'custom', message: `set only one of ${set.join(', ')}; combine several with all_of or any_of`, path: [set[1]!], input: f[set[1]!] });
-      return z.NEVER;
-    }
-    const out: HttpFilter = {};
-    for (const k of FILTER_KINDS) if (f[k] !== undefined) (out as Record<string, unknown>)[k] = f[k];
-    if (f.ports !== undefined) out.ports = f.ports;
-    return out;
+    if (set.length > 1) ctx.addIssue({ code: 'custom', message: `set only one of ${set.join(', ')}; combine several with all_of or any_of`, path: [set[1]!], input: f[set[1]!] });
   });
+
+type HttpFilter = z.output<typeof httpFilterObject>;
 
 const pairs = (what: string) =>
   z
@@ -94,23 +88,12 @@ const incomingObject = z
       .default('abort')
       .describe('When someone else already steals the same port: `abort` (default), `continue` alongside, or `override` them.'),
   })
-  .transform((o, ctx): IncomingConfig => {
+  .superRefine((o, ctx) => {
     if (o.ports !== undefined && o.ignore_ports.length > 0)
       ctx.addIssue({ code: 'custom', message: 'set either ports or ignore_ports, not both', path: ['ignore_ports'], input: o.ignore_ports });
-    const out: IncomingConfig = {
-      mode: o.mode,
-      http_filter: o.http_filter,
-      port_mapping: o.port_mapping,
-      listen_ports: o.listen_ports,
-      ignore_ports: o.ignore_ports,
-      ignore_localhost: o.ignore_localhost,
-      on_concurrent_steal: o.on_concurrent_steal,
-    };
-    if (o.ports !== undefined) out.ports = o.ports;
-    return out;
   });
 
-const fromMode = (m: IncomingMode): IncomingConfig => incomingObject.parse({ mode: m });
+const fromMode = (mode: (typeof INCOMING_MODES)[number]) => incomingObject.parse({ mode });
 
 export const incomingSchema = z
   .union([z.boolean().transform((on) => fromMode(on ? 'mirror' : 'off')), mode.transform(fromMode), incomingObject])

@@ -11,11 +11,11 @@
  */
 import { z } from 'zod';
 import { parseOutgoingFilter } from '../address.js';
-import type { DnsConfig, OutgoingConfig, PodlinkConfig } from '../types.js';
 import { incomingSchema } from './incoming.js';
 import { dnsSchema, outgoingSchema } from './outgoing.js';
 
-type NetworkConfig = PodlinkConfig['feature']['network'];
+type OutgoingConfig = z.output<typeof outgoingSchema>;
+type DnsConfig = z.output<typeof dnsSchema>;
 
 /** Host-name entries (with their port, if any) of an outgoing filter list. */
 export function filterHostNames(list: string[]): string[] {
@@ -44,9 +44,9 @@ const networkObject = z
     incoming: incomingSchema,
     outgoing: outgoingSchema,
     dns: dnsSchema,
-    ipv6: z.literal(false).optional().describe('mirrord\'s IPv6 switch; podlink does not support IPv6 sockets yet, so only `false` is accepted.'),
+    ipv6: z.boolean().optional().describe('mirrord\'s IPv6 switch, accepted and ignored: podlink always handles IPv6 (outgoing connections to IPv6 and IPv4-mapped addresses, AAAA answers).'),
   })
-  .transform((n): NetworkConfig => ({ incoming: n.incoming, outgoing: n.outgoing, dns: reflectOutgoingInDns(n.outgoing, n.dns) }));
+  .transform((n) => ({ incoming: n.incoming, outgoing: n.outgoing, dns: reflectOutgoingInDns(n.outgoing, n.dns) }));
 
 export const networkSchema = z
   .union([

@@ -4,19 +4,13 @@
  */
 import { z } from 'zod';
 import { parseDnsFilter, parseOutgoingFilter } from '../address.js';
-import type { DnsConfig, OutgoingConfig, SideFilter } from '../types.js';
+import { checkedList } from '../common.js';
 
 function patternList(parse: (s: string) => unknown) {
-  return z
-    .union([z.string(), z.array(z.string())])
-    .transform((v, ctx): string[] => {
-      const list = Array.isArray(v) ? v : [v];
-      list.forEach((s, i) => {
-        const r = parse(s);
-        if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: `\`${s}\`: ${r}`, path: Array.isArray(v) ? [i] : [], input: s });
-      });
-      return list;
-    });
+  return checkedList(
+    (list) => list.map((s) => parse(s)).map((r) => (typeof r === 'string' ? r : undefined)),
+    (s, problem) => `\`${s}\`: ${problem}`,
+  );
 }
 
 function sideFilter(parse: (s: string) => unknown, syntax: string, what: string) {
@@ -25,7 +19,8 @@ function sideFilter(parse: (s: string) => unknown, syntax: string, what: string)
       remote: patternList(parse).optional().describe(`Only ${what} matching these go through the target; the rest stay local.`),
       local: patternList(parse).optional().describe(`${what[0]!.toUpperCase()}${what.slice(1)} matching these stay local; the rest go through the target.`),
     })
-    .transform((f, ctx): SideFilter => {
+    // Exactly one of the two is set.
+    .transform((f, ctx): { remote?: string[]; local?: string[] } => {
       if ((f.remote === undefined) === (f.local === undefined)) {
         ctx.addIssue({ code: 'custom', message: f.remote ? 'set either remote or local, not both' : 'set remote or local', path: f.remote ? ['local'] : [], input: f });
         return z.NEVER;
@@ -46,11 +41,6 @@ const outgoingObject = z
     filter: sideFilter(parseOutgoingFilter, '[tcp://|udp://][name|address|subnet/mask][:port]', 'connections')
       .optional()
       .meta({ examples: [{ local: ['tcp://localhost:5432', '10.0.0.0/8', ':53'] }] }),
-  })
-  .transform((o): OutgoingConfig => {
-    const out: OutgoingConfig = { tcp: o.tcp, udp: o.udp, ignore_localhost: o.ignore_localhost };
-    if (o.filter) out.filter = o.filter;
-    return out;
   });
 
 export const outgoingSchema = z
@@ -62,8 +52,7 @@ const dnsObject = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Resolve names through the target (its resolv.conf and cluster DNS).'),
     filter: sideFilter(parseDnsFilter, '[name|address|subnet/mask][:port]', 'lookups').optional().meta({ examples: [{ local: ['localhost', 'internal.example.com'] }] }),
-  })
-  .transform((d): DnsConfig => (d.filter ? { enabled: d.enabled, filter: d.filter } : { enabled: d.enabled }));
+  });
 
 export const dnsSchema = z
   .union([z.boolean().transform((enabled) => dnsObject.parse({ enabled })), dnsObject])

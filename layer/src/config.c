@@ -1,6 +1,7 @@
 /* Reads the PODLINK_* environment once, from the constructor (guard.c). Everything here may allocate:
  * it is the layer's set-up, which no hook can reach (the start-up rule in common.h). */
 #include "config.h"
+#include "env_contract.h"
 
 #include <pthread.h>
 #include "elfsym.h"
@@ -62,7 +63,7 @@ static const char *env_get(const char *name) {
 static bool env_flag(const char *name, bool dflt) {
   const char *v = env_get(name);
   if (!v || !*v) return dflt;
-  return strcmp(v, "0") != 0 && strcasecmp(v, "false") != 0;
+  return strcmp(v, PL_ENV_FLAG_OFF) != 0 && strcasecmp(v, "false") != 0;
 }
 
 /* Splits a newline-separated list and calls fn on each non-empty, \r-trimmed line. */
@@ -71,7 +72,7 @@ static void each_line(const char *v, void (*fn)(const char *line, void *ctx), vo
   char *copy = strdup(v);
   if (!copy) return;
   char *save = NULL;
-  for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+  for (char *line = strtok_r(copy, PL_ENV_LIST_SEP, &save); line; line = strtok_r(NULL, PL_ENV_LIST_SEP, &save)) {
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\r' || line[n - 1] == ' ')) line[--n] = '\0';
     if (n) fn(line, ctx);
@@ -185,15 +186,15 @@ static void snapshot_ld_preload(void) {
 
 static bool has_uv;
 static void snapshot_if_ours(const char *e) {
-  if (strncmp(e, "PODLINK_", 8) == 0 || strncmp(e, "UV_USE_IO_URING=", 16) == 0) snapshot(e);
-  if (strncmp(e, "UV_USE_IO_URING=", 16) == 0) has_uv = true;
+  if (strncmp(e, PL_ENV_PREFIX, sizeof PL_ENV_PREFIX - 1) == 0 || strncmp(e, PL_ENV_UV_USE_IO_URING "=", sizeof PL_ENV_UV_USE_IO_URING) == 0) snapshot(e);
+  if (strncmp(e, PL_ENV_UV_USE_IO_URING "=", sizeof PL_ENV_UV_USE_IO_URING) == 0) has_uv = true;
 }
 
 bool pl_config_load(void) {
   pl_pid = getpid();
-  if (!getenv("PODLINK_SOCK")) load_initial_env();
-  pl_debug_on = env_flag("PODLINK_DEBUG", false);
-  const char *sock = env_get("PODLINK_SOCK");
+  if (!getenv(PL_ENV_SOCK)) load_initial_env();
+  pl_debug_on = env_flag(PL_ENV_DEBUG, false);
+  const char *sock = env_get(PL_ENV_SOCK);
   if (!sock || !*sock) return false;
   if (strlen(sock) >= sizeof pl_cfg.sock) {
     pl_debug("config: PODLINK_SOCK is too long for a unix socket path; staying passive");
@@ -201,24 +202,24 @@ bool pl_config_load(void) {
   }
   strcpy(pl_cfg.sock, sock);
 
-  const char *mode = env_get("PODLINK_FS_MODE");
+  const char *mode = env_get(PL_ENV_FS_MODE);
   pl_cfg.fs_mode = FS_READ;
-  if (mode && strcasecmp(mode, "write") == 0) pl_cfg.fs_mode = FS_WRITE;
-  else if (mode && strcasecmp(mode, "local") == 0) pl_cfg.fs_mode = FS_LOCAL;
-  else if (mode && strcasecmp(mode, "localwithoverrides") == 0) pl_cfg.fs_mode = FS_LOCALWITHOVERRIDES;
+  if (mode && strcasecmp(mode, PL_ENV_FS_MODE_WRITE) == 0) pl_cfg.fs_mode = FS_WRITE;
+  else if (mode && strcasecmp(mode, PL_ENV_FS_MODE_LOCAL) == 0) pl_cfg.fs_mode = FS_LOCAL;
+  else if (mode && strcasecmp(mode, PL_ENV_FS_MODE_LOCALWITHOVERRIDES) == 0) pl_cfg.fs_mode = FS_LOCALWITHOVERRIDES;
 
-  load_regexes(&pl_cfg.read_only, "PODLINK_FS_READ_ONLY");
-  load_regexes(&pl_cfg.read_write, "PODLINK_FS_READ_WRITE");
-  load_regexes(&pl_cfg.local, "PODLINK_FS_LOCAL");
-  load_regexes(&pl_cfg.not_found, "PODLINK_FS_NOT_FOUND");
+  load_regexes(&pl_cfg.read_only, PL_ENV_FS_READ_ONLY);
+  load_regexes(&pl_cfg.read_write, PL_ENV_FS_READ_WRITE);
+  load_regexes(&pl_cfg.local, PL_ENV_FS_LOCAL);
+  load_regexes(&pl_cfg.not_found, PL_ENV_FS_NOT_FOUND);
   pl_cfg.any_regex = pl_cfg.read_only.n || pl_cfg.read_write.n || pl_cfg.local.n || pl_cfg.not_found.n;
-  each_line(env_get("PODLINK_FS_LOCAL_PREFIXES"), add_prefix, NULL);
+  each_line(env_get(PL_ENV_FS_LOCAL_PREFIXES), add_prefix, NULL);
   load_exe_prefix();
 
-  pl_cfg.tcp = env_flag("PODLINK_OUTGOING_TCP", true);
-  pl_cfg.udp = env_flag("PODLINK_OUTGOING_UDP", true);
-  pl_cfg.dns = env_flag("PODLINK_DNS", true);
-  pl_cfg.ignore_localhost = env_flag("PODLINK_IGNORE_LOCALHOST", true);
+  pl_cfg.tcp = env_flag(PL_ENV_OUTGOING_TCP, true);
+  pl_cfg.udp = env_flag(PL_ENV_OUTGOING_UDP, true);
+  pl_cfg.dns = env_flag(PL_ENV_DNS, true);
+  pl_cfg.ignore_localhost = env_flag(PL_ENV_IGNORE_LOCALHOST, true);
 
   const char *self = pl_elf_self_path();
   if (self && self[0] == '/' && strlen(self) < sizeof pl_cfg.lib_path) strcpy(pl_cfg.lib_path, self);
@@ -227,10 +228,10 @@ bool pl_config_load(void) {
    * io_uring_setup anyway; the variable is also given to children (snapshot below). While libc has not
    * initialised itself yet (we run first: -z initfirst) environ is NULL and setenv would be undone. */
   extern char **environ;
-  if (environ) setenv("UV_USE_IO_URING", "0", 0);
+  if (environ) setenv(PL_ENV_UV_USE_IO_URING, "0", 0);
 
   each_env(snapshot_if_ours);
-  if (!has_uv) snapshot("UV_USE_IO_URING=0");
+  if (!has_uv) snapshot(PL_ENV_UV_USE_IO_URING "=0");
   if (pl_cfg.lib_path[0]) snapshot_ld_preload();
 
   pl_debug("config: sock=%s fs_mode=%d tcp=%d udp=%d dns=%d ignore_localhost=%d exe_prefix=%s", pl_cfg.sock,

@@ -1,4 +1,4 @@
-/* Generated from protocol/spec.ts by protocol/gen.ts: do not edit. */
+/* Generated from protocol/spec.ts by tools/gen (node dist/tools/gen/main.js): do not edit. */
 #ifndef PODLINK_PROTOCOL_IDS_H
 #define PODLINK_PROTOCOL_IDS_H
 

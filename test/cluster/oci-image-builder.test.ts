@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildImage, type ImageSpec, sharedLibraries } from '../../testcluster/images/oci-image.js';
+import { buildImage, type ImageSpec, ociArchitecture, sharedLibraries } from '../../testcluster/images/oci-image.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -61,12 +61,21 @@ describe('the OCI image builder', () => {
     for (const d of [img.manifestDigest, img.manifest.config.digest, img.layerDigest]) {
       assert.equal(`sha256:${sha256(img.blob(d))}`, d, `blob ${d} does not hash to its name`);
     }
+    // The machine's own architecture (this test cluster runs the images here), in OCI's spelling.
+    const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch] ?? process.arch;
+    assert.equal(img.config.architecture, arch);
+    assert.deepEqual(img.index.manifests[0].platform, { architecture: arch, os: 'linux' });
     assert.deepEqual(img.config.rootfs.diff_ids, [img.layerDigest]); // uncompressed layer: diff_id = digest
     assert.deepEqual(img.config.config.Entrypoint, ['/usr/bin/env']);
     assert.deepEqual(img.config.config.Cmd, ['true']);
     assert.equal(img.config.config.WorkingDir, '/srv/app');
     assert.ok(img.config.config.Env.includes('MODE=test'));
     assert.ok(img.config.config.Env.some((e: string) => e.startsWith('PATH=')), 'a default PATH');
+  });
+
+  it('should name architectures as OCI does, and refuse one it cannot name', () => {
+    assert.deepEqual(['x64', 'arm64', 'ia32', 'ppc64'].map((a) => ociArchitecture(a)), ['amd64', 'arm64', '386', 'ppc64le']);
+    assert.throws(() => ociArchitecture('mips'), /no OCI architecture name for mips/);
   });
 
   it('should put the files, links, directories and shared libraries into the layer', () => {

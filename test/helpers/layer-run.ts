@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import type net from 'node:net';
 import path from 'node:path';
-import { layerLibrary, packageRoot } from '../../cli/paths.js';
+import { layerLibrary, packageRoot } from '../../common/paths.js';
 import type { Addr } from '../../protocol/types.js';
 import type { ScriptedTable } from './scripted-intproxy.js';
 
@@ -31,6 +31,8 @@ export interface RunOptions {
   cwd?: string;
   /** Without LD_PRELOAD (a baseline run). */
   noLayer?: boolean;
+  /** Called with everything the program printed so far, on each chunk (to await a line it prints). */
+  onStdout?: (stdout: string) => void;
 }
 
 /**
@@ -62,7 +64,10 @@ export function runUnderLayer(cmd: string, args: string[], opts: RunOptions = {}
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      opts.onStdout?.(stdout);
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       timedOut = true;

@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../../cli/paths.js';
+import { packageRoot } from '../../common/paths.js';
 import type { World } from './world.js';
 
 export const CLI = path.join(packageRoot, 'bin', 'podlink.js');

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { agentEntry } from '../../cli/paths.js';
+import { agentEntry } from '../../common/paths.js';
 import { Session } from '../../cli/session.js';
 import { E } from '../../common/errno.js';
 import { RemoteError, type Link } from '../../link/link.js';

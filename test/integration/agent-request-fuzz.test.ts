@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { packageRoot } from '../../cli/paths.js';
+import { packageRoot } from '../../common/paths.js';
 import { Link, RemoteError } from '../../link/link.js';
 import { helloFrom } from '../../link/hello.js';
 import { PROTOCOL_VERSION, Role, messages, type FieldType, type MessageName } from '../../protocol/spec.js';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { packageRoot } from '../../cli/paths.js';
+import { packageRoot } from '../../common/paths.js';
 import { createWorld, type World } from '../helpers/world.js';
 
 const cli = path.join(packageRoot, 'bin', 'podlink.js');

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { packageRoot } from '../../cli/paths.js';
+import { packageRoot } from '../../common/paths.js';
 import { createWorld, type World } from '../helpers/world.js';
 
 const cli = path.join(packageRoot, 'bin', 'podlink.js');
@@ -36,6 +36,20 @@ async function noneLeft(mark: string, except: number[] = []): Promise<void> {
     if (left.length === 0) return;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Resolves once `done()` holds, checked after each chunk the stream delivers (and at once). */
+function printed(stream: NodeJS.ReadableStream, done: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!done()) return;
+      stream.off('data', check);
+      resolve();
+    };
+    stream.on('data', check);
+    stream.once('end', () => (done() ? resolve() : reject(new Error('the stream ended before the awaited output'))));
+    check();
+  });
 }
 
 function cmdline(pid: number): string {
@@ -111,7 +125,7 @@ describe('podlink exec: errors and clean-up', () => {
 
   it('unreadable config file', async () => {
     const r = await run(['exec', '-f', '/nonexistent/podlink.json', '-t', `pid/${world.podA.pid}`, '--', 'true']);
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 1);
     await oneLine(r, /^podlink: .*\/nonexistent\/podlink\.json/);
   });
 
@@ -119,13 +133,13 @@ describe('podlink exec: errors and clean-up', () => {
     const file = path.join(dir, 'typo.json');
     fs.writeFileSync(file, JSON.stringify({ feature: { fs: { mdoe: 'local' } } }));
     const r = await run(['exec', '-f', file, '-t', `pid/${world.podA.pid}`, '--', 'true']);
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 1);
     await oneLine(r, /feature\.fs\.mdoe.*did you mean .?mode/);
   });
 
   it('a feature that is not built yet is refused, not ignored', async () => {
     const r = await run(['exec', '--steal', '-t', `pid/${world.podA.pid}`, '--', 'true']);
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 1);
     await oneLine(r, /^podlink: feature\.network\.incoming\.mode .*not available/);
   });
 
@@ -148,17 +162,18 @@ except Exception as e:
     let stderr = '';
     child.stdout!.on('data', (c) => (stdout += c));
     child.stderr!.on('data', (c) => (stderr += c));
-    while (!stdout.includes('\n')) await new Promise((r) => setTimeout(r, 20));
+    await printed(child.stdout!, () => stdout.includes('\n'));
     assert.equal(stdout.trim(), 'hello from service-b /before');
     const agent = marked(mark).find((p) => cmdline(p).includes('dist/agent/main.js'));
     assert.ok(agent, 'the agent process was not found');
     process.kill(agent, 'SIGKILL');
     // Let the CLI notice before the program tries again (it would fail either way).
-    while (!stderr.includes('agent')) await new Promise((r) => setTimeout(r, 20));
+    await printed(child.stderr!, () => stderr.includes('agent'));
     child.stdin!.end('go\n');
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     assert.match(stdout, /after: error (URLError|ConnectionRefusedError|RemoteDisconnected|ConnectionResetError)/);
-    assert.notEqual(code, 0);
+    // The program itself exited 0 (it caught the error); the CLI says the session failed.
+    assert.equal(code, 1);
     assert.match(stderr, /^podlink: the agent killed by SIGKILL; the process's remote calls now fail/m);
     await noneLeft(mark);
   });

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { requireRoot } from '../helpers/requirements.js';
 import { createWorld, type World } from '../helpers/world.js';
 import {
   LOOPBACK_CLIENT, UDP_CLIENT, alive, eventually, exec, inTarget, livingChildren, netnsList, netnsPids,
@@ -13,7 +14,6 @@ import {
 } from '../helpers/world-check.js';
 
 const CLI = fileURLToPath(new URL('../helpers/world-cli.js', import.meta.url));
-const notRoot = process.getuid?.() !== 0 ? 'needs root (network namespaces)' : false;
 
 /** Everything a world may leave behind, by name: the tests assert each one is gone. */
 async function leftovers(name: string, podA = `${name}-a`): Promise<string[]> {
@@ -25,12 +25,13 @@ async function leftovers(name: string, podA = `${name}-a`): Promise<string[]> {
   return found;
 }
 
-describe('ring-2 test world', { skip: notRoot }, () => {
+describe('ring-2 test world', () => {
   let world: World;
   let rootBefore: string;
   let hostResolv: string;
 
   before(async () => {
+    requireRoot('network namespaces');
     rootBefore = await rootNetSnapshot();
     hostResolv = existsSync('/etc/resolv.conf') ? readFileSync('/etc/resolv.conf', 'utf8') : '';
     const t0 = Date.now();
@@ -206,7 +207,8 @@ describe('ring-2 test world', { skip: notRoot }, () => {
   });
 });
 
-describe('world-cli', { skip: notRoot }, () => {
+describe('world-cli', () => {
+  before(() => requireRoot('network namespaces'));
   function startUp(args: string[]) {
     const child = spawn(process.execPath, [CLI, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const first = new Promise<World>((resolve, reject) => {

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { colorDepth } from '../../cli/color.js';
-import { packageRoot } from '../../cli/paths.js';
+import { packageRoot } from '../../common/paths.js';
 
 const ESC = '\x1b[';
 

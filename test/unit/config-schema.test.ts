@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import AjvModule from 'ajv';
-import { END, START, staleFiles, withReadmeSection } from '../../config/docs.js';
+import { END, README_EXAMPLE, START, withReadmeSection } from '../../tools/gen/config-docs.js';
+import { loadConfig, unavailableFeatures } from '../../config/load.js';
 import { formatOf, parseConfigText } from '../../config/parse.js';
 import { jsonSchema } from '../../config/schema.js';
 import { renderTemplates } from '../../config/template.js';
@@ -71,9 +73,25 @@ describe('JSON Schema', () => {
   });
 });
 
-describe('generated files', () => {
-  it('should have podlink.schema.json, README.md and docs/config.md up to date (run `node dist/config/docs.js`)', () => {
-    assert.deepEqual(staleFiles(root), []);
+describe('README config section', () => {
+  it('should show an example that loads and uses only what podlink exec does today', async () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf(START), readme.indexOf(END));
+    const example = /```json\n([\s\S]*?)\n```/.exec(section)![1]!;
+    assert.equal(example, README_EXAMPLE);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-readme-'));
+    try {
+      fs.mkdirSync(path.join(dir, '.podlink'));
+      fs.writeFileSync(path.join(dir, '.podlink/podlink.json'), example);
+      const { config, notices } = await loadConfig({ cwd: dir, env: { USER: 'dana' } });
+      assert.deepEqual(notices, []);
+      assert.deepEqual(unavailableFeatures(config), []);
+      assert.equal(config.feature.env.override.DEV_USER, 'dana');
+      assert.deepEqual(config.feature.fs.local, ['^/home/', '\\.log$']);
+      assert.equal(config.feature.network.outgoing.udp, false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('should touch only the README between its markers', () => {

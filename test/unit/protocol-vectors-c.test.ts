@@ -15,6 +15,7 @@ import { toJson } from '../../protocol/json.js';
 import { validSamples } from '../../protocol/samples.js';
 import { layerLink, messages } from '../../protocol/spec.js';
 import type { Message } from '../../protocol/types.js';
+import { fuzzSeed, mutate, rng, seedNote } from '../helpers/fuzz.js';
 import { LAYER_TEST_BIN, REPO_ROOT } from '../helpers/layer-run.js';
 
 const VECTORS = path.join(REPO_ROOT, 'protocol/vectors');
@@ -73,49 +74,6 @@ describe('C codec against protocol/vectors', () => {
   });
 });
 
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function mutate(frame: Buffer, r: () => number): Buffer {
-  const b = Buffer.from(frame);
-  const pick = Math.floor(r() * 7);
-  const at = Math.floor(r() * Math.max(1, b.length));
-  switch (pick) {
-    case 0: // flip bits
-      for (let i = 0, n = 1 + Math.floor(r() * 3); i < n && b.length; i++) b[Math.floor(r() * b.length)]! ^= 1 << Math.floor(r() * 8);
-      return b;
-    case 1: // truncate
-      return b.subarray(0, at);
-    case 2: // append junk
-      return Buffer.concat([b, Buffer.from([Math.floor(r() * 256), Math.floor(r() * 256)])]);
-    case 3: { // random byte
-      if (b.length) b[at] = Math.floor(r() * 256);
-      return b;
-    }
-    case 4: { // a huge or odd u32 somewhere (lengths, counts)
-      if (b.length >= at + 4) b.writeUInt32LE([0xffffffff, 0x7fffffff, 0x1000000, b.length, 0][Math.floor(r() * 5)]!, at);
-      return b;
-    }
-    case 5: { // fix the length prefix after a body change, so the body decoder is reached
-      const t = mutate(frame, r);
-      if (t.length >= 4) t.writeUInt32LE(t.length - 4, 0);
-      return t;
-    }
-    default: // the type code of another message
-      if (b.length >= 6) b.writeUInt16LE([0x01, 0x02, 0x03, 0x04, 0x10, 0x11, 0x20, 0x21, 0x26, 0x28, 0x29, 0x40, 0x41, 0x42, 0x52, 0x9999][Math.floor(r() * 16)]!, 4);
-      return b;
-  }
-}
-
 describe('C codec on mutated frames', () => {
   it('agrees with the TypeScript codec on 20 000 mutated frames and never crashes under ASan/UBSan', () => {
     const seeds: Buffer[] = [];
@@ -123,7 +81,8 @@ describe('C codec on mutated frames', () => {
       for (const f of fs.readdirSync(path.join(VECTORS, dir)).filter((x) => x.endsWith('.bin'))) seeds.push(fs.readFileSync(path.join(VECTORS, dir, f)));
     }
     for (const { message } of validSamples) if (layerTypes.has(message.type)) seeds.push(encode(message));
-    const r = rng(0x9d1a7);
+    const seed = fuzzSeed(0x9d1a7);
+    const r = rng(seed);
     const frames: Buffer[] = [];
     for (let i = 0; i < 20_000; i++) frames.push(mutate(seeds[Math.floor(r() * seeds.length)]!, r));
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-fuzz-')), 'frames.bin');
@@ -138,7 +97,7 @@ describe('C codec on mutated frames', () => {
       env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1', UBSAN_OPTIONS: 'print_stacktrace=1' },
     });
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
-    assert.equal(run.status, 0, `vectors-asan exited ${run.status} ${run.signal ?? ''}\n${run.stderr.slice(0, 4000)}`);
+    assert.equal(run.status, 0, `vectors-asan exited ${run.status} ${run.signal ?? ''} ${seedNote(seed)}\n${run.stderr.slice(0, 4000)}`);
     const results = run.stdout.trimEnd().split('\n');
     assert.equal(results.length, frames.length);
     let agreedOk = 0;
@@ -147,7 +106,7 @@ describe('C codec on mutated frames', () => {
       const [verdict, a, b] = results[i]!.split('\t');
       // A whole frame of an agent-link message: C knows only layer-link types.
       if (f.length >= 10 && f.readUInt32LE(0) === f.length - 4 && agentOnlyCodes.has(f.readUInt16LE(4))) {
-        assert.deepEqual([verdict, a], ['err', 'unknown_type'], `frame ${i} ${f.toString('hex')}`);
+        assert.deepEqual([verdict, a], ['err', 'unknown_type'], `frame ${i} ${f.toString('hex')} ${seedNote(seed)}`);
         return;
       }
       let ts: Message | ProtocolError;
@@ -158,14 +117,14 @@ describe('C codec on mutated frames', () => {
         ts = e;
       }
       if (ts instanceof ProtocolError) {
-        assert.deepEqual([verdict, a], ['err', ts.code], `frame ${i} ${f.toString('hex')}`);
+        assert.deepEqual([verdict, a], ['err', ts.code], `frame ${i} ${f.toString('hex')} ${seedNote(seed)}`);
         agreedErr++;
       } else if (!layerTypes.has(ts.type)) {
-        assert.deepEqual([verdict, a], ['err', 'unknown_type'], `frame ${i}: ${ts.type} is not a layer message`);
+        assert.deepEqual([verdict, a], ['err', 'unknown_type'], `frame ${i}: ${ts.type} is not a layer message ${seedNote(seed)}`);
       } else {
-        assert.equal(verdict, 'ok', `frame ${i} ${f.toString('hex')}: C says ${a}`);
-        assert.deepEqual(JSON.parse(a!), toJson(ts), `frame ${i}`);
-        assert.equal(b, f.toString('hex'), `frame ${i} re-encoded`);
+        assert.equal(verdict, 'ok', `frame ${i} ${f.toString('hex')}: C says ${a} ${seedNote(seed)}`);
+        assert.deepEqual(JSON.parse(a!), toJson(ts), `frame ${i} ${seedNote(seed)}`);
+        assert.equal(b, f.toString('hex'), `frame ${i} re-encoded ${seedNote(seed)}`);
         agreedOk++;
       }
     });

@@ -54,6 +54,14 @@ export class ImageSpecError extends Error {
   }
 }
 
+/** Node's process.arch → the OCI/Go architecture name the node's runtime pulls by (the machine's own by default). */
+export function ociArchitecture(arch: string = process.arch): string {
+  const names: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' };
+  const name = names[arch];
+  if (!name) throw new Error(`no OCI architecture name for ${arch}`);
+  return name;
+}
+
 function sha256File(file: string): string {
   const hash = createHash('sha256');
   const fd = fs.openSync(file, 'r');
@@ -182,7 +190,7 @@ export function buildImage(spec: ImageSpec, tarball: string): BuiltImage {
 
     const env = spec.env ?? [];
     const config = {
-      architecture: 'amd64',
+      architecture: ociArchitecture(),
       os: 'linux',
       config: {
         Env: env.some((e) => e.startsWith('PATH=')) ? env : [DEFAULT_PATH, ...env],
@@ -210,7 +218,7 @@ export function buildImage(spec: ImageSpec, tarball: string): BuiltImage {
         {
           mediaType: MT_MANIFEST,
           ...manifestBlob,
-          platform: { architecture: 'amd64', os: 'linux' },
+          platform: { architecture: ociArchitecture(), os: 'linux' },
           // containerd names the imported image after this annotation.
           annotations: { 'io.containerd.image.name': spec.name, 'org.opencontainers.image.ref.name': tag },
         },

@@ -1,19 +1,16 @@
 /**
- * Writes what is derived from the schema: podlink.schema.json, the configuration reference in
- * README.md (between the config-reference markers) and docs/config.md.
- *
- *   node dist/config/docs.js           write them
- *   node dist/config/docs.js --check   exit 1 if any is out of date (a unit test runs this)
+ * What is derived from config/schema.ts: podlink.schema.json, the configuration reference in
+ * README.md (between the config-reference markers) and docs/config.md. Written and checked by
+ * tools/gen/main.ts.
  *
  * Every key's type and description come from the JSON Schema; its default is the one the effective
  * config really gets (so computed defaults such as feature.env.exclude are shown as they are).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ACCEPTED_AT_DEFAULT, UNSUPPORTED_MIRRORD_KEYS } from './mirrord.js';
-import { jsonSchema } from './schema.js';
-import { defaultConfig, unavailableKeys, unavailableList } from './unavailable.js';
+import { ACCEPTED_AT_DEFAULT, UNSUPPORTED_MIRRORD_KEYS } from '../../config/mirrord.js';
+import { jsonSchema } from '../../config/schema.js';
+import { defaultConfig, unavailableKeys, unavailableList } from '../../config/unavailable.js';
 
 type Json = Record<string, unknown>;
 
@@ -99,11 +96,22 @@ export function referenceRows(): Row[] {
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** The README's example config: only keys `podlink exec` does today (a unit test loads it and checks). */
+export const README_EXAMPLE = `{
+  "$schema": "./podlink.schema.json",
+  "feature": {
+    "env": { "exclude": ["SECRET_*"], "override": { "DEV_USER": "{{ get_env(name=\\"USER\\", default=\\"unknown\\") }}" } },
+    "fs": { "mode": "read", "local": ["^/home/", "\\\\.log$"] },
+    "network": { "outgoing": { "udp": false }, "dns": true }
+  },
+  "internal_proxy": { "log_destination": "/tmp/podlink/" }
+}`;
+
 /** The README section between the markers. */
 export function readmeSection(): string {
   const lines = [
     START,
-    '<!-- Generated from config/schema.ts by `node dist/config/docs.js`; do not edit by hand. -->',
+    '<!-- Generated from config/schema.ts by `node dist/tools/gen/main.js`; do not edit by hand. -->',
     '',
     'One file per team, checked in: `.podlink/podlink.json` (or `.yaml`, `.yml`, `.toml`), or `-f FILE`, or',
     '`PODLINK_CONFIG_FILE`; an existing `.mirrord/mirrord.json` is read as is. The keys are mirrord\'s, shorthands',
@@ -113,17 +121,7 @@ export function readmeSection(): string {
     'also committed here as [`podlink.schema.json`](podlink.schema.json)). More in [docs/config.md](docs/config.md).',
     '',
     '```json',
-    '{',
-    '  "$schema": "./podlink.schema.json",',
-    '  "target": "deployment/bff",',
-    '  "feature": {',
-    '    "env": { "exclude": ["SECRET_*"] },',
-    '    "fs": "read",',
-    '    "network": {',
-    '      "incoming": { "mode": "steal", "http_filter": { "header_filter": "^X-Dev-User: {{ get_env(name=\\"USER\\", default=\\"unknown\\") }}$" } }',
-    '    }',
-    '  }',
-    '}',
+    ...README_EXAMPLE.split('\n'),
     '```',
     '',
     '| Key | Type | Default | Description |',
@@ -163,7 +161,7 @@ export function configDoc(): string {
     for (const ex of r.examples) out.push('', '```json', JSON.stringify(ex, null, 2), '```');
     return out.join('\n');
   });
-  return `<!-- Generated from config/schema.ts by \`node dist/config/docs.js\`; do not edit by hand. -->
+  return `<!-- Generated from config/schema.ts by \`node dist/tools/gen/main.js\`; do not edit by hand. -->
 # Configuration
 
 podlink reads one config file, checked into the repository so the whole team runs the same setup.
@@ -196,7 +194,8 @@ variable that is unset and has no default is an error naming it. \`{{-\`/\`-}}\`
 comment. Inside a JSON string the quotes may be escaped (\`"^X-Dev-User: {{ get_env(name=\\"USER\\") }}$"\`), and a
 value that lands inside a double-quoted string is escaped for it (a \`"\` or \`\\\` in the variable cannot break the
 file). Other Tera constructs (\`{% if %}\`, filters, \`{{ key }}\`, \`{{ git_branch }}\`) are an error saying they are
-not supported yet.
+not supported yet. podlink renders this itself rather than with a template engine: no maintained Node engine reads a
+template with escaped quotes inside a JSON string, as real mirrord files have them (config/template.ts says more).
 
 ## Shorthands
 
@@ -257,7 +256,8 @@ ${sections.join('\n\n')}
 `;
 }
 
-export function generatedFiles(root: string): Record<string, string> {
+/** The files, by path from the repository root (README.md keeps everything outside its markers). */
+export function configDocFiles(root: string): Record<string, string> {
   const readmePath = path.join(root, 'README.md');
   const readme = fs.existsSync(readmePath) ? fs.readFileSync(readmePath, 'utf8') : undefined;
   return {
@@ -265,31 +265,4 @@ export function generatedFiles(root: string): Record<string, string> {
     'README.md': withReadmeSection(readme),
     'docs/config.md': configDoc(),
   };
-}
-
-/** Files under `root` that differ from what the schema generates. */
-export function staleFiles(root: string): string[] {
-  return Object.entries(generatedFiles(root))
-    .filter(([rel, text]) => {
-      const p = path.join(root, rel);
-      return !fs.existsSync(p) || fs.readFileSync(p, 'utf8') !== text;
-    })
-    .map(([rel]) => rel);
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-  if (process.argv.includes('--check')) {
-    const stale = staleFiles(root);
-    if (stale.length) {
-      process.stderr.write(`out of date: ${stale.join(', ')} (run \`node dist/config/docs.js\`)\n`);
-      process.exit(1);
-    }
-  } else {
-    for (const [rel, text] of Object.entries(generatedFiles(root))) {
-      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-      fs.writeFileSync(path.join(root, rel), text);
-      process.stdout.write(`wrote ${rel}\n`);
-    }
-  }
 }
