@@ -52,7 +52,7 @@ export class AgentListener {
 
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
-    const link = new Link(socket, socket);
+    const link = new Link(socket, socket, undefined, { self: 'the agent image', peer: 'the podlink CLI' });
     const peer: Peer = { socket, link, lastSeen: Date.now() };
     socket.on('data', () => (peer.lastSeen = Date.now()));
     const helloTimer = setTimeout(() => socket.destroy(), this.opts.helloMs ?? 10_000);

@@ -67,7 +67,7 @@ function parseArgs(argv: string[]): Args {
 /** A local pid target: one link on stdin/stdout, the session ends with the stream. */
 function serveStdio(pid: number | undefined): void {
   const target = pid ? pidTarget(pid) : ownTarget();
-  const link = new Link(process.stdin, process.stdout);
+  const link = new Link(process.stdin, process.stdout, undefined, { self: 'the agent', peer: 'the podlink CLI' });
   new AgentSession(link, target);
   log.debug('start', `agent ${process.pid} serving ${target.describe}`);
   process.on('SIGTERM', () => link.shutdown(new Error('SIGTERM')));

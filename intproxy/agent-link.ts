@@ -88,7 +88,7 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
   /** One attempt: open the transport, say Hello within the deadline, and make that the link. */
   private async attach(deadline: number): Promise<AgentInfo> {
     const stream = await this.transport.open();
-    const link = new Link(stream.input, stream.output);
+    const link = new Link(stream.input, stream.output, undefined, { self: 'this podlink', peer: 'the agent' });
     stream.input.on('data', () => (this.lastSeen = Date.now()));
     let timer: NodeJS.Timeout | undefined;
     try {

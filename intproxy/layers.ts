@@ -48,7 +48,7 @@ export class LayerServer {
   }
 
   private accept(socket: net.Socket): void {
-    const link = new Link(socket, socket);
+    const link = new Link(socket, socket, undefined, { self: 'the intproxy', peer: 'the layer of this process' });
     this.links.add(link);
     link.on('close', () => this.links.delete(link));
     link.on('message', (m) => this.handle(link, m));

@@ -61,6 +61,8 @@ export class Link extends EventEmitter<LinkEvents> {
     private readonly output: Writable,
     /** errno given to requests still waiting when the link closes. */
     private readonly lostErrno = EHOSTDOWN,
+    /** How the two ends are named when their protocol versions differ ("the agent", "this podlink"). */
+    private readonly names: { self: string; peer: string } = { self: 'this side', peer: 'the peer' },
   ) {
     super();
     input.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -101,13 +103,14 @@ export class Link extends EventEmitter<LinkEvents> {
    * Error frame is the same in every version); a HelloOk fails the Hello request with that message.
    */
   private refuse(e: VersionMismatch): void {
+    const message = `protocol version mismatch: ${this.names.self} is podlink ${e.ours.build || '?'} (protocol ${e.ours.version}), ${this.names.peer} podlink ${e.peerBuild || '?'} (protocol ${e.peerVersion})`;
     if (e.type === 'Hello') {
-      this.send({ type: 'Error', id: e.id, errno: E.EPROTO, message: e.message });
+      this.send({ type: 'Error', id: e.id, errno: E.EPROTO, message });
       return;
     }
     const p = this.pending.get(e.id);
     this.pending.delete(e.id);
-    p?.reject(new RemoteError(E.EPROTO, e.message));
+    p?.reject(new RemoteError(E.EPROTO, message));
   }
 
   /** Send a frame. Returns false when the transport is buffering (callers with windows ignore it). */

@@ -21,7 +21,7 @@ export class VersionMismatch extends ProtocolError {
     readonly id: number,
     readonly peerVersion: number,
     readonly peerBuild: string,
-    ours: { version: number; build: string },
+    readonly ours: { version: number; build: string },
   ) {
     super('version_mismatch', `protocol version mismatch: this side is podlink ${ours.build} (protocol ${ours.version}), the peer is podlink ${peerBuild || '?'} (protocol ${peerVersion})`);
   }

@@ -64,7 +64,7 @@ describe('link hello', () => {
     const message = answer.subarray(18).toString('utf8');
     assert.equal(
       message,
-      `protocol version mismatch: this side is podlink ${PODLINK_BUILD} (protocol ${PROTOCOL_VERSION}), the peer is podlink 9.0.0 (protocol 9)`,
+      `protocol version mismatch: this side is podlink ${PODLINK_BUILD} (protocol ${PROTOCOL_VERSION}), the peer podlink 9.0.0 (protocol 9)`,
     );
   });
 
@@ -81,7 +81,7 @@ describe('link hello', () => {
     await assert.rejects(pending, (e: unknown) => {
       assert.ok(e instanceof RemoteError);
       assert.equal(e.errno, E.EPROTO);
-      assert.match(e.message, /the peer is podlink 9\.0\.0 \(protocol 9\)/);
+      assert.match(e.message, /the peer podlink 9\.0\.0 \(protocol 9\)/);
       return true;
     });
   });
