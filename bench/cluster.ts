@@ -26,7 +26,7 @@ const arg = (name: string, dflt: number): number => {
 };
 const rounds = arg('rounds', 5);
 const requests = arg('requests', 400);
-const mb = arg('mb', 64);
+const mb = arg("mb", 256);
 const client = path.join(packageRoot, 'bench', 'http-client.mjs');
 
 async function laptop(env: ClusterEnv, argv: string[], timeoutMs = 600_000): Promise<string> {

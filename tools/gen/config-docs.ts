@@ -99,6 +99,9 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The README's example config: only keys `podlink exec` does today (a unit test loads it and checks). */
 export const README_EXAMPLE = `{
   "$schema": "./podlink.schema.json",
+  "target": { "path": "deployment/api", "namespace": "staging" },
+  "kube_context": "dev-cluster",
+  "agent": { "image": "registry.example.com/podlink/agent:0.1.0", "startup_timeout": 90 },
   "feature": {
     "env": { "exclude": ["SECRET_*"], "override": { "DEV_USER": "{{ get_env(name=\\"USER\\", default=\\"unknown\\") }}" } },
     "fs": { "mode": "read", "local": ["^/home/", "\\\\.log$"] },
