@@ -19,12 +19,14 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { logger } from '../common/log.js';
 import { Link } from '../link/link.js';
+import { traceToFile } from '../link/trace.js';
 import { ContainerNotFound, findContainerPid, sharesNetns } from './container.js';
 import { AgentListener } from './listen.js';
 import { AgentSession } from './session.js';
 import { ownTarget, pidTarget } from './target.js';
 
 const log = logger('agent');
+traceToFile('agent');
 
 // stdout may carry frames: nothing else may ever write to it.
 console.log = console.info = console.debug = (...args: unknown[]) => process.stderr.write(args.join(' ') + '\n');

@@ -7,10 +7,11 @@
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { E, EHOSTDOWN } from '../common/errno.js';
-import { encode, FrameReader } from '../protocol/codec.js';
+import { DATA_HEADER, encode, encodeDataHeader, FrameReader } from '../protocol/codec.js';
 import { ProtocolError, VersionMismatch } from '../protocol/errors.js';
 import { messages, type MessageName } from '../protocol/spec.js';
 import type { Message, MessageOf, Unsent } from '../protocol/types.js';
+import { io, trace } from './trace.js';
 
 /** A request failed on the other side (Error frame) or the link went away before it was answered. */
 export class RemoteError extends Error {
@@ -55,6 +56,12 @@ export class Link extends EventEmitter<LinkEvents> {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closedWith: Error | undefined | null = null;
+  /** Frames queued in this turn of the event loop: they go out together, in one write. */
+  private corked = false;
+  private queuedFrames = 0;
+  private queuedBytes = 0;
+  /** Names this link in the trace: its peer ("agent", "layer", "podlink"). */
+  private readonly hop: string;
 
   constructor(
     private readonly input: Readable,
@@ -65,6 +72,7 @@ export class Link extends EventEmitter<LinkEvents> {
     private readonly names: { self: string; peer: string } = { self: 'this side', peer: 'the peer' },
   ) {
     super();
+    this.hop = names.peer.replace(/^the /, '').split(' ')[0]!;
     input.on('data', (chunk: Buffer) => this.onData(chunk));
     input.on('end', () => this.shutdown(new Error('the other side closed the stream')));
     input.on('error', (e) => this.shutdown(e));
@@ -84,6 +92,7 @@ export class Link extends EventEmitter<LinkEvents> {
       this.shutdown(e instanceof ProtocolError ? e : new Error(String(e)));
       return;
     }
+    if (io.hasSubscribers) trace('link-in', this.hop, 0, chunk.length, msgs.length);
     for (const m of msgs) {
       if (m.id !== 0 && responseTypes.has(m.type)) {
         const p = this.pending.get(m.id);
@@ -113,11 +122,38 @@ export class Link extends EventEmitter<LinkEvents> {
     p?.reject(new RemoteError(E.EPROTO, message));
   }
 
-  /** Send a frame. Returns false when the transport is buffering (callers with windows ignore it). */
+  /**
+   * Send a frame. Frames sent in one turn of the event loop are written together when it ends (one
+   * writev), and a Data frame's payload is written as it is, behind its header, never copied.
+   * Returns false when the transport is buffering (callers with windows ignore it).
+   */
   send(m: Message): boolean {
     if (this.closedWith !== null) return false;
-    return this.output.write(encode(m));
+    if (!this.corked) {
+      this.corked = true;
+      this.output.cork();
+      process.nextTick(this.flush);
+    }
+    this.queuedFrames++;
+    if (m.type === 'Data') {
+      this.queuedBytes += DATA_HEADER + m.data.length;
+      if (io.hasSubscribers) trace('frame-out', this.hop, m.conn, DATA_HEADER + m.data.length);
+      this.output.write(encodeDataHeader(m.conn, m.data.length));
+      return this.output.write(m.data);
+    }
+    const frame = encode(m);
+    this.queuedBytes += frame.length;
+    if (io.hasSubscribers) trace('frame-out', this.hop, 'conn' in m ? m.conn : 0, frame.length);
+    return this.output.write(frame);
   }
+
+  private readonly flush = (): void => {
+    this.corked = false;
+    if (io.hasSubscribers) trace('link-write', this.hop, 0, this.queuedBytes, this.queuedFrames);
+    this.queuedFrames = 0;
+    this.queuedBytes = 0;
+    this.output.uncork();
+  };
 
   /** Send a request with a fresh id and wait for its answer; an Error answer rejects with RemoteError. */
   request<N extends MessageName>(type: N, fields: Omit<MessageOf<N>, 'type' | 'id'>): Promise<Message> {

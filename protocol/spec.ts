@@ -167,6 +167,11 @@ export type MessageName = keyof typeof messages;
 
 /** Initial per-connection send window, in bytes, in each direction. */
 export const INITIAL_WINDOW = 256 * 1024;
+/**
+ * Largest window a receiver grants a connection whose reader keeps up (the window grows with the
+ * connection's throughput: link/relay.ts). A receiver chooses its grants; a sender takes any.
+ */
+export const MAX_WINDOW = 8 * 1024 * 1024;
 /** Largest Data payload a relay puts in one frame. */
 export const MAX_DATA_CHUNK = 64 * 1024;
 /** Largest ReadFile chunk the layer asks for. */
