@@ -109,7 +109,7 @@ function continueInNetns(server: net.Server, pid: number, args: Args): void {
   const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) fail('cannot hand the listening socket on (no file descriptor)');
   const argv = ['--listen-fd', '3', '--pid', String(pid), '--grace', String(args.graceS), '--idle', String(args.idleS)];
-  const child = spawn('nsenter', [`--target=${pid}`, '--net', '--', process.execPath, fileURLToPath(import.meta.url), ...argv], {
+  const child = spawn('nsenter', [`--target=${pid}`, '--net', '--', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...argv], {
     stdio: ['ignore', 'inherit', 'inherit', fd],
   });
   server.close();

@@ -90,6 +90,7 @@ function near(maps: string[], farArgv: string[]): void {
   let next = 1;
   deframe(link.input, (conn, kind, payload) => onPeerFrame(conns, link, conn, kind, payload));
   child.on('exit', () => process.exit(0));
+  link.output.on('error', () => process.exit(0));
   const ports: number[] = [];
   for (const m of maps) {
     const [lport, dest] = m.split('=') as [string, string];
@@ -114,6 +115,7 @@ function far(): void {
     relay(conns, link, conn, net.connect({ host, port: Number(port), noDelay: true, allowHalfOpen: true }));
   });
   link.input.on('end', () => process.exit(0));
+  link.output.on('error', () => process.exit(0));
 }
 
 const [role, ...rest] = process.argv.slice(2);

@@ -56,7 +56,7 @@ async function measure(b: Bench, arm: Arm): Promise<Sample> {
     const before = new Map(relays.map((p) => [p, rssKiB(p)]));
     child.stdin!.write('go\n');
     const opened = await line(child, 'open');
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, Number(process.env['MANY_SETTLE_MS'] ?? 500)));
     const out: Sample = { ms: opened['ms']! };
     for (const p of relays) out[name(p)] = ((rssKiB(p) - before.get(p)!) * 1024) / count;
     child.stdin!.write('close\n');
