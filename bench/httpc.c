@@ -7,6 +7,7 @@
  * close:     per request getaddrinfo + socket + connect + GET + read to EOF + close, as a client
  *            without a connection pool does; the latency covers all of it.
  * Built by the benchmarks: gcc -O2 -o dist/bench/httpc bench/httpc.c */
+#define _GNU_SOURCE
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -57,36 +58,33 @@ static void send_all(int fd) {
   }
 }
 
-/* Reads one answer: headers, then Content-Length bytes of body (or to EOF without one). */
+/* Reads one answer: headers, then Content-Length bytes of body (or to EOF without one, or with
+ * to_eof). Answers here are small; the header must fit in the buffer. */
 static void read_answer(int fd, int to_eof) {
   static char buf[65536];
   size_t have = 0;
-  long body = -1;
-  size_t head_end = 0;
+  long left = -1; /* body bytes still to come, once the header is in */
   for (;;) {
-    ssize_t n = read(fd, buf + have, sizeof buf - have);
+    ssize_t n = read(fd, buf + (left < 0 ? have : 0), left < 0 ? sizeof buf - have - 1 : sizeof buf);
     if (n < 0) die("read");
     if (n == 0) {
-      if (to_eof || body < 0) return;
+      if (to_eof || left < 0) return;
       fprintf(stderr, "httpc: connection closed mid-answer\n");
       exit(1);
     }
-    have += (size_t)n;
-    if (!head_end) {
+    if (left >= 0) {
+      left -= n;
+    } else {
+      have += (size_t)n;
+      buf[have] = '\0';
       char *end = memmem(buf, have, "\r\n\r\n", 4);
       if (!end) continue;
-      head_end = (size_t)(end - buf) + 4;
       char *cl = strcasestr(buf, "content-length:");
-      if (cl && cl < end) body = atol(cl + 15);
+      long body = cl && cl < end ? atol(cl + 15) : -1;
+      if (body < 0) left = 1L << 62; /* read to EOF */
+      else left = body - (long)(have - (size_t)(end + 4 - buf));
     }
-    if (body >= 0 && have - head_end >= (size_t)body && !to_eof) return;
-    if (have == sizeof buf) { /* keep only the count of body bytes */
-      if (body >= 0) body -= (long)(have - head_end);
-      head_end = 0;
-      have = 0;
-      if (body <= 0 && !to_eof) return;
-      head_end = 0;
-    }
+    if (left <= 0 && !to_eof) return;
   }
 }
 

@@ -18,6 +18,7 @@
 #include "fdtable.h"
 #include "hooks.h"
 #include "real.h"
+#include "route.h"
 #include "rpc.h"
 #include "socket.h"
 
@@ -60,6 +61,7 @@ __attribute__((constructor)) static void pl_constructor(void) {
   if (active) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   pl_guard = 0;
   errno = saved;
+  pl_route_fast_init(active);
   __atomic_store_n(&pl_state, active ? PL_ACTIVE : PL_PASSIVE, __ATOMIC_RELEASE);
   pl_debug("layer %s in pid %d", active ? "active" : "passive", (int)pl_pid);
 }

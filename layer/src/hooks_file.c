@@ -243,10 +243,6 @@ int pl_file_writeback(int fd, struct pl_fdobj *o) {
   return rc;
 }
 
-static mode_t mode_arg(int flags, va_list ap) {
-  return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
-}
-
 #define OPEN_BODY(name, dirfd, path, flags, mode, REAL)            \
   if (!pl_enter()) return REAL;                                    \
   int saved = errno;                                               \
@@ -259,21 +255,37 @@ static mode_t mode_arg(int flags, va_list ap) {
   if (fd >= 0) errno = saved;                                      \
   return fd;
 
-#define OPEN_VARIADIC(name)                                                     \
-  PL_EXPORT int name(const char *path, int flags, ...) {                        \
-    va_list ap;                                                                 \
-    va_start(ap, flags);                                                        \
-    mode_t mode = mode_arg(flags, ap);                                          \
-    va_end(ap);                                                                 \
-    OPEN_BODY(name, AT_FDCWD, path, flags, mode, pl_real.name(path, flags, mode)) \
+/*
+ * open and openat are variadic: the mode is there only when the flags ask for one. On the ABIs the
+ * layer is built for (x86-64 and aarch64 Linux) a variadic argument travels in the same register as
+ * a fixed one would, so the entry points are defined, under the libc names, with the mode as a plain
+ * third (fourth) parameter: no va_list to set up on the way to the common local case. The mode is
+ * used only when the flags say the caller passed one; otherwise it is whatever the register held,
+ * and the real open ignores it as it would.
+ */
+#if !defined(__x86_64__) && !defined(__aarch64__)
+#error "open's entry points read the variadic mode as a fixed parameter: check the ABI before building here"
+#endif
+#define OPEN_NEEDS_MODE(flags) (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE)
+#define OPEN_VARIADIC(name)                                                                       \
+  static __attribute__((noinline)) int name##_slow(const char *path, int flags, mode_t mode) {    \
+    OPEN_BODY(name, AT_FDCWD, path, flags, mode, pl_real.name(path, flags, mode))                 \
+  }                                                                                               \
+  PL_EXPORT int name##_entry(const char *path, int flags, mode_t mode) __asm__(#name);            \
+  PL_EXPORT int name##_entry(const char *path, int flags, mode_t mode) {                          \
+    if (!OPEN_NEEDS_MODE(flags)) mode = 0;                                                        \
+    if (PL_LIKELY(pl_route_fast_local(path))) return pl_real.name(path, flags, mode);             \
+    return name##_slow(path, flags, mode);                                                        \
   }
-#define OPENAT_VARIADIC(name)                                                         \
-  PL_EXPORT int name(int dirfd, const char *path, int flags, ...) {                   \
-    va_list ap;                                                                       \
-    va_start(ap, flags);                                                              \
-    mode_t mode = mode_arg(flags, ap);                                                \
-    va_end(ap);                                                                       \
-    OPEN_BODY(name, dirfd, path, flags, mode, pl_real.name(dirfd, path, flags, mode)) \
+#define OPENAT_VARIADIC(name)                                                                         \
+  static __attribute__((noinline)) int name##_slow(int dirfd, const char *path, int flags, mode_t mode) { \
+    OPEN_BODY(name, dirfd, path, flags, mode, pl_real.name(dirfd, path, flags, mode))                 \
+  }                                                                                                   \
+  PL_EXPORT int name##_entry(int dirfd, const char *path, int flags, mode_t mode) __asm__(#name);      \
+  PL_EXPORT int name##_entry(int dirfd, const char *path, int flags, mode_t mode) {                   \
+    if (!OPEN_NEEDS_MODE(flags)) mode = 0;                                                            \
+    if (PL_LIKELY(pl_route_fast_local(path))) return pl_real.name(dirfd, path, flags, mode);          \
+    return name##_slow(dirfd, path, flags, mode);                                                     \
   }
 
 OPEN_VARIADIC(open)
@@ -281,21 +293,22 @@ OPEN_VARIADIC(open64)
 OPENAT_VARIADIC(openat)
 OPENAT_VARIADIC(openat64)
 
-
-PL_EXPORT int __open_2(const char *p, int fl) { OPEN_BODY(__open_2, AT_FDCWD, p, fl, 0, pl_real.__open_2(p, fl)) }
-PL_EXPORT int __open64_2(const char *p, int fl) {
+PL_PATH_HOOK(int, __open_2, (const char *p, int fl), (p, fl), p, pl_real.__open_2(p, fl)) {
+  OPEN_BODY(__open_2, AT_FDCWD, p, fl, 0, pl_real.__open_2(p, fl))
+}
+PL_PATH_HOOK(int, __open64_2, (const char *p, int fl), (p, fl), p, pl_real.__open64_2(p, fl)) {
   OPEN_BODY(__open64_2, AT_FDCWD, p, fl, 0, pl_real.__open64_2(p, fl))
 }
-PL_EXPORT int __openat_2(int d, const char *p, int fl) {
+PL_PATH_HOOK(int, __openat_2, (int d, const char *p, int fl), (d, p, fl), p, pl_real.__openat_2(d, p, fl)) {
   OPEN_BODY(__openat_2, d, p, fl, 0, pl_real.__openat_2(d, p, fl))
 }
-PL_EXPORT int __openat64_2(int d, const char *p, int fl) {
+PL_PATH_HOOK(int, __openat64_2, (int d, const char *p, int fl), (d, p, fl), p, pl_real.__openat64_2(d, p, fl)) {
   OPEN_BODY(__openat64_2, d, p, fl, 0, pl_real.__openat64_2(d, p, fl))
 }
-PL_EXPORT int creat(const char *p, mode_t m) {
+PL_PATH_HOOK(int, creat, (const char *p, mode_t m), (p, m), p, pl_real.creat(p, m)) {
   OPEN_BODY(creat, AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, m, pl_real.creat(p, m))
 }
-PL_EXPORT int creat64(const char *p, mode_t m) {
+PL_PATH_HOOK(int, creat64, (const char *p, mode_t m), (p, m), p, pl_real.creat64(p, m)) {
   OPEN_BODY(creat64, AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, m, pl_real.creat64(p, m))
 }
 
@@ -339,18 +352,19 @@ static int fopen_flags(const char *mode) {
   if (f) errno = saved;                                                 \
   return f;
 
-PL_EXPORT FILE *fopen(const char *restrict p, const char *restrict m) { FOPEN_BODY(fopen, p, m, pl_real.fopen(p, m)) }
-PL_EXPORT FILE *fopen64(const char *restrict p, const char *restrict m) {
+PL_PATH_HOOK(FILE *, fopen, (const char *restrict p, const char *restrict m), (p, m), p, pl_real.fopen(p, m)) {
+  FOPEN_BODY(fopen, p, m, pl_real.fopen(p, m))
+}
+PL_PATH_HOOK(FILE *, fopen64, (const char *restrict p, const char *restrict m), (p, m), p, pl_real.fopen64(p, m)) {
   FOPEN_BODY(fopen64, p, m, pl_real.fopen64(p, m))
 }
 
 /* fclose closes its descriptor inside libc, where no close hook sees it: write back here. */
 PL_EXPORT int fclose(FILE *f) {
   pl_ensure_init();
-  int saved = errno;
-  int fd = f ? fileno(f) : -1;
-  errno = saved;
-  struct pl_fdobj *o = pl_fd_get(fd);
+  /* glibc's FILE is public (struct _IO_FILE): its descriptor, without fileno's lock and call. */
+  struct pl_fdobj *o = f ? pl_fd_get(f->_fileno) : NULL;
+  int fd = f ? f->_fileno : -1;
   if (PL_LIKELY(!o) || o == &pl_layer_mark || getpid() != pl_pid) return pl_real.fclose(f);
   bool took_guard = !pl_guard;
   pl_guard = 1;
