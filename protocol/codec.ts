@@ -254,8 +254,9 @@ function decodeField(r: Reader, type: FieldType, what: string): unknown {
       }
     }
     case 'bytes': {
+      // A view of the frame, not a copy: file chunks of megabytes pass through the intproxy.
       const n = r.u32(what);
-      return Buffer.from(r.take(n, what));
+      return r.take(n, what);
     }
     case 'addr': return decodeAddr(r, what);
   }

@@ -16,6 +16,7 @@ enum pl_fd_kind {
   FDK_UDP,       /* a UDP socket with relays (connected, or per-destination for sendto) */
   FDK_WFILE,     /* a memfd standing for a remote file opened for writing: written back on last close */
   FDK_RDIR,      /* an empty memfd standing for a remote directory opened read-only (for fdopendir) */
+  FDK_RFILE,     /* a memfd of a remote file whose bytes are still arriving (file_stream.c) */
 };
 
 struct pl_relay {
@@ -53,6 +54,8 @@ struct pl_fdobj {
   /* write-back files and remote directories */
   char *path;
   uint32_t mode;
+  /* FDK_RFILE */
+  struct pl_stream *stream;
 };
 
 extern struct pl_fdobj *pl_fds[PL_FD_MAX] PL_HIDDEN;

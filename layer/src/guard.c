@@ -16,6 +16,7 @@
 #include "common.h"
 #include "config.h"
 #include "fdtable.h"
+#include "file_stream.h"
 #include "hooks.h"
 #include "real.h"
 #include "route.h"
@@ -28,6 +29,7 @@ int pl_state = PL_UNINIT;
 
 /* fork holds every lock of the layer, so the child never inherits one held by a thread it lacks. */
 static void atfork_prepare(void) {
+  pl_stream_settle_all(); /* before any lock: the fetching threads need the RPC pool */
   pl_pending_atfork_prepare();
   pl_rpc_atfork_prepare();
   pl_fd_lock();

@@ -2,9 +2,11 @@
  *
  * A remote file becomes a real descriptor: its content is fetched with ReadFile into a memfd, which
  * gets the remote mode and times. read, pread, lseek, fstat, mmap, copy_file_range, stdio and epoll
- * then work with no further hooks. A read-only open hands back an O_RDONLY reopen of the memfd, so
- * writes fail with EBADF as they would. A write-intent open of a path the config lets us write goes
- * to a memfd pre-filled with the remote content; the last close writes it back with WriteFile. */
+ * then work on it as on any file. A read-only open hands back an O_RDONLY reopen of the memfd, so
+ * writes fail with EBADF as they would. A large file opened close-on-exec is handed back after its
+ * first chunk, while the rest arrives (file_stream.c; reads wait for their bytes in hooks_read.c).
+ * A write-intent open of a path the config lets us write goes to a memfd pre-filled with the remote
+ * content; the last close writes it back with WriteFile. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "common.h"
 #include "config.h"
 #include "fdtable.h"
+#include "file_stream.h"
 #include "hooks.h"
 #include "real.h"
 #include "route.h"
@@ -33,14 +36,16 @@ static bool write_full(int fd, const uint8_t *p, size_t n, off_t off) {
   return true;
 }
 
-/* Fetches the whole remote file into fd. Returns 0 (st filled), an errno, or PL_RPC_GONE. */
-static int fetch_into(int fd, const char *path, pl_stat *st) {
-  uint64_t off = 0;
+/* Fetches the remote file into fd from *off to its end, or, with `first`, one chunk of at most
+ * `first` bytes. Returns 0 (st filled by the chunk at offset 0, *off = bytes in fd, *eof), an errno,
+ * or PL_RPC_GONE. */
+static int fetch_from(int fd, const char *path, pl_stat *st, uint64_t *off_io, uint32_t first, bool *eof) {
+  uint64_t off = *off_io;
   for (;;) {
     pl_msg req = {.type = PL_MSG_READ_FILE};
     req.u.read_file.path = pl_str(path, strlen(path));
     req.u.read_file.offset = off;
-    req.u.read_file.max = PL_MAX_FILE_CHUNK;
+    req.u.read_file.max = first ? first : PL_MAX_FILE_CHUNK;
     struct pl_resp resp;
     int r = pl_rpc(&req, PL_MSG_FILE_DATA, &resp);
     if (r != 0) {
@@ -53,9 +58,44 @@ static int fetch_into(int fd, const char *path, pl_stat *st) {
     bool done = resp.msg.u.file_data.eof || d.len == 0;
     off += d.len;
     pl_resp_free(&resp);
+    *off_io = off;
+    *eof = done;
     if (!ok) return EIO;
-    if (done) return 0;
+    if (done || first) return 0;
   }
+}
+
+/* Fetches the whole remote file into fd. Returns 0 (st filled), an errno, or PL_RPC_GONE. */
+static int fetch_into(int fd, const char *path, pl_stat *st) {
+  uint64_t off = 0;
+  bool eof;
+  return fetch_from(fd, path, st, &off, 0, &eof);
+}
+
+/* A read-only open: the first chunk, then the rest by a stream (several chunks in flight at once).
+ * A descriptor opened close-on-exec is handed back at once, the rest arriving while the app reads;
+ * any other could be inherited by an exec'd program, which could not wait for the rest, so the open
+ * waits for all of it. Returns 0, an errno or PL_RPC_GONE; *stream is set when the app's descriptor
+ * must stay attached to a stream still arriving. */
+static int fetch_for_read(int fd, const char *path, int flags, pl_stat *st, struct pl_stream **stream) {
+  uint64_t off = 0;
+  bool eof;
+  bool hand_back_early = (flags & O_CLOEXEC) != 0;
+  int r = fetch_from(fd, path, st, &off, hand_back_early ? PL_STREAM_FIRST_CHUNK : PL_MAX_FILE_CHUNK, &eof);
+  if (r != 0 || eof) return r;
+  struct pl_stream *s = NULL;
+  if (S_ISREG(st->mode) && st->size > off && ftruncate(fd, (off_t)st->size) == 0) s = pl_stream_start(fd, path, st, off);
+  if (!s) {
+    pl_stat later;
+    return fetch_from(fd, path, &later, &off, 0, &eof);
+  }
+  if (hand_back_early) {
+    *stream = s;
+    return 0;
+  }
+  r = pl_stream_wait_all(s);
+  pl_stream_unref(s);
+  return r;
 }
 
 static int new_memfd(const char *path, int flags) {
@@ -136,17 +176,32 @@ static int open_dir_placeholder(int fd, struct pl_path *pp) {
   return fd;
 }
 
+/* The fd object of a descriptor whose bytes are still arriving; the stream's reference is its. */
+static int install_stream(int fd, struct pl_stream *s) {
+  struct pl_fdobj *o = pl_fd_new(FDK_RFILE);
+  if (!o) {
+    pl_stream_unref(s);
+    pl_real.close(fd);
+    errno = ENOMEM;
+    return -1;
+  }
+  o->stream = s;
+  pl_fd_install(fd, o);
+  return fd;
+}
+
 static int open_for_read(struct pl_path *pp, int flags) {
   int fd = new_memfd(pp->path, flags);
   if (fd < 0) return -1;
   pl_stat st;
+  struct pl_stream *stream = NULL;
   int r;
   if (flags & O_DIRECTORY) {
     r = remote_exists(pp->path, &st);
     if (r == 0 && !S_ISDIR(st.mode)) r = ENOTDIR;
     if (r == 0) return open_dir_placeholder(fd, pp);
   } else {
-    r = fetch_into(fd, pp->path, &st);
+    r = fetch_for_read(fd, pp->path, flags, &st, &stream);
   }
   if (r == EISDIR) return open_dir_placeholder(fd, pp);
   int declined = decline(fd, r, pp);
@@ -167,14 +222,13 @@ static int open_for_read(struct pl_path *pp, int flags) {
   /* Keep the number the app would have got (the lowest free one, which the memfd took). */
   if (ro >= 0 && pl_real.dup3(ro, fd, flags & O_CLOEXEC) == fd) {
     pl_real.close(ro);
-    return fd;
-  }
-  if (ro >= 0) {
+  } else if (ro >= 0) {
     pl_real.close(fd);
-    return ro;
+    fd = ro;
+  } else {
+    pl_real.lseek(fd, 0, SEEK_SET);
   }
-  lseek(fd, 0, SEEK_SET);
-  return fd;
+  return stream ? install_stream(fd, stream) : fd;
 }
 
 /* The decision for every open form. Returns an fd, -1 with errno, or OPEN_BYPASS. Guard held. */
