@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { E, EHOSTDOWN } from '../common/errno.js';
-import { DATA_HEADER, encode, encodeDataHeader, FrameReader } from '../protocol/codec.js';
+import { DATA_HEADER, encode, encodeData, encodeDataHeader, FrameReader } from '../protocol/codec.js';
 import { ProtocolError, VersionMismatch } from '../protocol/errors.js';
 import { messages, type MessageName } from '../protocol/spec.js';
 import type { Message, MessageOf, Unsent } from '../protocol/types.js';
@@ -40,6 +40,9 @@ export interface LinkPeer extends FrameSink {
 }
 
 type Pending = { resolve: (m: Message) => void; reject: (e: Error) => void };
+
+/** Data payloads up to this size are copied into their frame (one buffer to write, not two). */
+const SMALL_DATA = 4096;
 
 /** Messages that answer a request: they carry the request's id. */
 const responseTypes = new Set<MessageName>(
@@ -138,6 +141,8 @@ export class Link extends EventEmitter<LinkEvents> {
     if (m.type === 'Data') {
       this.queuedBytes += DATA_HEADER + m.data.length;
       if (io.hasSubscribers) trace('frame-out', this.hop, m.conn, DATA_HEADER + m.data.length);
+      // A request-sized payload is cheaper copied than written as a second buffer.
+      if (m.data.length <= SMALL_DATA) return this.output.write(encodeData(m.conn, m.data));
       this.output.write(encodeDataHeader(m.conn, m.data.length));
       return this.output.write(m.data);
     }

@@ -10,10 +10,13 @@
  * receiver allows.
  *
  * The window grows with the connection (auto-tuning, as TCP's receive buffer does): it starts at
- * INITIAL_WINDOW, and whenever the peer got down to its last quarter of credit while this side's
- * socket was taking the bytes as they came — the window, not the reader, was the limit — the next
- * Window grants that much again on top, doubling it, up to MAX_WINDOW. A connection whose reader is slow never grows, so memory
- * held for a stalled reader stays at the initial window, and idle connections hold none.
+ * INITIAL_WINDOW. A sender that runs out of credit says so with `Window{bytes: 0}`; if this side's
+ * socket is taking the bytes as they come (at most a chunk waits in Node) — the window, not the
+ * reader, was the limit — it grants three windows more, quadrupling it, up to MAX_WINDOW (and up to
+ * GROWN_BUDGET beyond the initial windows over all of a process's connections). A connection whose
+ * reader is slow never grows, so what a stalled reader can make this side hold stays at the initial
+ * window; an idle connection holds nothing whatever its window. Credit comes back once a quarter of
+ * the window has been written, so a grown window also means fewer Window frames.
  */
 import dgram from 'node:dgram';
 import type net from 'node:net';
@@ -100,10 +103,10 @@ export class TcpRelay implements Relay {
     this.link.send({ type: 'Window', id: 0, conn: this.conn, bytes });
   }
 
-  /** The peer ran out of credit: double its window if our socket keeps up (at most a chunk waits in Node). */
+  /** The peer ran out of credit: quadruple its window if our socket keeps up (at most a chunk waits in Node). */
   private grow(): void {
-    const more = this.window;
-    if (this.window >= MAX_WINDOW || this.socket.writableLength > MAX_DATA_CHUNK || grown + more > GROWN_BUDGET) return;
+    const more = Math.min(3 * this.window, MAX_WINDOW - this.window);
+    if (more <= 0 || this.socket.writableLength > MAX_DATA_CHUNK || grown + more > GROWN_BUDGET) return;
     this.window += more;
     grown += more;
     this.grant(more);

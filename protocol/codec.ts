@@ -157,6 +157,18 @@ export function encode(msg: Message): Buffer {
   return w.buf();
 }
 
+/** A whole Data frame in one buffer (the payload copied in): for small payloads, one write instead of two. */
+export function encodeData(conn: number, data: Uint8Array): Buffer {
+  const f = Buffer.allocUnsafe(DATA_HEADER + data.length);
+  f.writeUInt32LE(DATA_HEADER - 4 + data.length, 0);
+  f.writeUInt16LE(DATA, 4);
+  f.writeUInt32LE(0, 6);
+  f.writeUInt32LE(conn, 10);
+  f.writeUInt32LE(data.length, 14);
+  f.set(data, DATA_HEADER);
+  return f;
+}
+
 /**
  * The frame of a Data message without its payload: send it, then the payload itself, and the
  * relayed bytes are never copied into a frame.
