@@ -44,10 +44,6 @@ struct pl_fdobj {
   uint8_t cstate; /* enum pl_cstate */
   int cerr;       /* CS_FAILED: the errno to report once (0: already reported by SO_ERROR) */
   int pslot;      /* the pending.c slot while PENDING/SWITCHING */
-  /* the last epoll registration of a socket connecting in the background (hooks_poll.c) */
-  bool ep_set;
-  uint32_t ep_events;
-  uint64_t ep_data;
   struct pl_relay relays[PL_MAX_RELAYS]; /* unconnected UDP, guarded by pl_fd_lock */
   int n_relays;
   /* write-back files and remote directories */

@@ -94,7 +94,6 @@ int __fxstatat64(int, int, const char *, struct stat64 *, int);
   X(1, int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))            \
   X(1, int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                          \
   X(1, int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *)) \
-  X(1, int, epoll_ctl, (int, int, int, struct epoll_event *))                                       \
   X(1, int, epoll_wait, (int, struct epoll_event *, int, int))                                      \
   X(1, int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *))                   \
   X(1, ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))       \
