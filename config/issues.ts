@@ -122,7 +122,8 @@ export function docKeyOf(path: Path): string {
   return keys.join('.');
 }
 
-function valueAt(input: unknown, path: Path): unknown {
+/** The value at `path` inside `input` (undefined where the path leaves it). */
+export function valueAt(input: unknown, path: Path): unknown {
   return path.reduce<unknown>((v, seg) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[seg] : undefined), input);
 }
 
