@@ -25,9 +25,7 @@ export type ConfigErrorCode =
   /** A mirrord key (or value) podlink does not support yet. */
   | 'CONFIG_UNSUPPORTED'
   /** A known key with a wrong type or value (including invalid regexes and filter patterns). */
-  | 'CONFIG_INVALID_VALUE'
-  /** The config is valid but sets a feature `podlink exec` cannot do yet. */
-  | 'CONFIG_FEATURE_UNAVAILABLE';
+  | 'CONFIG_INVALID_VALUE';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -68,8 +68,8 @@ interface Located {
 
 /** Which file to read (undefined: none, use the defaults). */
 export async function locateConfig(opts: Pick<LoadConfigOptions, 'file' | 'cwd' | 'env'>): Promise<Located | undefined> {
-  const fromEnv = opts.env['PODLINK_CONFIG_FILE'];
-  const explicit = opts.file ?? (fromEnv ? fromEnv : undefined);
+  // An empty PODLINK_CONFIG_FILE counts as unset.
+  const explicit = opts.file ?? (opts.env['PODLINK_CONFIG_FILE'] || undefined);
   if (explicit !== undefined) {
     const abs = path.resolve(opts.cwd, explicit);
     if (!(await exists(abs))) {
@@ -144,9 +144,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
   // Flags are validated on their own, so a bad flag is reported as a flag, not as the file.
   if (Object.keys(overrides).length > 0) overlay(config, validateRawConfig(overrides, OVERRIDES_SOURCE), overrides);
   notices.push(...configNotices(fileRaw, config));
-  const out: LoadedConfig = { config: structuredClone(config), notices };
-  if (located) out.source = located.abs;
-  return out;
+  return { config: structuredClone(config), notices, ...(located && { source: located.abs }) };
 }
 
 /**
