@@ -55,10 +55,7 @@ function shown(cwd: string, abs: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
 }
 
-const exists = (p: string): Promise<boolean> => fs.stat(p).then(
-  () => true,
-  () => false,
-);
+const exists = (p: string): Promise<boolean> => fs.stat(p).then(() => true, () => false);
 
 interface Located {
   abs: string;
