@@ -125,11 +125,15 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
 }
 
-/** Validates a raw config; throws the one ConfigError for the first problem. */
+/**
+ * Validates a raw config; throws the one ConfigError for the first problem. The result is a copy:
+ * zod hands out default values by reference (agent.resources' inner maps), and overlay() writes into
+ * the result.
+ */
 export function validateRawConfig(raw: unknown, source: string): PodlinkConfig {
   const r = configSchema.safeParse(raw, { error: errorMap });
   if (!r.success) throw issuesToError(r.error.issues, raw, source);
-  return r.data;
+  return structuredClone(r.data);
 }
 
 export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig> {
@@ -141,7 +145,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
   // Flags are validated on their own, so a bad flag is reported as a flag, not as the file.
   if (Object.keys(overrides).length > 0) overlay(config, validateRawConfig(overrides, OVERRIDES_SOURCE), overrides);
   notices.push(...configNotices(fileRaw, config));
-  return { config: structuredClone(config), notices, ...(located && { source: located.abs }) };
+  return { config, notices, ...(located && { source: located.abs }) };
 }
 
 /**
