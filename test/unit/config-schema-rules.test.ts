@@ -10,7 +10,7 @@ import { validateRawConfig, defaultConfig, unavailableFeatures } from '../../con
 import { ACCEPTED_AT_DEFAULT, UNSUPPORTED_MIRRORD_KEYS } from '../../config/mirrord.js';
 import { configNotices } from '../../config/notices.js';
 import { closest } from '../../config/suggest.js';
-import { unavailableKeys } from '../../config/unavailable.js';
+import { unavailableList } from '../../config/unavailable.js';
 
 const ok = (raw: unknown) => validateRawConfig(raw, 'podlink.json');
 
@@ -262,7 +262,7 @@ describe('unavailableFeatures', () => {
 
   it('should only list keys that exist in the effective config', () => {
     const d = defaultConfig() as unknown as Record<string, unknown>;
-    for (const key of unavailableKeys()) {
+    for (const { key } of unavailableList()) {
       const parent = key.split('.').slice(0, -1).reduce<unknown>((v, s) => (v as Record<string, unknown>)[s], d);
       assert.equal(typeof parent, 'object', key);
     }
