@@ -1,10 +1,11 @@
 /**
  * One agent session: serves the requests of one intproxy over one link. Requests run concurrently and
- * are answered by id; connection traffic goes to the outgoing relays.
+ * are answered by id; connection traffic is routed by the session's connection table (link/conns.ts).
  */
 import fs from 'node:fs';
 import { E, errnoOf } from '../common/errno.js';
 import { logger } from '../common/log.js';
+import { ConnTable, isConnFrame } from '../link/conns.js';
 import type { Link } from '../link/link.js';
 import { helloOk } from '../link/hello.js';
 import { MAX_FILE_CHUNK } from '../protocol/spec.js';
@@ -36,6 +37,7 @@ function invalidRequest(m: Message): string | undefined {
 export class AgentSession {
   private readonly files: FileService;
   private readonly resolver: TargetResolver;
+  readonly conns: ConnTable;
   readonly outgoing: AgentOutgoing;
   private greeted = false;
 
@@ -46,9 +48,10 @@ export class AgentSession {
   ) {
     this.files = new FileService(target.root);
     this.resolver = new TargetResolver(target.root);
-    this.outgoing = new AgentOutgoing(link);
+    this.conns = new ConnTable('agent', link, { resetUnknown: true });
+    this.outgoing = new AgentOutgoing(link, this.conns);
     link.on('message', (m) => this.dispatch(m));
-    link.on('close', () => this.outgoing.closeAll());
+    link.on('close', () => this.conns.closeAll());
   }
 
   /** Every frame ends as an answer to that one request, never as an agent exit (issue 13). */
@@ -67,6 +70,10 @@ export class AgentSession {
   }
 
   private serve(m: Message): void {
+    if (isConnFrame(m)) {
+      if (this.greeted) this.conns.route(m);
+      return;
+    }
     if (!this.greeted && m.type !== 'Hello') {
       if (m.id !== 0) this.link.replyError(m, E.EPROTO, 'the first message must be Hello');
       return;
@@ -113,11 +120,6 @@ export class AgentSession {
         return this.outgoing.tcpConnect(m);
       case 'UdpOpen':
         return this.outgoing.udpOpen(m);
-      case 'Data':
-      case 'Window':
-      case 'Shutdown':
-      case 'Close':
-        return this.outgoing.onFrame(m);
       default:
         if (m.id !== 0) this.link.replyError(m, E.EOPNOTSUPP, `the agent does not serve ${m.type}`);
     }

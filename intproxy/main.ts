@@ -6,6 +6,7 @@
  * CLI says so or goes away — and then, if the CLI did not live to do it, deletes the agent's pod.
  */
 import { logger, logToFile } from '../common/log.js';
+import { ConnTable, isConnFrame } from '../link/conns.js';
 import { RemoteError } from '../link/link.js';
 import { AgentLink, StartTimeout } from './agent-link.js';
 import type { AgentPodRef, CliToIntproxy, IntproxyToCli, StartRequest } from './control.js';
@@ -43,7 +44,8 @@ async function start(req: StartRequest): Promise<void> {
   transport = await makeTransport(req.agent);
   const link = new AgentLink(transport, { token: req.token, pingMs: PING_MS, idleMs: IDLE_MS, graceMs: req.reconnectGraceMs });
   agent = link;
-  const outgoing = new IntproxyOutgoing(link);
+  const conns = new ConnTable('intproxy', link);
+  const outgoing = new IntproxyOutgoing(link, conns);
 
   let info;
   try {
@@ -55,16 +57,16 @@ async function start(req: StartRequest): Promise<void> {
   }
 
   link.on('message', (m) => {
-    if (m.type === 'Data' || m.type === 'Window' || m.type === 'Shutdown' || m.type === 'Close') outgoing.onAgentFrame(m);
+    if (isConnFrame(m)) conns.route(m);
   });
   let resetAtDrop = 0;
   link.on('down', (why) => {
-    resetAtDrop = outgoing.closeAll();
+    resetAtDrop = conns.closeAll();
     if (!stopping && transport!.reconnects) tell({ type: 'linkDown', message: why });
   });
   link.on('up', ({ afterMs }) => tell({ type: 'linkUp', afterMs, reset: resetAtDrop }));
   link.on('lost', (why) => {
-    outgoing.closeAll();
+    conns.closeAll();
     if (stopping) return;
     const detail = transport!.tail();
     tell({ type: 'agentLost', message: `${why}${detail ? ` (${detail})` : ''}` });
