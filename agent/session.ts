@@ -12,6 +12,8 @@ import { MAX_FILE_CHUNK } from '../protocol/spec.js';
 import type { Message, Unsent } from '../protocol/types.js';
 import { TargetResolver, addrConfig } from './dns.js';
 import { FileService } from './file.js';
+import { LinkSession } from './incoming/delivery.js';
+import { agentIncoming, type AgentIncoming } from './incoming/service.js';
 import { resolveInRoot } from './rootfs.js';
 import { AgentOutgoing } from './outgoing.js';
 import type { Target } from './target.js';
@@ -23,7 +25,11 @@ export interface SessionOptions {
   token?: string;
   /** Called once the peer's Hello was accepted. */
   onGreeted?: () => void;
+  /** The target's incoming traffic (default: the agent process's one instance). */
+  incoming?: AgentIncoming;
 }
+
+let sessions = 0;
 
 /** Why a request cannot be served as it stands (answered EINVAL), or undefined. */
 function invalidRequest(m: Message): string | undefined {
@@ -39,6 +45,8 @@ export class AgentSession {
   private readonly resolver: TargetResolver;
   readonly conns: ConnTable;
   readonly outgoing: AgentOutgoing;
+  private readonly incoming: AgentIncoming;
+  private incomingSession: LinkSession | undefined;
   private greeted = false;
 
   constructor(
@@ -50,8 +58,12 @@ export class AgentSession {
     this.resolver = new TargetResolver(target.root);
     this.conns = new ConnTable('agent', link, { resetUnknown: true });
     this.outgoing = new AgentOutgoing(link, this.conns);
+    this.incoming = opts.incoming ?? agentIncoming();
     link.on('message', (m) => this.dispatch(m));
-    link.on('close', () => this.conns.closeAll());
+    link.on('close', () => {
+      this.conns.closeAll();
+      if (this.incomingSession) void this.incoming.detach(this.incomingSession);
+    });
   }
 
   /** Every frame ends as an answer to that one request, never as an agent exit (issue 13). */
@@ -87,6 +99,7 @@ export class AgentSession {
           return;
         }
         this.greeted = true;
+        this.incomingSession = new LinkSession(`s${++sessions}`, `the podlink session of ${m.name} (pid ${m.pid})`, this.link, this.conns);
         this.opts.onGreeted?.();
         log.debug('hello', `${m.name} (pid ${m.pid}, podlink ${m.build}) connected; serving ${this.target.describe}`);
         this.link.reply(m, helloOk(process.pid));
@@ -116,6 +129,16 @@ export class AgentSession {
         return this.answer(m, async () => (this.notOurStream(m.path), await this.files.writeFile(m), { type: 'Ok' }));
       case 'GetEnv':
         return this.answer(m, async () => ({ type: 'Env', vars: await this.target.environ() }));
+      case 'Subscribe':
+        return this.answer(m, async () => {
+          const session = this.incomingSession!;
+          await this.incoming.subscribe(session, m);
+          // The link went away meanwhile: its detach ran before this port was added.
+          if (this.link.closed) await this.incoming.unsubscribe(session, m.port);
+          return { type: 'Ok' };
+        });
+      case 'Unsubscribe':
+        return this.answer(m, async () => (await this.incoming.unsubscribe(this.incomingSession!, m.port), { type: 'Ok' }));
       case 'TcpConnect':
         return this.outgoing.tcpConnect(m);
       case 'UdpOpen':

@@ -5,11 +5,13 @@
  * a pod's agent is re-established; the connections relayed at that moment are reset. It exits when the
  * CLI says so or goes away — and then, if the CLI did not live to do it, deletes the agent's pod.
  */
+import { E } from '../common/errno.js';
 import { logger, logToFile } from '../common/log.js';
 import { ConnTable, isConnFrame } from '../link/conns.js';
 import { RemoteError } from '../link/link.js';
 import { AgentLink, StartTimeout } from './agent-link.js';
 import type { AgentPodRef, CliToIntproxy, IntproxyToCli, StartRequest } from './control.js';
+import { IntproxyIncoming } from './incoming.js';
 import { LayerServer } from './layers.js';
 import { IntproxyOutgoing } from './outgoing.js';
 import { makeTransport, type Transport } from './transports.js';
@@ -46,6 +48,7 @@ async function start(req: StartRequest): Promise<void> {
   agent = link;
   const conns = new ConnTable('intproxy', link);
   const outgoing = new IntproxyOutgoing(link, conns);
+  const incoming = req.incoming ? new IntproxyIncoming(link, conns, req.incoming, (e) => tell({ type: 'incoming', ...e })) : undefined;
 
   let info;
   try {
@@ -58,13 +61,18 @@ async function start(req: StartRequest): Promise<void> {
 
   link.on('message', (m) => {
     if (isConnFrame(m)) conns.route(m);
+    else if (m.type === 'IncomingOpen' && incoming) incoming.open(m);
+    else if (m.id !== 0) link.replyError(m, E.EOPNOTSUPP, `the intproxy does not serve ${m.type}`);
   });
   let resetAtDrop = 0;
   link.on('down', (why) => {
     resetAtDrop = conns.closeAll();
     if (!stopping && transport!.reconnects) tell({ type: 'linkDown', message: why });
   });
-  link.on('up', ({ afterMs }) => tell({ type: 'linkUp', afterMs, reset: resetAtDrop }));
+  link.on('up', ({ afterMs }) => {
+    tell({ type: 'linkUp', afterMs, reset: resetAtDrop });
+    incoming?.resubscribe();
+  });
   link.on('lost', (why) => {
     conns.closeAll();
     if (stopping) return;
@@ -72,7 +80,7 @@ async function start(req: StartRequest): Promise<void> {
     tell({ type: 'agentLost', message: `${why}${detail ? ` (${detail})` : ''}` });
   });
 
-  layers = new LayerServer(link, outgoing, info.agentPid);
+  layers = new LayerServer(link, outgoing, info.agentPid, incoming);
   try {
     await layers.listen(req.socketPath);
   } catch (e) {
