@@ -70,6 +70,7 @@ function sessionOptions(config: PodlinkConfig, cwd: string): SessionOptions {
 export function portLine(e: PortEvent): string {
   const where = e.remotePort === e.port ? `port ${e.port}` : `port ${e.port} (the target's port ${e.remotePort})`;
   if (e.error) return `${where} stays local: ${e.error}`;
+  if (e.local) return `${where} stays local: ${e.local}`;
   const what = e.mode === 'mirror' ? 'mirrored: the app gets a copy of its traffic, the target keeps answering' : e.filter ? `stolen: requests matching ${e.filter}` : 'stolen: all its traffic';
   return `${where} ${what}`;
 }
@@ -177,7 +178,8 @@ async function runChild(
     onLost();
   });
   session.onIncoming = (e) => {
-    if (req.output === 'json') jsonEvent('incoming', { ...e });
+    const { type: _type, ...fields } = e as PortEvent & { type?: string };
+    if (req.output === 'json') jsonEvent('incoming', fields);
     else if (req.output === 'tree' || e.error) req.stderr.write(`podlink: ${portLine(e)}\n`);
   };
   session.onLink = (e) => {

@@ -35,6 +35,9 @@ export interface PortEvent {
   remotePort: number;
   mode: 'mirror' | 'steal';
   filter?: string;
+  /** The config leaves the port local (incoming.ports, ignore_ports, ignore_localhost): why. */
+  local?: string;
+  /** The subscription failed: why. */
   error?: string;
 }
 
@@ -81,8 +84,11 @@ export class IntproxyIncoming {
   /** A layer's Listen: resolves when the target's port is subscribed, rejects (errno) when it stays local. */
   async listen(m: MessageOf<'Listen'>, pid: number): Promise<void> {
     const why = portStaysLocal(this.settings, m.port, isLoopback(m.local.ip));
-    if (why) throw refusal(E.ENOENT, why);
     const remotePort = remotePortOf(this.settings, m.port);
+    if (why) {
+      this.tell({ port: m.port, remotePort, mode: this.settings.mode, local: why });
+      throw refusal(E.ENOENT, why);
+    }
     const listener: Listener = { pid, local: m.local, appPort: m.port, remotePort };
     let sub = this.subs.get(remotePort);
     if (!sub) {
