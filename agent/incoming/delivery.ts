@@ -36,6 +36,8 @@ export interface Opened {
   attach(handler: ConnHandler): void;
   /** Nothing will be attached after all: close it towards the local process. */
   abandon(errno: number): void;
+  /** The peer closed it: forget it (nothing is sent). */
+  release(): void;
 }
 
 /** One session as the dispatchers see it. */
@@ -94,6 +96,7 @@ export class LinkSession implements IncomingSession {
         this.conns.delete(conn);
         this.link.send({ type: 'Close', id: 0, conn, errno });
       },
+      release: () => this.conns.delete(conn),
     };
   }
 }
