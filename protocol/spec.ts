@@ -213,7 +213,7 @@ export const messages = {
 export type MessageName = keyof typeof messages;
 
 /** Initial per-connection send window, in bytes, in each direction. */
-export const INITIAL_WINDOW = 256 * 1024;
+export const INITIAL_WINDOW = 1024 * 1024;
 /** Largest Data payload a relay puts in one frame. */
 export const MAX_DATA_CHUNK = 64 * 1024;
 /** Largest ReadFile chunk the layer asks for. */
