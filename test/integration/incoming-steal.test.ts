@@ -77,6 +77,26 @@ describe('incoming traffic: steal (pid target)', () => {
     }
   });
 
+  it('should give the pod its port back at once when the local app dies, while the session goes on', async () => {
+    const s = await startSession(world, steal, ['http', world.podA.httpPort, 'local-dies'], { shell: (app) => `${app} & echo "app $!"; wait; sleep 600` });
+    try {
+      assert.equal(await curl(world.podB.netns, `http://${world.podA.ip}:${world.podA.httpPort}/before`), 'local-dies GET /before\n');
+      const app = processes('incoming/app.mjs', 'local-dies');
+      assert.equal(app.length, 1);
+      process.kill(app[0]!.pid, 'SIGKILL');
+      // Its layer links close with it: the intproxy gives the port back, the agent drops the redirect.
+      const until = Date.now() + 15_000;
+      while ((await ruleset(world)) !== rulesBefore && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await ruleset(world), rulesBefore, 'the redirect went with the app');
+      assert.match(await curl(world.podB.netns, `http://${world.podA.ip}:${world.podA.httpPort}/after-crash`), /pod-a says hi \/after-crash/);
+      assert.equal(s.child.exitCode, null, 'the session itself goes on');
+    } finally {
+      signalGroup(s, 'SIGKILL');
+      await s.exited;
+      await gone(15_000, () => processes('agent/main.js', '--pid', String(world.podA.pid)));
+    }
+  });
+
   for (const how of ['Ctrl-C', 'SIGKILL of the CLI', 'SIGKILL of the agent'] as const) {
     it(`should leave pod A's ruleset exactly as before after ${how}`, async () => {
       const s = await startSession(world, steal, ['http', world.podA.httpPort, 'local']);
