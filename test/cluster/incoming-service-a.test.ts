@@ -174,6 +174,28 @@ describe('podlink exec -t deployment/service-a: incoming traffic on the cluster'
     await stop(s, 'end');
   });
 
+  it('should leave service-a\'s ruleset as before when the agent is SIGKILLed mid-session', async () => {
+    const s = await start({ feature: { network: { incoming: 'steal' } } }, ['http', 8080, 'local']);
+    assert.equal(await call('curl', ['-sS', '-m', '20', url('/x')]), 'local GET /x\n');
+    assert.notEqual(await ruleset(), rulesBefore, 'the redirect is in place');
+    // The agent runs on this machine's node: the process serving service-a's pid (its second stage).
+    const agents = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+      try {
+        return fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ').includes(`agent/main.js --listen-fd 3 --pid ${podPid}`);
+      } catch {
+        return false;
+      }
+    });
+    assert.equal(agents.length, 1, 'one agent serves service-a');
+    process.kill(Number(agents[0]), 'SIGKILL');
+    // Its nft goes with it, and the kernel drops the owner table: the pod is served again at once.
+    const until = Date.now() + 30_000;
+    while ((await ruleset()) !== rulesBefore && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await ruleset(), rulesBefore, 'service-a\'s ruleset after SIGKILL of the agent');
+    assert.match(await call('curl', ['-sS', '-m', '20', url('/whoami')]), /"service":"service-a"/);
+    await stop(s, 'SIGKILL');
+  });
+
   it('should mirror: service-a answers, the local app gets the same request', async () => {
     const s = await start({}, ['http', 8080, 'local']);
     assert.match(await call('curl', ['-sS', '-m', '20', url('/whoami?copy=1')]), /"service":"service-a"/);
