@@ -84,6 +84,11 @@ export class PortDispatcher implements Router {
     return this.subs.length === 0;
   }
 
+  /** Whether the port is redirected to this dispatcher now. */
+  get stealing(): boolean {
+    return this.server !== undefined;
+  }
+
   /** Sessions that want copies of this port's connections. */
   mirrors(): IncomingSession[] {
     return this.subs.filter((s) => s.mode === 'mirror').map((s) => s.session);

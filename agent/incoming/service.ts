@@ -4,7 +4,7 @@
  * (started on the first mirror), and serves Subscribe/Unsubscribe for the sessions on its links.
  *
  * A session's subscriptions end with its link: the redirect of a port nobody else takes is removed at
- * once, so while a link is down (a dropped port-forward) the pod serves its own traffic; the intproxy
+ * once (and with the last stolen port the whole table: the pod's ruleset is as it was), so while a link is down (a dropped port-forward) the pod serves its own traffic; the intproxy
  * subscribes again when it is back. When the agent process ends, the kernel removes the table
  * (redirect.ts) and the capture helper dies with its pipe (mirror.ts).
  */
@@ -74,6 +74,15 @@ export class AgentIncoming {
     if (!d) return;
     await d.remove(session.id);
     if (d.empty) this.ports.delete(port);
+    await this.idle();
+  }
+
+  /** No port is stolen any more: `nft` goes, and the kernel removes the table (the next steal makes a new one). */
+  private async idle(): Promise<void> {
+    if (!this.redirector || [...this.ports.values()].some((d) => d.stealing)) return;
+    const r = this.redirector;
+    this.redirector = undefined;
+    (await r.catch(() => undefined))?.stop();
   }
 
   /** The session's link is gone: every port it subscribed is given back. */

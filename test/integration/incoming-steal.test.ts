@@ -81,7 +81,8 @@ describe('incoming traffic: steal (pid target)', () => {
     const s = await startSession(world, steal, ['http', world.podA.httpPort, 'local-dies'], { shell: (app) => `${app} & echo "app $!"; wait; sleep 600` });
     try {
       assert.equal(await curl(world.podB.netns, `http://${world.podA.ip}:${world.podA.httpPort}/before`), 'local-dies GET /before\n');
-      const app = processes('incoming/app.mjs', 'local-dies');
+      // The app itself (not the shell or podlink, whose command lines name it too).
+      const app = processes('incoming/app.mjs', 'local-dies').filter((p) => p.cmd.startsWith(`${process.execPath} `) && p.cmd.split(' ')[1]!.endsWith('app.mjs'));
       assert.equal(app.length, 1);
       process.kill(app[0]!.pid, 'SIGKILL');
       // Its layer links close with it: the intproxy gives the port back, the agent drops the redirect.
