@@ -8,9 +8,10 @@ import { configSchema } from './schema.js';
 import { errorMap, valueAt } from './issues.js';
 import type { PodlinkConfig } from './schema.js';
 
-/** Dotted paths in the effective config; `incoming.mode` is fine at `"off"` too (there is no incoming at all). */
+/** Dotted paths in the effective config. */
 const UNAVAILABLE = [
-  ...['mode', 'http_filter', 'port_mapping', 'listen_ports', 'ports', 'ignore_ports', 'ignore_localhost', 'on_concurrent_steal'].map((k) => `feature.network.incoming.${k}`),
+  // Several sessions stealing one port: the issue "Several developers, one pod".
+  'feature.network.incoming.on_concurrent_steal',
   'feature.network.outgoing.filter',
   'feature.network.dns.filter',
   'agent.json_log',
@@ -18,7 +19,7 @@ const UNAVAILABLE = [
   'internal_proxy.start_idle_timeout',
   'internal_proxy.idle_timeout',
 ];
-const ALSO_FINE: Record<string, { value: unknown; note: string }> = { 'feature.network.incoming.mode': { value: 'off', note: 'except `"off"`' } };
+const ALSO_FINE: Record<string, { value: unknown; note: string }> = {};
 
 let defaults: PodlinkConfig | undefined;
 /** The effective config of an empty file. */

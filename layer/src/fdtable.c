@@ -35,6 +35,7 @@ static int finalise(int fd, struct pl_fdobj *o, bool fd_is_still_ours) {
   pl_quiet = 1;
   if (o->kind == FDK_WFILE && fd_is_still_ours) r = pl_file_writeback(fd, o);
   if (o->kind == FDK_TCP || o->kind == FDK_UDP) pl_socket_release(o);
+  if (o->kind == FDK_LISTEN && o->announced) pl_listen_release(o);
   free(o->path);
   free(o);
   pl_quiet = quiet;

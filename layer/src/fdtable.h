@@ -16,6 +16,8 @@ enum pl_fd_kind {
   FDK_UDP,       /* a UDP socket with relays (connected, or per-destination for sendto) */
   FDK_WFILE,     /* a memfd standing for a remote file opened for writing: written back on last close */
   FDK_RDIR,      /* an empty memfd standing for a remote directory opened read-only (for fdopendir) */
+  FDK_LISTEN,    /* a TCP socket the app bound (hooks_listen.c): announced to the intproxy once listening */
+  FDK_INCOMING,  /* a connection the intproxy delivered to a listener: getpeername gives the real client */
 };
 
 struct pl_relay {
@@ -49,6 +51,10 @@ struct pl_fdobj {
   /* write-back files and remote directories */
   char *path;
   uint32_t mode;
+  /* FDK_LISTEN: the port the app asked for (listen_ports may have bound another); announced = the
+   * intproxy subscribed it (local: the socket's real address) */
+  uint16_t app_port;
+  bool announced;
 };
 
 extern struct pl_fdobj *pl_fds[PL_FD_MAX] PL_HIDDEN;
@@ -83,5 +89,6 @@ void pl_fd_atfork_child(void) PL_HIDDEN;
 /* Finalisers implemented by the areas (hooks_file.c, hooks_socket.c). */
 int pl_file_writeback(int fd, struct pl_fdobj *obj) PL_HIDDEN;
 void pl_socket_release(struct pl_fdobj *obj) PL_HIDDEN;
+void pl_listen_release(struct pl_fdobj *obj) PL_HIDDEN;
 
 #endif

@@ -88,6 +88,11 @@ int __fxstatat64(int, int, const char *, struct stat64 *, int);
   X(1, long, syscall, (long, ...))                                                                  \
   /* sockets */                                                                                    \
   X(1, int, connect, (int, const struct sockaddr *, socklen_t))                                     \
+  X(1, int, bind, (int, const struct sockaddr *, socklen_t))                                        \
+  X(1, int, listen, (int, int))                                                                     \
+  X(1, int, accept, (int, struct sockaddr *, socklen_t *))                                          \
+  X(1, int, accept4, (int, struct sockaddr *, socklen_t *, int))                                    \
+  X(1, int, getsockname, (int, struct sockaddr *, socklen_t *))                                     \
   X(1, int, getpeername, (int, struct sockaddr *, socklen_t *))                                     \
   X(1, int, getsockopt, (int, int, int, void *restrict, socklen_t *restrict))                      \
   X(1, int, poll, (struct pollfd *, nfds_t, int))                                                   \
