@@ -1,6 +1,7 @@
 /**
  * Outgoing connections opened from the target's network (the agent runs inside its network
- * namespace): TCP streams and UDP flows, each relayed over the link under the intproxy's conn id.
+ * namespace): TCP streams and UDP flows, each relayed over the link under the intproxy's conn id and
+ * registered in the session's connection table (link/conns.ts), which routes their frames.
  *
  * Every request ends as an answer for that request: a port or address Node refuses, a conn id already
  * in use, or a socket that fails synchronously is an Error reply, never an exception that would end
@@ -9,9 +10,10 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { E, errnoOf } from '../common/errno.js';
+import type { ConnTable } from '../link/conns.js';
 import type { Link } from '../link/link.js';
-import { TcpRelay, UdpRelay, type Relay } from '../link/relay.js';
-import type { Message, MessageOf } from '../protocol/types.js';
+import { TcpRelay, UdpRelay } from '../link/relay.js';
+import type { MessageOf } from '../protocol/types.js';
 
 /** How long a TCP connect from the target may take before ETIMEDOUT is reported. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -21,18 +23,17 @@ function failure(errno: number, message: string): Error & { errno: number } {
 }
 
 export class AgentOutgoing {
-  readonly relays = new Map<number, Relay>();
-  /** TCP connects still in progress, so the intproxy can abandon one (Close before the answer). */
-  private readonly connecting = new Map<number, net.Socket>();
-
-  constructor(private readonly link: Link) {}
+  constructor(
+    private readonly link: Link,
+    private readonly conns: ConnTable,
+  ) {}
 
   private gone = (conn: number): void => {
-    this.relays.delete(conn);
+    this.conns.delete(conn);
   };
 
   private inUse(m: MessageOf<'TcpConnect'> | MessageOf<'UdpOpen'>): boolean {
-    if (!this.relays.has(m.conn) && !this.connecting.has(m.conn)) return false;
+    if (!this.conns.has(m.conn)) return false;
     this.link.replyError(m, E.EEXIST, `conn ${m.conn} is already in use`);
     return true;
   }
@@ -48,19 +49,25 @@ export class AgentOutgoing {
     } catch (err) {
       return this.link.replyError(m, errnoOf(err), `connect to ${where}: ${(err as Error).message}`);
     }
-    this.connecting.set(m.conn, socket);
+    // While connecting, a Close from the intproxy abandons the connect (its socket went away first);
+    // anything else for this id waits for nothing and is dropped.
+    this.conns.add(m.conn, 'outgoing', 'in', {
+      onFrame: (f) => {
+        if (f.type === 'Close') socket.destroy(failure(E.ECONNABORTED, 'connect abandoned'));
+      },
+      destroy: () => socket.destroy(),
+    });
     const timer = setTimeout(() => socket.destroy(failure(E.ETIMEDOUT, 'connect timed out')), CONNECT_TIMEOUT_MS);
     const onError = (err: Error): void => {
       clearTimeout(timer);
-      this.connecting.delete(m.conn);
+      this.conns.delete(m.conn);
       this.link.replyError(m, errnoOf(err), `connect to ${where}: ${err.message}`);
     };
     socket.once('error', onError);
     socket.once('connect', () => {
       clearTimeout(timer);
-      this.connecting.delete(m.conn);
       socket.off('error', onError);
-      this.relays.set(m.conn, new TcpRelay(this.link, m.conn, socket, this.gone));
+      this.conns.setHandler(m.conn, new TcpRelay(this.link, m.conn, socket, this.gone));
       this.link.reply(m, { type: 'Ok' });
     });
   }
@@ -87,7 +94,7 @@ export class AgentOutgoing {
     socket.once('error', fail);
     const ready = (peer: (() => undefined) | undefined) => (): void => {
       socket.removeListener('error', fail);
-      this.relays.set(m.conn, new UdpRelay(this.link, m.conn, socket, peer, this.gone));
+      this.conns.add(m.conn, 'outgoing', 'in', new UdpRelay(this.link, m.conn, socket, peer, this.gone));
       this.link.reply(m, { type: 'Ok' });
     };
     try {
@@ -99,24 +106,5 @@ export class AgentOutgoing {
     } catch (err) {
       fail(err as Error);
     }
-  }
-
-  /** Connection traffic for a conn id; frames for a conn already gone are dropped. */
-  onFrame(m: Message & { conn: number }): void {
-    const relay = this.relays.get(m.conn);
-    if (relay) return relay.onFrame(m);
-    const pending = this.connecting.get(m.conn);
-    if (pending && m.type === 'Close') {
-      // The intproxy abandoned the connect (its socket went away first): stop it now.
-      pending.destroy(failure(E.ECONNABORTED, 'connect abandoned'));
-      return;
-    }
-    if (m.type === 'Data') this.link.send({ type: 'Close', id: 0, conn: m.conn, errno: E.ECONNRESET });
-  }
-
-  closeAll(): void {
-    for (const s of this.connecting.values()) s.destroy();
-    this.connecting.clear();
-    for (const r of [...this.relays.values()]) r.destroy(E.ECONNRESET, true);
   }
 }

@@ -1,16 +1,19 @@
 /**
  * One agent session: serves the requests of one intproxy over one link. Requests run concurrently and
- * are answered by id; connection traffic goes to the outgoing relays.
+ * are answered by id; connection traffic is routed by the session's connection table (link/conns.ts).
  */
 import fs from 'node:fs';
 import { E, errnoOf } from '../common/errno.js';
 import { logger } from '../common/log.js';
+import { ConnTable, isConnFrame } from '../link/conns.js';
 import type { Link } from '../link/link.js';
 import { helloOk } from '../link/hello.js';
 import { MAX_FILE_CHUNK } from '../protocol/spec.js';
 import type { Message, Unsent } from '../protocol/types.js';
 import { TargetResolver, addrConfig } from './dns.js';
 import { FileService } from './file.js';
+import { LinkSession } from './incoming/delivery.js';
+import { agentIncoming, type AgentIncoming } from './incoming/service.js';
 import { resolveInRoot } from './rootfs.js';
 import { AgentOutgoing } from './outgoing.js';
 import type { Target } from './target.js';
@@ -22,7 +25,11 @@ export interface SessionOptions {
   token?: string;
   /** Called once the peer's Hello was accepted. */
   onGreeted?: () => void;
+  /** The target's incoming traffic (default: the agent process's one instance). */
+  incoming?: AgentIncoming;
 }
+
+let sessions = 0;
 
 /** Why a request cannot be served as it stands (answered EINVAL), or undefined. */
 function invalidRequest(m: Message): string | undefined {
@@ -36,7 +43,10 @@ function invalidRequest(m: Message): string | undefined {
 export class AgentSession {
   private readonly files: FileService;
   private readonly resolver: TargetResolver;
+  readonly conns: ConnTable;
   readonly outgoing: AgentOutgoing;
+  private readonly incoming: AgentIncoming;
+  private incomingSession: LinkSession | undefined;
   private greeted = false;
 
   constructor(
@@ -46,16 +56,21 @@ export class AgentSession {
   ) {
     this.files = new FileService(target.root);
     this.resolver = new TargetResolver(target.root);
-    this.outgoing = new AgentOutgoing(link);
+    this.conns = new ConnTable('agent', link, { resetUnknown: true });
+    this.outgoing = new AgentOutgoing(link, this.conns);
+    this.incoming = opts.incoming ?? agentIncoming();
     link.on('message', (m) => this.dispatch(m));
-    link.on('close', () => this.outgoing.closeAll());
+    link.on('close', () => {
+      this.conns.closeAll();
+      if (this.incomingSession) void this.incoming.detach(this.incomingSession);
+    });
   }
 
   /** Every frame ends as an answer to that one request, never as an agent exit (issue 13). */
   private dispatch(m: Message): void {
     try {
       // Connection traffic first, and straight to its relay: most frames are these.
-      if ((m.type === 'Data' || m.type === 'Window') && this.greeted) return this.outgoing.onFrame(m);
+      if ((m.type === 'Data' || m.type === 'Window') && this.greeted) return this.conns.route(m);
       const bad = invalidRequest(m);
       if (bad) {
         if (m.id !== 0) this.link.replyError(m, E.EINVAL, `${m.type}: ${bad}`);
@@ -69,6 +84,10 @@ export class AgentSession {
   }
 
   private serve(m: Message): void {
+    if (isConnFrame(m)) {
+      if (this.greeted) this.conns.route(m);
+      return;
+    }
     if (!this.greeted && m.type !== 'Hello') {
       if (m.id !== 0) this.link.replyError(m, E.EPROTO, 'the first message must be Hello');
       return;
@@ -82,6 +101,7 @@ export class AgentSession {
           return;
         }
         this.greeted = true;
+        this.incomingSession = new LinkSession(`s${++sessions}`, `the podlink session of ${m.name} (pid ${m.pid})`, this.link, this.conns);
         this.opts.onGreeted?.();
         log.debug('hello', `${m.name} (pid ${m.pid}, podlink ${m.build}) connected; serving ${this.target.describe}`);
         this.link.reply(m, helloOk(process.pid));
@@ -111,15 +131,20 @@ export class AgentSession {
         return this.answer(m, async () => (this.notOurStream(m.path), await this.files.writeFile(m), { type: 'Ok' }));
       case 'GetEnv':
         return this.answer(m, async () => ({ type: 'Env', vars: await this.target.environ() }));
+      case 'Subscribe':
+        return this.answer(m, async () => {
+          const session = this.incomingSession!;
+          await this.incoming.subscribe(session, m);
+          // The link went away meanwhile: its detach ran before this port was added.
+          if (this.link.closed) await this.incoming.unsubscribe(session, m.port);
+          return { type: 'Ok' };
+        });
+      case 'Unsubscribe':
+        return this.answer(m, async () => (await this.incoming.unsubscribe(this.incomingSession!, m.port), { type: 'Ok' }));
       case 'TcpConnect':
         return this.outgoing.tcpConnect(m);
       case 'UdpOpen':
         return this.outgoing.udpOpen(m);
-      case 'Data':
-      case 'Window':
-      case 'Shutdown':
-      case 'Close':
-        return this.outgoing.onFrame(m);
       default:
         if (m.id !== 0) this.link.replyError(m, E.EOPNOTSUPP, `the agent does not serve ${m.type}`);
     }

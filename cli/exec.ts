@@ -17,6 +17,8 @@ import { layerEnv } from './layer-env.js';
 import { layerLibrary, packageRoot } from '../common/paths.js';
 import { jsonEvent, runSteps, type OutputMode, type Step } from './progress.js';
 import { Session, type SessionOptions } from './session.js';
+import { incomingSettings } from '../intproxy/incoming-settings.js';
+import type { PortEvent } from '../intproxy/incoming.js';
 import { ExecSignals } from './signals.js';
 import { pidTarget } from './target.js';
 
@@ -56,7 +58,21 @@ function checkAvailable(config: PodlinkConfig): void {
 function sessionOptions(config: PodlinkConfig, cwd: string): SessionOptions {
   const dest = config.internal_proxy.log_destination;
   const file = dest === undefined ? undefined : dest.endsWith('/') ? path.resolve(cwd, dest, `podlink-intproxy-${process.pid}.log`) : path.resolve(cwd, dest);
-  return { startupTimeoutMs: config.agent.startup_timeout * 1000, log: { file, level: config.internal_proxy.log_level } };
+  const incoming = config.feature.network.incoming;
+  return {
+    startupTimeoutMs: config.agent.startup_timeout * 1000,
+    log: { file, level: config.internal_proxy.log_level },
+    ...(incoming.mode !== 'off' ? { incoming: incomingSettings({ ...incoming, mode: incoming.mode }) } : {}),
+  };
+}
+
+/** The line for a port of the app: what the target's port now does, or why it does not. */
+export function portLine(e: PortEvent): string {
+  const where = e.remotePort === e.port ? `port ${e.port}` : `port ${e.port} (the target's port ${e.remotePort})`;
+  if (e.error) return `${where} stays local: ${e.error}`;
+  if (e.local) return `${where} stays local: ${e.local}`;
+  const what = e.mode === 'mirror' ? 'mirrored: the app gets a copy of its traffic, the target keeps answering' : e.filter ? `stolen: requests matching ${e.filter}` : 'stolen: all its traffic';
+  return `${where} ${what}`;
 }
 
 /** A local process as the target: the agent runs on this machine, in its network namespace. */
@@ -161,6 +177,11 @@ async function runChild(
     say('agent-lost', { message }, `${message}; the process's remote calls now fail (its DNS, connections and remote files)`);
     onLost();
   });
+  session.onIncoming = (e) => {
+    const { type: _type, ...fields } = e as PortEvent & { type?: string };
+    if (req.output === 'json') jsonEvent('incoming', fields);
+    else if (req.output === 'tree' || e.error) req.stderr.write(`podlink: ${portLine(e)}\n`);
+  };
   session.onLink = (e) => {
     if (req.output === 'quiet') return;
     if (e.type === 'linkDown') say('link-down', { message: e.message }, `the link to the agent dropped (${e.message}); reconnecting…`);

@@ -35,13 +35,17 @@ export interface KubeCtx {
 /**
  * Capabilities the agent needs, and why (docs/ARCHITECTURE.md): SYS_ADMIN to enter the target's
  * network namespace (setns), SYS_PTRACE to open another container's /proc/PID/{ns,root,environ},
- * DAC_READ_SEARCH to read its files whoever owns them, DAC_OVERRIDE only when files are written back.
- * Targetless needs none.
+ * DAC_READ_SEARCH to read its files whoever owns them, DAC_OVERRIDE only when files are written back;
+ * with incoming traffic, NET_ADMIN for steal's nftables redirect and NET_RAW for mirror's packet
+ * capture (only the one the mode needs). Targetless needs none.
  */
 export function agentCapabilities(config: PodlinkConfig, targeted: boolean): string[] {
   if (!targeted) return [];
   const caps = ['SYS_ADMIN', 'SYS_PTRACE', 'DAC_READ_SEARCH'];
   if (config.feature.fs.mode === 'write' || config.feature.fs.read_write.length > 0) caps.push('DAC_OVERRIDE');
+  const incoming = config.feature.network.incoming.mode;
+  if (incoming === 'steal') caps.push('NET_ADMIN');
+  if (incoming === 'mirror') caps.push('NET_RAW');
   return caps.filter((c) => !config.agent.disabled_capabilities.includes(c as never));
 }
 

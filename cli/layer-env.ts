@@ -22,6 +22,8 @@ export const LAYER_ENV = {
   PODLINK_OUTGOING_UDP: 'flag, default on',
   PODLINK_IGNORE_LOCALHOST: 'flag, default on',
   PODLINK_DNS: 'flag, default on',
+  PODLINK_INCOMING: 'flag, default off: tell the intproxy about listening sockets',
+  PODLINK_LISTEN_PORTS: 'list of APP_PORT:LOCAL_PORT pairs (listen_ports)',
   // libuv must not read files through io_uring, which no hook can see.
   UV_USE_IO_URING: 'always "0"',
 } as const;
@@ -40,6 +42,7 @@ export interface LayerFeatures {
   network: {
     outgoing: { tcp: boolean; udp: boolean; ignore_localhost: boolean };
     dns: { enabled: boolean };
+    incoming: { mode: string; listen_ports: [number, number][] };
   };
 }
 
@@ -65,6 +68,8 @@ export function layerEnv(
     PODLINK_OUTGOING_UDP: flag(network.outgoing.udp),
     PODLINK_IGNORE_LOCALHOST: flag(network.outgoing.ignore_localhost),
     PODLINK_DNS: flag(network.dns.enabled),
+    PODLINK_INCOMING: flag(network.incoming.mode !== 'off'),
+    PODLINK_LISTEN_PORTS: list(network.incoming.listen_ports.map(([app, local]) => `${app}:${local}`)),
     UV_USE_IO_URING: '0',
   };
   return { LD_PRELOAD: preload.join(':'), ...vars };

@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AgentPodRef, AgentTransportSpec, IntproxyToCli } from '../intproxy/control.js';
+import type { PortEvent } from '../intproxy/incoming.js';
+import type { IncomingSettings } from '../intproxy/incoming-settings.js';
 import { PodlinkError } from './errors.js';
 import { intproxyEntry } from '../common/paths.js';
 import { relayNodeFlags } from '../link/node-flags.js';
@@ -22,6 +24,8 @@ export interface SessionOptions {
   reconnectGraceMs?: number;
   /** The agent's pod, deleted by the intproxy if the CLI does not live to do it. */
   agentPod?: AgentPodRef;
+  /** feature.network.incoming, unless off. */
+  incoming?: IncomingSettings;
 }
 
 export class Session {
@@ -30,6 +34,8 @@ export class Session {
 
   /** Called when the link to the agent drops and when it is back (a pod's agent: reconnecting). */
   onLink: (event: Extract<IntproxyToCli, { type: 'linkDown' | 'linkUp' }>) => void = () => undefined;
+  /** Called for each port of the app that was subscribed, or could not be. */
+  onIncoming: (event: PortEvent) => void = () => undefined;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -41,6 +47,7 @@ export class Session {
     child.on('message', (m: IntproxyToCli) => {
       if (m.type === 'agentLost') this.lost(m.message);
       else if (m.type === 'linkDown' || m.type === 'linkUp') this.onLink(m);
+      else if (m.type === 'incoming') this.onIncoming(m);
     });
     child.on('exit', () => this.lost('the intproxy exited'));
   }
@@ -60,6 +67,7 @@ export class Session {
       reconnectGraceMs: opts.reconnectGraceMs ?? 0,
       ...(opts.agentPod ? { agentPod: opts.agentPod } : {}),
       log: opts.log,
+      ...(opts.incoming ? { incoming: opts.incoming } : {}),
     });
     try {
       const ready = await new Promise<Extract<IntproxyToCli, { type: 'ready' }>>((resolve, reject) => {

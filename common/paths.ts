@@ -25,5 +25,7 @@ export function layerFile(name: string, arch: string = process.arch): string {
 }
 
 export const layerLibrary = layerFile('libpodlink.so');
+/** The mirror's packet capture, run by the agent (agent/capture; `make -C agent/capture`). */
+export const captureHelper = path.join(packageRoot, 'agent', 'capture', 'build', 'podlink-capture');
 /** Compiles fs patterns with glibc's regcomp exactly as the layer does (layer/tools/regcheck.c). */
 export const regcheckHelper = layerFile('podlink-regcheck');

@@ -3,8 +3,8 @@
  * ephemeral container in the target pod). mirrord's keys, with podlink's defaults.
  */
 import { z } from 'zod';
-import { annotationMap, labelMap, logLevel, namespaceName, seconds } from './common.js';
-import { labelKeyProblem, objectNameProblem } from '../kube/names.js';
+import { annotationMap, checked, labelMap, logLevel, namespaceName, seconds } from './common.js';
+import { objectNameProblem, quantityProblem, resourceNameProblem } from '../kube/names.js';
 
 /** Kubernetes resource quantities by resource name (`cpu`, `memory`, …). */
 export const DEFAULT_RESOURCES: { requests: Record<string, string>; limits: Record<string, string> } = {
@@ -13,18 +13,14 @@ export const DEFAULT_RESOURCES: { requests: Record<string, string>; limits: Reco
 };
 export const DEFAULT_TOLERATIONS = [{ operator: 'Exists' as const }];
 
-const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[mkMGTPE]|[eE][+-]?\d+)?$/;
-
 const quantityMap = z
   .record(z.string(), z.union([z.string(), z.number()]))
   .transform((m, ctx): Record<string, string> => {
     const out: Record<string, string> = {};
     for (const [k, raw] of Object.entries(m)) {
-      const v = String(raw);
-      const keyProblem = k === 'cpu' || k === 'memory' || k === 'ephemeral-storage' || k.startsWith('hugepages-') ? undefined : labelKeyProblem(k);
-      if (keyProblem) ctx.addIssue({ code: 'custom', message: `resource name ${keyProblem.replace(/^key /, '')}`, path: [k], input: raw });
-      else if (!QUANTITY.test(v)) ctx.addIssue({ code: 'custom', message: `\`${v}\` is not a Kubernetes quantity (e.g. \`100m\`, \`1\`, \`128Mi\`)`, path: [k], input: raw });
-      out[k] = v;
+      out[k] = String(raw);
+      const problem = resourceNameProblem(k) ?? quantityProblem(out[k]);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [k], input: raw });
     }
     return out;
   });
@@ -68,11 +64,7 @@ const capability = z
     return z.NEVER;
   });
 
-const kubeName = (what: string, check: (n: string) => string | undefined) =>
-  z.string().superRefine((n, ctx) => {
-    const problem = check(n);
-    if (problem) ctx.addIssue({ code: 'custom', message: `${what} \`${n}\` ${problem}`, input: n });
-  });
+const kubeName = (what: string) => checked(objectNameProblem, (n, problem) => `${what} \`${n}\` ${problem}`);
 
 const image = z
   .union([
@@ -118,8 +110,8 @@ export const agentSchema = z
       .default([])
       .transform((l) => [...new Set(l)])
       .describe('Capabilities the agent must not get (CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_SYS_ADMIN); features that need them stop working.'),
-    service_account: kubeName('service account', objectNameProblem).optional().describe('Service account of the agent pod.'),
-    priority_class: kubeName('priority class', objectNameProblem).optional().describe('PriorityClass of the agent pod.'),
+    service_account: kubeName('service account').optional().describe('Service account of the agent pod.'),
+    priority_class: kubeName('priority class').optional().describe('PriorityClass of the agent pod.'),
   })
   .prefault({})
   .describe('The agent podlink starts in the cluster for the session. Every key has a default; most teams set none.');

@@ -27,35 +27,33 @@ export function checkedList(problems: (items: string[]) => (string | undefined)[
   });
 }
 
+/** A string checked by `problem` (undefined = fine), reported as `message` says (default: the problem itself). */
+export function checked(problem: (s: string) => string | undefined, message = (_s: string, p: string) => p) {
+  return z.string().superRefine((s, ctx) => {
+    const p = problem(s);
+    if (p) ctx.addIssue({ code: 'custom', message: message(s, p), input: s });
+  });
+}
+
 /** A list of fs path patterns: each must be a POSIX ERE glibc's regcomp reads as meant (see regex.ts). */
 export const posixRegexList = () => checkedList(posixEreProblems, (p, problem) => `\`${p}\` is not usable as a POSIX extended regex: ${problem}`);
 
 /** An HTTP filter regex (JavaScript syntax, matched case-insensitively by the agent). */
-export const jsRegex = z.string().superRefine((p, ctx) => {
-  const problem = jsRegexProblem(p);
-  if (problem) ctx.addIssue({ code: 'custom', message: `\`${p}\` is not a usable regex: ${problem}`, input: p });
-});
+export const jsRegex = checked(jsRegexProblem, (p, problem) => `\`${p}\` is not a usable regex: ${problem}`);
 
-export const namespaceName = z.string().superRefine((n, ctx) => {
-  const problem = namespaceProblem(n);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem, input: n });
-});
+export const namespaceName = checked(namespaceProblem);
 
-/** A map of Kubernetes labels (also used for node selectors). */
-export const labelMap = z.record(z.string(), z.string()).superRefine((m, ctx) => {
-  for (const [k, v] of Object.entries(m)) {
-    const problem = labelKeyProblem(k) ?? labelValueProblem(v);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [k], input: v });
-  }
-});
-
-/** A map of Kubernetes annotations: keys like labels, values any string. */
-export const annotationMap = z.record(z.string(), z.string()).superRefine((m, ctx) => {
-  for (const k of Object.keys(m)) {
-    const problem = labelKeyProblem(k);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [k], input: m[k] });
-  }
-});
+/** A map of Kubernetes labels (also node selectors) or, with no value rule, of annotations. */
+function kubeMap(valueProblem: (v: string) => string | undefined = () => undefined) {
+  return z.record(z.string(), z.string()).superRefine((m, ctx) => {
+    for (const [k, v] of Object.entries(m)) {
+      const problem = labelKeyProblem(k) ?? valueProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [k], input: v });
+    }
+  });
+}
+export const labelMap = kubeMap(labelValueProblem);
+export const annotationMap = kubeMap();
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -25,39 +25,27 @@ export type ConfigErrorCode =
   /** A mirrord key (or value) podlink does not support yet. */
   | 'CONFIG_UNSUPPORTED'
   /** A known key with a wrong type or value (including invalid regexes and filter patterns). */
-  | 'CONFIG_INVALID_VALUE'
-  /** The config is valid but sets a feature `podlink exec` cannot do yet. */
-  | 'CONFIG_FEATURE_UNAVAILABLE';
+  | 'CONFIG_INVALID_VALUE';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   /** Exit status the CLI uses for any config failure. */
   readonly exitCode = 1;
+  /** Dotted key path with `[i]` for list items, e.g. `feature.fs.read_only[2]`. */
+  readonly keyPath?: string;
+  readonly hint?: string;
+  /** File (as shown to the user) or `command line` for CLI overrides. */
+  readonly source?: string;
+  readonly line?: number;
+  readonly column?: number;
 
   constructor(
     readonly code: ConfigErrorCode,
     message: string,
-    readonly opts: {
-      /** Dotted key path with `[i]` for list items, e.g. `feature.fs.read_only[2]`. */
-      keyPath?: string;
-      hint?: string;
-      /** File (as shown to the user) or `command line` for CLI overrides. */
-      source?: string;
-      line?: number;
-      column?: number;
-    } = {},
+    where: Pick<ConfigError, 'keyPath' | 'hint' | 'source' | 'line' | 'column'> = {},
   ) {
     super(message);
-  }
-
-  get keyPath(): string | undefined {
-    return this.opts.keyPath;
-  }
-  get hint(): string | undefined {
-    return this.opts.hint;
-  }
-  get source(): string | undefined {
-    return this.opts.source;
+    Object.assign(this, where);
   }
 }
 

@@ -122,7 +122,8 @@ export function docKeyOf(path: Path): string {
   return keys.join('.');
 }
 
-function valueAt(input: unknown, path: Path): unknown {
+/** The value at `path` inside `input` (undefined where the path leaves it). */
+export function valueAt(input: unknown, path: Path): unknown {
   return path.reduce<unknown>((v, seg) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[seg] : undefined), input);
 }
 
@@ -134,24 +135,14 @@ function jsonType(v: unknown): string {
   return typeof v;
 }
 
-/** Whether a union branch failed only because the value has another type than that branch takes. */
-function branchRejectsType(issues: Issue[], value: unknown): boolean {
-  return issues.some((i) => {
-    if (i.path.length !== 0) return false;
-    if (i.code === 'invalid_type') return true;
-    if (i.code === 'invalid_value') return !i.values.some((v) => jsonType(v) === jsonType(value));
-    return false;
-  });
-}
-
-function rootExpectation(issues: Issue[]): string[] {
-  const out: string[] = [];
+/** What a union branch takes, in words, if it failed only because the value has another type; else undefined. */
+function typeTaken(issues: Issue[], value: unknown): string | undefined {
   for (const i of issues) {
     if (i.path.length !== 0) continue;
-    if (i.code === 'invalid_type') out.push(typeWord(i.expected));
-    else if (i.code === 'invalid_value') out.push(i.values.length === 1 ? JSON.stringify(i.values[0]) : valueList(i.values));
+    if (i.code === 'invalid_type') return typeWord(i.expected);
+    if (i.code === 'invalid_value' && !i.values.some((v) => jsonType(v) === jsonType(value))) return i.values.length === 1 ? JSON.stringify(i.values[0]) : valueList(i.values);
   }
-  return out;
+  return undefined;
 }
 
 function pick(issues: Issue[]): Issue {
@@ -170,9 +161,10 @@ function explain(issue: Issue, base: Path, input: unknown): Found {
   const value = valueAt(input, path);
   if (issue.code === 'invalid_union') {
     const branches = (issue.errors ?? []) as Issue[][];
-    const relevant = branches.filter((b) => b.length > 0 && !branchRejectsType(b, value));
-    if (relevant.length > 0) return explain(pick(relevant[0]!), path, input);
-    const expected = [...new Set(branches.flatMap(rootExpectation))];
+    // The first branch that takes this type of value says what is wrong with it; if none does, list what they take.
+    const relevant = branches.find((b) => b.length > 0 && typeTaken(b, value) === undefined);
+    if (relevant) return explain(pick(relevant), path, input);
+    const expected = [...new Set(branches.map((b) => typeTaken(b, value)).filter((w) => w !== undefined))];
     const words = expected.length > 1 ? `${expected.slice(0, -1).join(', ')} or ${expected.at(-1)}` : (expected[0] ?? 'another value');
     return { code: 'CONFIG_INVALID_VALUE', path, message: `expected ${words}, got ${describe(value)}` };
   }

@@ -55,10 +55,7 @@ function shown(cwd: string, abs: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
 }
 
-const exists = (p: string): Promise<boolean> => fs.stat(p).then(
-  () => true,
-  () => false,
-);
+const exists = (p: string): Promise<boolean> => fs.stat(p).then(() => true, () => false);
 
 interface Located {
   abs: string;
@@ -68,8 +65,8 @@ interface Located {
 
 /** Which file to read (undefined: none, use the defaults). */
 export async function locateConfig(opts: Pick<LoadConfigOptions, 'file' | 'cwd' | 'env'>): Promise<Located | undefined> {
-  const fromEnv = opts.env['PODLINK_CONFIG_FILE'];
-  const explicit = opts.file ?? (fromEnv ? fromEnv : undefined);
+  // An empty PODLINK_CONFIG_FILE counts as unset.
+  const explicit = opts.file ?? (opts.env['PODLINK_CONFIG_FILE'] || undefined);
   if (explicit !== undefined) {
     const abs = path.resolve(opts.cwd, explicit);
     if (!(await exists(abs))) {
@@ -128,11 +125,15 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
 }
 
-/** Validates a raw config; throws the one ConfigError for the first problem. */
+/**
+ * Validates a raw config; throws the one ConfigError for the first problem. The result is a copy:
+ * zod hands out default values by reference (agent.resources' inner maps), and overlay() writes into
+ * the result.
+ */
 export function validateRawConfig(raw: unknown, source: string): PodlinkConfig {
   const r = configSchema.safeParse(raw, { error: errorMap });
   if (!r.success) throw issuesToError(r.error.issues, raw, source);
-  return r.data;
+  return structuredClone(r.data);
 }
 
 export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig> {
@@ -144,9 +145,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<LoadedConfig>
   // Flags are validated on their own, so a bad flag is reported as a flag, not as the file.
   if (Object.keys(overrides).length > 0) overlay(config, validateRawConfig(overrides, OVERRIDES_SOURCE), overrides);
   notices.push(...configNotices(fileRaw, config));
-  const out: LoadedConfig = { config: structuredClone(config), notices };
-  if (located) out.source = located.abs;
-  return out;
+  return { config, notices, ...(located && { source: located.abs }) };
 }
 
 /**

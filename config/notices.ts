@@ -5,14 +5,11 @@
  */
 import { LOG_LEVELS } from './common.js';
 import { filterHostNames } from './feature/network.js';
+import { valueAt } from './issues.js';
 import { ACCEPTED_AT_DEFAULT } from './mirrord.js';
 import type { PodlinkConfig } from './schema.js';
 
-function get(obj: unknown, key: string): unknown {
-  let v = obj;
-  for (const seg of key.split('.')) v = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[seg] : undefined;
-  return v;
-}
+const get = (obj: unknown, key: string): unknown => valueAt(obj, key.split('.'));
 
 export function configNotices(raw: Record<string, unknown>, config: PodlinkConfig): string[] {
   const out: string[] = [];

@@ -42,8 +42,8 @@ function syntaxError(source: string, format: string, line: number, column: numbe
 }
 
 function parseYaml(parseAllDocuments: typeof import('yaml').parseAllDocuments, text: string, source: string): unknown {
-  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
-  const list = Array.isArray(docs) ? docs : [docs];
+  // An array even when empty (yaml's EmptyStream).
+  const list = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
   if (list.length === 0) return {};
   for (const doc of list) {
     const err = doc.errors[0];

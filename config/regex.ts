@@ -19,8 +19,6 @@ import { regcheckHelper } from '../common/paths.js';
 /** glibc's RE_DUP_MAX is 32767 but large counts explode the compiled automaton; keep it small. */
 const MAX_REPEAT = 255;
 
-const POSIX_CLASSES = ['alnum', 'alpha', 'blank', 'cntrl', 'digit', 'graph', 'lower', 'print', 'punct', 'space', 'upper', 'xdigit'];
-
 /** What to write instead of a Perl/JavaScript escape that POSIX ERE lacks (or reads differently). */
 const ESCAPE_ADVICE: Record<string, string> = {
   d: '`\\d` is Perl syntax (glibc reads it as a literal `d`); write `[0-9]`',
@@ -56,7 +54,7 @@ function groupAdvice(rest: string): string {
 /** regcomp's error codes (regex.h) → what to write instead; others get glibc's own message. */
 const REGCOMP_ADVICE: Record<number, string> = {
   3: 'collating elements are not supported; write the character itself',
-  4: `not a POSIX character class; use one of ${POSIX_CLASSES.map((n) => `[:${n}:]`).join(' ')}`,
+  4: 'not a POSIX character class; use one of [:alnum:] [:alpha:] [:blank:] [:cntrl:] [:digit:] [:graph:] [:lower:] [:print:] [:punct:] [:space:] [:upper:] [:xdigit:]',
   5: 'trailing backslash; write `\\\\` for a literal backslash',
   6: 'a back-reference refers to a group that is not complete at that point',
   7: 'unmatched `[`; write `\\[` for a literal bracket',
@@ -126,28 +124,27 @@ export function posixEreProblems(patterns: readonly string[]): (string | undefin
     const verdict = verdicts[asked.indexOf(patterns[i]!)];
     if (verdict !== undefined) return verdict;
     // Last: what POSIX allows but JavaScript refuses (e.g. `a**`).
-    try {
-      new RegExp(patterns[i]!);
-      return undefined;
-    } catch (err) {
-      return `not a valid regex: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`;
-    }
+    const js = jsCompileError(patterns[i]!);
+    return js === undefined ? undefined : `not a valid regex: ${js}`;
   });
-}
-
-export function posixEreProblem(pattern: string): string | undefined {
-  return posixEreProblems([pattern])[0];
 }
 
 /** For HTTP filters (matched by the agent with JavaScript RegExp, case-insensitive). */
 export function jsRegexProblem(pattern: string): string | undefined {
   if (pattern === '') return 'an empty filter matches every request; remove the key instead';
+  const js = jsCompileError(pattern, 'i');
+  if (js === undefined) return undefined;
+  if (/^\(\?[a-zA-Z]+\)/.test(pattern)) return '`(?i)`-style flags are not supported; drop them (filters already match case-insensitively)';
+  if (pattern.includes('(?P<')) return 'write named groups as `(?<name>…)`, not `(?P<name>…)`';
+  return `not a valid regex: ${js}`;
+}
+
+/** Why JavaScript's RegExp refuses a pattern (without repeating the pattern), or undefined. */
+function jsCompileError(pattern: string, flags = ''): string | undefined {
   try {
-    new RegExp(pattern, 'i');
+    new RegExp(pattern, flags);
     return undefined;
   } catch (err) {
-    if (/^\(\?[a-zA-Z]+\)/.test(pattern)) return '`(?i)`-style flags are not supported; drop them (filters already match case-insensitively)';
-    if (pattern.includes('(?P<')) return 'write named groups as `(?<name>…)`, not `(?P<name>…)`';
-    return `not a valid regex: ${(err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`;
+    return (err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
   }
 }

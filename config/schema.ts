@@ -67,9 +67,6 @@ export function jsonSchema(): Record<string, unknown> {
       if (def.type === 'default' && ctx.jsonSchema.default === undefined) ctx.jsonSchema.default = structuredClone(def.defaultValue) as never;
     },
   }) as Record<string, unknown>;
-  return {
-    $schema: generated.$schema,
-    title: 'podlink configuration',
-    ...Object.fromEntries(Object.entries(generated).filter(([k]) => k !== '$schema')),
-  };
+  // `title` right after `$schema` (spreading keeps that order).
+  return { $schema: generated.$schema, title: 'podlink configuration', ...generated };
 }

@@ -14,19 +14,21 @@ import { UNSUPPORTED, namespaceName } from './common.js';
 import { dnsLabelProblem, objectNameProblem } from '../kube/names.js';
 import { closest } from './suggest.js';
 
+/** mirrord's keys of the object form → the kind as a path writes it, and as the reference names it. */
+const OBJECT_KINDS = {
+  pod: ['pod', 'pod'],
+  deployment: ['deployment', 'deployment'],
+  rollout: ['rollout', 'Argo rollout'],
+  job: ['job', 'job'],
+  cron_job: ['cronjob', 'cron job'],
+  stateful_set: ['statefulset', 'stateful set'],
+  replica_set: ['replicaset', 'replica set'],
+  service: ['service', 'service'],
+} as const;
+type ObjectKind = keyof typeof OBJECT_KINDS;
+
 /** Target kinds as written in a path, with the kind they normalise to. */
-const KINDS: Record<string, string> = {
-  pod: 'pod',
-  deployment: 'deployment',
-  deploy: 'deployment',
-  rollout: 'rollout',
-  job: 'job',
-  cronjob: 'cronjob',
-  statefulset: 'statefulset',
-  replicaset: 'replicaset',
-  service: 'service',
-  pid: 'pid',
-};
+const KINDS: Record<string, string> = { ...Object.fromEntries(Object.values(OBJECT_KINDS).map(([k]) => [k, k])), deploy: 'deployment', pid: 'pid' };
 /** mirrord kinds podlink does not do yet. */
 const UNSUPPORTED_KINDS = ['label'];
 
@@ -70,46 +72,29 @@ export function parseTargetPath(text: string): PathResult {
   return { problem: `\`${text}\`: after the name only \`/container/NAME\` may follow` };
 }
 
+/** The normalised path of `text`, or (z.NEVER) an issue at `at` saying what is wrong with it. */
+function normalised(text: string, ctx: z.core.$RefinementCtx, input: unknown, at: PropertyKey[] = []): string | undefined {
+  const r = parseTargetPath(text);
+  if (!('problem' in r)) return r.path;
+  ctx.addIssue({ code: 'custom', message: r.problem, input, path: at, params: r.unsupported ? UNSUPPORTED : undefined });
+  return z.NEVER;
+}
+
 const pathString = z
   .string()
   .meta({ examples: ['deployment/api', 'pod/api-7d9f/container/app', 'targetless'] })
-  .transform((text, ctx): string | undefined => {
-    const r = parseTargetPath(text);
-    if ('problem' in r) {
-      ctx.addIssue({ code: 'custom', message: r.problem, input: text, params: r.unsupported ? UNSUPPORTED : undefined });
-      return z.NEVER;
-    }
-    return r.path;
-  });
-
-const OBJECT_KINDS = {
-  pod: 'pod',
-  deployment: 'deployment',
-  rollout: 'rollout',
-  job: 'job',
-  cron_job: 'cronjob',
-  stateful_set: 'statefulset',
-  replica_set: 'replicaset',
-  service: 'service',
-} as const;
-
-const name = (kind: string) => z.string().describe(`Name of the ${kind}.`);
+  .transform((text, ctx) => normalised(text, ctx, text));
 
 /** mirrord's object form of a path: `{ "deployment": "api", "container": "app" }`. */
 const pathObject = z
   .strictObject({
-    pod: name('pod').optional(),
-    deployment: name('deployment').optional(),
-    rollout: name('Argo rollout').optional(),
-    job: name('job').optional(),
-    cron_job: name('cron job').optional(),
-    stateful_set: name('stateful set').optional(),
-    replica_set: name('replica set').optional(),
-    service: name('service').optional(),
+    ...(Object.fromEntries(
+      Object.entries(OBJECT_KINDS).map(([key, [, what]]) => [key, z.string().describe(`Name of the ${what}.`).optional()]),
+    ) as Record<ObjectKind, z.ZodOptional<z.ZodString>>),
     container: z.string().optional().describe('Container in the pod; default: the first one.'),
   })
   .transform((o, ctx): string | undefined => {
-    const kinds = (Object.keys(OBJECT_KINDS) as (keyof typeof OBJECT_KINDS)[]).filter((k) => o[k] !== undefined);
+    const kinds = (Object.keys(OBJECT_KINDS) as ObjectKind[]).filter((k) => o[k] !== undefined);
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
@@ -119,13 +104,7 @@ const pathObject = z
       return z.NEVER;
     }
     const kind = kinds[0]!;
-    const text = `${OBJECT_KINDS[kind]}/${o[kind]}${o.container !== undefined ? `/container/${o.container}` : ''}`;
-    const r = parseTargetPath(text);
-    if ('problem' in r) {
-      ctx.addIssue({ code: 'custom', message: r.problem, input: o, path: [kind] });
-      return z.NEVER;
-    }
-    return r.path;
+    return normalised(`${OBJECT_KINDS[kind][0]}/${o[kind]}${o.container !== undefined ? `/container/${o.container}` : ''}`, ctx, o, [kind]);
   });
 
 const targetObject = z.strictObject({

@@ -32,13 +32,8 @@ export interface TemplateContext {
 
 const TAG = /\{\{(-?)([\s\S]*?)(-?)\}\}|\{%(-?)([\s\S]*?)(-?)%\}|\{#[\s\S]*?#\}/g;
 
-/** True when the text has something for the renderer to do. */
-export function hasTemplates(text: string): boolean {
-  return text.includes('{{') || text.includes('{%') || text.includes('{#');
-}
-
 export function renderTemplates(text: string, ctx: TemplateContext): string {
-  if (!hasTemplates(text)) return text;
+  if (!/\{[{%#]/.test(text)) return text;
   // NUL marks the placeholders below; a config file has no business containing one.
   const nul = text.indexOf('\u0000');
   if (nul >= 0) throw templateError(ctx, text, nul, 'cannot be rendered: the file contains a NUL byte', 'save it as plain UTF-8 text');

@@ -5,12 +5,13 @@
  * THE list: when a feature lands, delete its entries here (and nowhere else).
  */
 import { configSchema } from './schema.js';
-import { errorMap } from './issues.js';
+import { errorMap, valueAt } from './issues.js';
 import type { PodlinkConfig } from './schema.js';
 
-/** Dotted paths in the effective config; `incoming.mode` is fine at `"off"` too (there is no incoming at all). */
+/** Dotted paths in the effective config. */
 const UNAVAILABLE = [
-  ...['mode', 'http_filter', 'port_mapping', 'listen_ports', 'ports', 'ignore_ports', 'ignore_localhost', 'on_concurrent_steal'].map((k) => `feature.network.incoming.${k}`),
+  // Several sessions stealing one port: the issue "Several developers, one pod".
+  'feature.network.incoming.on_concurrent_steal',
   'feature.network.outgoing.filter',
   'feature.network.dns.filter',
   'agent.json_log',
@@ -18,7 +19,7 @@ const UNAVAILABLE = [
   'internal_proxy.start_idle_timeout',
   'internal_proxy.idle_timeout',
 ];
-const ALSO_FINE: Record<string, { value: unknown; note: string }> = { 'feature.network.incoming.mode': { value: 'off', note: 'except `"off"`' } };
+const ALSO_FINE: Record<string, { value: unknown; note: string }> = {};
 
 let defaults: PodlinkConfig | undefined;
 /** The effective config of an empty file. */
@@ -27,28 +28,17 @@ export function defaultConfig(): PodlinkConfig {
   return structuredClone(defaults);
 }
 
-function get(obj: unknown, key: string): unknown {
-  let v = obj;
-  for (const seg of key.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined;
-  return v;
-}
-
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /** Key paths set away from their default for features that are not built yet (empty = all fine). */
 export function unavailableFeatures(config: PodlinkConfig): string[] {
   const dflt = defaultConfig();
-  return UNAVAILABLE.filter((key) => !same(get(config, key), get(dflt, key)) && !(ALSO_FINE[key] && same(get(config, key), ALSO_FINE[key].value)));
+  const json = (c: unknown, key: string) => JSON.stringify(valueAt(c, key.split('.')));
+  return UNAVAILABLE.filter((key) => {
+    const set = json(config, key);
+    return set !== json(dflt, key) && !(ALSO_FINE[key] && set === JSON.stringify(ALSO_FINE[key].value));
+  });
 }
 
-/** The keys on the list, for docs and tests. */
-export function unavailableKeys(): string[] {
-  return [...UNAVAILABLE];
-}
-
-/** The list as the docs show it: each key, with the values that are fine anyway. */
+/** The list, for docs and tests: each key, with the values that are fine anyway. */
 export function unavailableList(): { key: string; note?: string }[] {
   return UNAVAILABLE.map((key) => (ALSO_FINE[key] ? { key, note: ALSO_FINE[key].note } : { key }));
 }

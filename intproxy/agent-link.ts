@@ -21,7 +21,7 @@ import { logger } from '../common/log.js';
 import { helloFrom } from '../link/hello.js';
 import { Link, LinkClosed, RemoteError } from '../link/link.js';
 import { Role, type MessageName } from '../protocol/spec.js';
-import type { Message, MessageOf } from '../protocol/types.js';
+import type { Message, MessageOf, Unsent } from '../protocol/types.js';
 import type { AgentStream, Transport } from './transports.js';
 
 const log = logger('intproxy');
@@ -190,6 +190,15 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
 
   send(m: Message): boolean {
     return this.link?.send(m) ?? false;
+  }
+
+  /** Answer a request the agent made (IncomingOpen) on the link it came on; dropped if that link is gone. */
+  reply(to: Message, m: Unsent): void {
+    this.link?.reply(to, m);
+  }
+
+  replyError(to: Message, errno: number, message: string): void {
+    this.link?.replyError(to, errno, message);
   }
 
   get lost(): string | undefined {

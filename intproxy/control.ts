@@ -4,6 +4,8 @@
  * drops, comes back, or is lost for good.
  */
 import type { KubeSelection } from '../kube/client.js';
+import type { PortEvent } from './incoming.js';
+import type { IncomingSettings } from './incoming-settings.js';
 
 /** How the intproxy reaches the agent (intproxy/transports.ts). */
 export type AgentTransportSpec =
@@ -37,6 +39,8 @@ export interface StartRequest {
   agentPod?: AgentPodRef;
   /** `internal_proxy.log_destination` / `log_level`: the intproxy's (and the agent's stderr) log. */
   log: { file?: string; level: string };
+  /** feature.network.incoming, unless its mode is `off`. */
+  incoming?: IncomingSettings;
 }
 
 export type CliToIntproxy = StartRequest | { type: 'getEnv' } | { type: 'shutdown' };
@@ -48,4 +52,6 @@ export type IntproxyToCli =
   | { type: 'envFailed'; message: string }
   | { type: 'linkDown'; message: string }
   | { type: 'linkUp'; afterMs: number; reset: number }
-  | { type: 'agentLost'; message: string };
+  | { type: 'agentLost'; message: string }
+  /** A port of the app was subscribed (or could not be: `error`). */
+  | ({ type: 'incoming' } & PortEvent);

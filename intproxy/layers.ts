@@ -9,7 +9,8 @@ import { E, errnoOf } from '../common/errno.js';
 import { logger } from '../common/log.js';
 import { Link, type LinkPeer } from '../link/link.js';
 import { helloOk } from '../link/hello.js';
-import type { Message, Unsent } from '../protocol/types.js';
+import type { Message, MessageOf, Unsent } from '../protocol/types.js';
+import type { IntproxyIncoming } from './incoming.js';
 import type { IntproxyOutgoing } from './outgoing.js';
 
 const log = logger('intproxy');
@@ -28,11 +29,15 @@ export class LayerServer {
   private readonly links = new Set<Link>();
   /** Processes that said Hello, by pid (the process tree of the session). */
   readonly processes = new Map<number, LayerProcess>();
+  /** Which process each link said Hello for, and how many links each process has open. */
+  private readonly pidOf = new Map<Link, number>();
+  private readonly linksOf = new Map<number, number>();
 
   constructor(
     private readonly agent: LinkPeer,
     private readonly outgoing: IntproxyOutgoing,
     private readonly agentPid: number,
+    private readonly incoming?: IntproxyIncoming,
   ) {
     this.server.on('connection', (socket) => this.accept(socket));
   }
@@ -50,7 +55,17 @@ export class LayerServer {
   private accept(socket: net.Socket): void {
     const link = new Link(socket, socket, undefined, { self: 'the intproxy', peer: 'the layer of this process' });
     this.links.add(link);
-    link.on('close', () => this.links.delete(link));
+    link.on('close', () => {
+      this.links.delete(link);
+      const pid = this.pidOf.get(link);
+      this.pidOf.delete(link);
+      if (pid === undefined) return;
+      const left = (this.linksOf.get(pid) ?? 1) - 1;
+      if (left > 0) return void this.linksOf.set(pid, left);
+      this.linksOf.delete(pid);
+      // The process is gone (a process keeps its links while it lives): so are its listening sockets.
+      this.incoming?.processGone(pid);
+    });
     link.on('message', (m) => this.handle(link, m));
   }
 
@@ -58,6 +73,10 @@ export class LayerServer {
     if (m.type === 'Hello') {
       // (A Hello of another protocol version never gets here: the link refuses it.)
       this.processes.set(m.pid, { pid: m.pid, ppid: m.ppid, name: m.name });
+      if (!this.pidOf.has(link)) {
+        this.pidOf.set(link, m.pid);
+        this.linksOf.set(m.pid, (this.linksOf.get(m.pid) ?? 0) + 1);
+      }
       log.debug('layer', `${m.name} pid ${m.pid} (parent ${m.ppid}) connected`);
       link.reply(m, helloOk(this.agentPid));
       return;
@@ -66,6 +85,7 @@ export class LayerServer {
       this.outgoing.release(m.conn);
       return;
     }
+    if (m.type === 'Listen' || m.type === 'Unlisten' || m.type === 'IncomingPeer') return this.handleIncoming(link, m);
     if (m.type === 'Connect') {
       this.answer(link, m, async () => ({ type: 'Connected', ...(await this.outgoing.connect(m, link)) }));
       return;
@@ -79,6 +99,15 @@ export class LayerServer {
       return;
     }
     if (m.id !== 0) link.replyError(m, E.EOPNOTSUPP, `the intproxy does not serve ${m.type} from a layer`);
+  }
+
+  private handleIncoming(link: Link, m: MessageOf<'Listen'> | MessageOf<'Unlisten'> | MessageOf<'IncomingPeer'>): void {
+    const pid = this.pidOf.get(link) ?? 0;
+    const incoming = this.incoming;
+    if (m.type === 'Unlisten') return void incoming?.unlisten(m.local, pid);
+    if (!incoming) return link.replyError(m, E.ENOENT, 'incoming traffic is off');
+    if (m.type === 'Listen') return this.answer(link, m, async () => (await incoming.listen(m, pid), { type: 'Ok' }));
+    this.answer(link, m, async () => ({ type: 'Peer', ...(await incoming.peer(m)) }));
   }
 
   private answer(link: Link, m: Message, work: () => Promise<Unsent>): void {

@@ -5,11 +5,14 @@
  * a pod's agent is re-established; the connections relayed at that moment are reset. It exits when the
  * CLI says so or goes away — and then, if the CLI did not live to do it, deletes the agent's pod.
  */
+import { E } from '../common/errno.js';
 import { logger, logToFile } from '../common/log.js';
+import { ConnTable, isConnFrame } from '../link/conns.js';
 import { RemoteError } from '../link/link.js';
 import { traceToFile } from '../link/trace.js';
 import { AgentLink, StartTimeout } from './agent-link.js';
 import type { AgentPodRef, CliToIntproxy, IntproxyToCli, StartRequest } from './control.js';
+import { IntproxyIncoming } from './incoming.js';
 import { LayerServer } from './layers.js';
 import { IntproxyOutgoing } from './outgoing.js';
 import { makeTransport, type Transport } from './transports.js';
@@ -45,7 +48,9 @@ async function start(req: StartRequest): Promise<void> {
   transport = await makeTransport(req.agent);
   const link = new AgentLink(transport, { token: req.token, pingMs: PING_MS, idleMs: IDLE_MS, graceMs: req.reconnectGraceMs });
   agent = link;
-  const outgoing = new IntproxyOutgoing(link);
+  const conns = new ConnTable('intproxy', link);
+  const outgoing = new IntproxyOutgoing(link, conns);
+  const incoming = req.incoming ? new IntproxyIncoming(link, conns, req.incoming, (e) => tell({ type: 'incoming', ...e })) : undefined;
 
   let info;
   try {
@@ -57,22 +62,27 @@ async function start(req: StartRequest): Promise<void> {
   }
 
   link.on('message', (m) => {
-    if (m.type === 'Data' || m.type === 'Window' || m.type === 'Shutdown' || m.type === 'Close') outgoing.onAgentFrame(m);
+    if (isConnFrame(m)) conns.route(m);
+    else if (m.type === 'IncomingOpen' && incoming) incoming.open(m);
+    else if (m.id !== 0) link.replyError(m, E.EOPNOTSUPP, `the intproxy does not serve ${m.type}`);
   });
   let resetAtDrop = 0;
   link.on('down', (why) => {
-    resetAtDrop = outgoing.closeAll();
+    resetAtDrop = conns.closeAll();
     if (!stopping && transport!.reconnects) tell({ type: 'linkDown', message: why });
   });
-  link.on('up', ({ afterMs }) => tell({ type: 'linkUp', afterMs, reset: resetAtDrop }));
+  link.on('up', ({ afterMs }) => {
+    tell({ type: 'linkUp', afterMs, reset: resetAtDrop });
+    incoming?.resubscribe();
+  });
   link.on('lost', (why) => {
-    outgoing.closeAll();
+    conns.closeAll();
     if (stopping) return;
     const detail = transport!.tail();
     tell({ type: 'agentLost', message: `${why}${detail ? ` (${detail})` : ''}` });
   });
 
-  layers = new LayerServer(link, outgoing, info.agentPid);
+  layers = new LayerServer(link, outgoing, info.agentPid, incoming);
   try {
     await layers.listen(req.socketPath);
   } catch (e) {

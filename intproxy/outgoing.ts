@@ -10,14 +10,18 @@
  * layer says `Release`, or when the layer link that asked for it closes first (how the layer cancels a
  * non-blocking connect the app gave up on; a process that dies closes its links too). There is no
  * timer: an endpoint lives exactly as long as someone may still use it.
+ *
+ * Conn ids come from the intproxy's connection table (link/conns.ts), which routes the agent's frames
+ * to each connection: to its relay, or into the buffer of a connection whose endpoint is not used yet.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { E } from '../common/errno.js';
+import type { ConnFrame, ConnTable } from '../link/conns.js';
 import type { Link, LinkPeer } from '../link/link.js';
 import { Proto } from '../protocol/spec.js';
-import { TcpRelay, UdpRelay, type Relay } from '../link/relay.js';
-import type { Addr, Message, MessageOf } from '../protocol/types.js';
+import { TcpRelay, UdpRelay } from '../link/relay.js';
+import type { Addr, MessageOf } from '../protocol/types.js';
 
 /** A loopback host the user's socket of `family` can reach. */
 function loopbackFor(family: number): string {
@@ -32,7 +36,7 @@ function isLoopback(ip: string | undefined): boolean {
 
 /** A TCP conn whose endpoint the layer has not connected to yet. */
 interface Pending {
-  frames: Message[];
+  frames: ConnFrame[];
   /** Closes the listener and tells the agent; undefined while the agent's connect is still running. */
   abandon?: () => void;
   abandoned: boolean;
@@ -41,20 +45,32 @@ interface Pending {
 }
 
 export class IntproxyOutgoing {
-  private readonly relays = new Map<number, Relay>();
-  /** TCP conns whose local socket has not connected yet: agent frames wait here. */
+  /** TCP conns whose local socket has not connected yet: agent frames wait in them. */
   private readonly pending = new Map<number, Pending>();
-  private nextConn = 1;
 
-  constructor(private readonly agent: LinkPeer) {}
+  constructor(
+    private readonly agent: LinkPeer,
+    private readonly conns: ConnTable,
+  ) {}
 
   private gone = (conn: number): void => {
-    this.relays.delete(conn);
+    this.conns.delete(conn);
   };
+
+  /** Frames for a conn whose endpoint is not used yet wait; the link going away forgets it. */
+  private waiting(conn: number, p: Pending) {
+    return {
+      onFrame: (f: ConnFrame) => void p.frames.push(f),
+      destroy: () => {
+        this.pending.delete(conn);
+        p.detach();
+      },
+    };
+  }
 
   /** `owner` is the layer link the request came on: its closing abandons an endpoint not yet used. */
   async connect(m: MessageOf<'Connect'>, owner?: Link): Promise<Omit<MessageOf<'Connected'>, 'type' | 'id'>> {
-    const conn = this.nextConn++;
+    const conn = this.conns.allocate();
     // IPv4-mapped IPv6 remotes (Java's) arrive as IPv4 already: the layer unmaps them.
     const remote = m.remote;
     if (m.proto === Proto.tcp) {
@@ -64,15 +80,18 @@ export class IntproxyOutgoing {
       owner?.once('close', onClose);
       const p: Pending = { frames: [], abandoned: false, detach: () => owner?.off('close', onClose) };
       this.pending.set(conn, p);
+      this.conns.add(conn, 'outgoing', 'out', this.waiting(conn, p));
       try {
         await this.agent.request('TcpConnect', { conn, remote });
       } catch (e) {
         this.pending.delete(conn);
+        this.conns.delete(conn);
         p.detach();
         throw e;
       }
       if (p.abandoned) {
         p.detach();
+        this.conns.delete(conn);
         // The layer went away while the target connected: nobody will use it.
         this.agent.send({ type: 'Close', id: 0, conn, errno: E.ECONNABORTED });
         throw Object.assign(new Error('connect abandoned by the layer'), { errno: E.ECONNABORTED });
@@ -80,8 +99,15 @@ export class IntproxyOutgoing {
       return { conn, local: await this.offerTcp(conn, m.localFamily, m.source, p) };
     }
     if (m.proto === Proto.udp) {
-      await this.agent.request('UdpOpen', { conn, remote });
-      return { conn, local: await this.offerUdp(conn, m.localFamily, m.source) };
+      // Reserved while the agent opens it: its id must not be handed out twice.
+      this.conns.add(conn, 'outgoing', 'out', { onFrame: () => undefined, destroy: () => undefined });
+      try {
+        await this.agent.request('UdpOpen', { conn, remote });
+        return { conn, local: await this.offerUdp(conn, m.localFamily, m.source) };
+      } catch (e) {
+        if (!(this.conns.get(conn)?.handler instanceof UdpRelay)) this.conns.delete(conn);
+        throw e;
+      }
     }
     throw Object.assign(new Error(`unknown protocol ${m.proto}`), { errno: E.EPROTONOSUPPORT });
   }
@@ -121,8 +147,11 @@ export class IntproxyOutgoing {
     };
     p.abandon = (): void => {
       done();
+      this.conns.delete(conn);
       this.agent.send({ type: 'Close', id: 0, conn, errno: E.ECONNABORTED });
     };
+    // The link going away before the endpoint was used: nobody will connect to it any more.
+    this.conns.setHandler(conn, { ...this.waiting(conn, p), destroy: done });
     server.on('connection', (socket) => {
       if (socket.remotePort !== source.port || !isLoopback(socket.remoteAddress)) {
         socket.resetAndDestroy(); // not the socket this endpoint was made for
@@ -130,7 +159,7 @@ export class IntproxyOutgoing {
       }
       done();
       const relay = new TcpRelay(this.agent, conn, socket, this.gone);
-      this.relays.set(conn, relay);
+      this.conns.setHandler(conn, relay);
       for (const f of p.frames) relay.onFrame(f);
     });
     const port = (server.address() as net.AddressInfo).port;
@@ -151,35 +180,15 @@ export class IntproxyOutgoing {
         });
       }),
     );
-    const relay = new UdpRelay(this.agent, conn, socket, undefined, this.gone);
-    this.relays.set(conn, relay);
+    this.conns.setHandler(conn, new UdpRelay(this.agent, conn, socket, undefined, this.gone));
     return { family: host.includes(':') ? 6 : 4, ip: host, port: socket.address().port };
-  }
-
-  /** Connection traffic from the agent. */
-  onAgentFrame(m: Message & { conn: number }): void {
-    const relay = this.relays.get(m.conn);
-    if (relay) return relay.onFrame(m);
-    const p = this.pending.get(m.conn);
-    if (p) p.frames.push(m);
   }
 
   /** The layer will not use `conn`: a UDP relay whose socket closed, or a TCP endpoint never connected. */
   release(conn: number): void {
-    const relay = this.relays.get(conn);
-    if (relay instanceof UdpRelay) relay.destroy(0);
-    else if (!relay) this.abandon(conn);
-  }
-
-  /** The agent (or the link to it) is gone: every user socket relayed through it gets a reset. Returns how many. */
-  closeAll(): number {
-    const n = this.relays.size + this.pending.size;
-    for (const r of [...this.relays.values()]) r.destroy(E.ECONNRESET, true);
-    this.pending.clear();
-    return n;
-  }
-
-  get size(): number {
-    return this.relays.size;
+    const e = this.conns.get(conn);
+    if (e?.owner !== 'outgoing') return;
+    if (e.handler instanceof UdpRelay) e.handler.destroy(0);
+    else if (!(e.handler instanceof TcpRelay)) this.abandon(conn);
   }
 }

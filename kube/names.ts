@@ -1,7 +1,7 @@
 /**
- * Kubernetes name and label rules (apimachinery's validation), as one-line problems: each function
- * returns why a value is not valid, or undefined. config/ uses them to check keys before anything
- * talks to a cluster; kube/ uses them on what users type (`-n`, target names).
+ * Kubernetes name, label and resource rules (apimachinery's validation), as one-line problems: each
+ * function returns why a value is not valid, or undefined. config/ uses them to check keys before
+ * anything talks to a cluster; kube/ uses them on what users type (`-n`, target names).
  */
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -45,6 +45,20 @@ export function labelValueProblem(value: string): string | undefined {
   if (value.length > 63 || !LABEL_NAME.test(value))
     return `value \`${value}\` must be at most 63 letters, digits, \`-\`, \`_\` or \`.\`, starting and ending with a letter or digit`;
   return undefined;
+}
+
+/** Why `name` is not a container resource name (`cpu`, `memory`, `hugepages-2Mi`, `example.com/gpu`…), as a whole phrase, or undefined. */
+export function resourceNameProblem(name: string): string | undefined {
+  if (name === 'cpu' || name === 'memory' || name === 'ephemeral-storage' || name.startsWith('hugepages-')) return undefined;
+  const problem = labelKeyProblem(name);
+  return problem && `resource name ${problem.replace(/^key /, '')}`;
+}
+
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[mkMGTPE]|[eE][+-]?\d+)?$/;
+
+/** Why `text` is not a resource quantity (`100m`, `1`, `128Mi`), as a whole phrase, or undefined. */
+export function quantityProblem(text: string): string | undefined {
+  return QUANTITY.test(text) ? undefined : `\`${text}\` is not a Kubernetes quantity (e.g. \`100m\`, \`1\`, \`128Mi\`)`;
 }
 
 /**

@@ -142,8 +142,8 @@ export class Link extends EventEmitter<LinkEvents> {
       this.queuedBytes += DATA_HEADER + m.data.length;
       if (io.hasSubscribers) trace('frame-out', this.hop, m.conn, DATA_HEADER + m.data.length);
       // A request-sized payload is cheaper copied than written as a second buffer.
-      if (m.data.length <= SMALL_DATA) return this.output.write(encodeData(m.conn, m.data));
-      this.output.write(encodeDataHeader(m.conn, m.data.length));
+      if (m.data.length <= SMALL_DATA) return this.output.write(encodeData(m.id, m.conn, m.data));
+      this.output.write(encodeDataHeader(m.id, m.conn, m.data.length));
       return this.output.write(m.data);
     }
     const frame = encode(m);

@@ -56,13 +56,17 @@ export class TcpRelay implements Relay {
     readonly conn: number,
     private readonly socket: net.Socket,
     private readonly onGone: (conn: number) => void,
+    /** A mirrored copy (incoming): what the socket sends is read and dropped, never relayed. */
+    private readonly oneWay = false,
   ) {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.fromSocket(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      if (!oneWay) this.fromSocket(chunk);
+    });
     socket.on('drain', () => this.giveCredit());
     socket.on('end', () => {
       this.localEnded = true;
-      if (!this.closed) this.link.send({ type: 'Shutdown', id: 0, conn });
+      if (!this.closed && !oneWay) this.link.send({ type: 'Shutdown', id: 0, conn });
       this.maybeDone();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => this.destroy(errnoOf(err)));
@@ -146,7 +150,7 @@ export class TcpRelay implements Relay {
 
   /** Both directions finished cleanly: the socket closes itself, 'close' then tidies up. */
   private maybeDone(): void {
-    if (this.peerShutdown && this.localEnded) this.socket.end();
+    if (this.peerShutdown && (this.localEnded || this.oneWay)) this.socket.end();
   }
 
   destroy(errno: number, silent = false): void {

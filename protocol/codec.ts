@@ -2,7 +2,7 @@
  * Encoder and decoder for the frames defined in spec.ts. Table-driven: the spec is walked field by
  * field, so adding a message means editing spec.ts only.
  */
-import net from 'node:net';
+import { bytesToIp, ipToBytes } from '../common/ipaddr.js';
 import { HEADER_AFTER_LENGTH, MAX_FRAME, PROTOCOL_VERSION, messages, type FieldType, type MessageName } from './spec.js';
 import type { Addr, Message, MessageOf } from './types.js';
 import { ProtocolError, VersionMismatch } from './errors.js';
@@ -86,29 +86,9 @@ function encodeAddr(w: Writer, a: Addr): void {
 
 /** The 4 or 16 raw bytes of an address; throws on a text form that does not match its family. */
 export function addrBytes(a: Addr): Buffer {
-  if (a.family === 4 && net.isIPv4(a.ip)) return Buffer.from(a.ip.split('.').map(Number));
-  if (a.family === 6 && net.isIPv6(a.ip)) {
-    const sock = new net.SocketAddress({ address: a.ip, family: 'ipv6' });
-    return ipv6ToBytes(sock.address);
-  }
-  throw new Error(`Assertion failed: address ${a.ip} is not IPv${a.family}`);
-}
-
-function ipv6ToBytes(ip: string): Buffer {
-  // Expand "::" and an embedded dotted quad into 8 groups.
-  let text = ip;
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const q = dotted[1]!.split('.').map(Number);
-    text = text.slice(0, dotted.index) + `${((q[0]! << 8) | q[1]!).toString(16)}:${((q[2]! << 8) | q[3]!).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
+  const bytes = ipToBytes(a.family, a.ip);
+  if (!bytes) throw new Error(`Assertion failed: address ${a.ip} is not IPv${a.family}`);
+  return bytes;
 }
 
 function encodeField(w: Writer, type: FieldType, value: unknown, path: string): void {
@@ -158,11 +138,11 @@ export function encode(msg: Message): Buffer {
 }
 
 /** A whole Data frame in one buffer (the payload copied in): for small payloads, one write instead of two. */
-export function encodeData(conn: number, data: Uint8Array): Buffer {
+export function encodeData(id: number, conn: number, data: Uint8Array): Buffer {
   const f = Buffer.allocUnsafe(DATA_HEADER + data.length);
   f.writeUInt32LE(DATA_HEADER - 4 + data.length, 0);
   f.writeUInt16LE(DATA, 4);
-  f.writeUInt32LE(0, 6);
+  f.writeUInt32LE(id, 6);
   f.writeUInt32LE(conn, 10);
   f.writeUInt32LE(data.length, 14);
   f.set(data, DATA_HEADER);
@@ -173,11 +153,11 @@ export function encodeData(conn: number, data: Uint8Array): Buffer {
  * The frame of a Data message without its payload: send it, then the payload itself, and the
  * relayed bytes are never copied into a frame.
  */
-export function encodeDataHeader(conn: number, payloadLength: number): Buffer {
+export function encodeDataHeader(id: number, conn: number, payloadLength: number): Buffer {
   const h = Buffer.allocUnsafe(DATA_HEADER);
   h.writeUInt32LE(DATA_HEADER - 4 + payloadLength, 0);
   h.writeUInt16LE(DATA, 4);
-  h.writeUInt32LE(0, 6);
+  h.writeUInt32LE(id, 6);
   h.writeUInt32LE(conn, 10);
   h.writeUInt32LE(payloadLength, 14);
   return h;
@@ -210,13 +190,7 @@ class Reader {
 function decodeAddr(r: Reader, what: string): Addr {
   const family = r.u8(what);
   const port = r.u16(what);
-  if (family === 4) return { family, port, ip: [...r.take(4, what)].join('.') };
-  if (family === 6) {
-    const b = r.take(16, what);
-    const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
-    return { family, port, ip: new net.SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address };
-  }
+  if (family === 4 || family === 6) return { family, port, ip: bytesToIp(r.take(family === 4 ? 4 : 16, what)) };
   throw new ProtocolError('bad_value', `${what}: address family ${family} is neither 4 nor 6`);
 }
 

@@ -72,6 +72,25 @@ export const validSamples: { name: string; message: Message }[] = [
   { name: 'window', message: msg('Window', 0, { conn: 5, bytes: 65536 }) },
   { name: 'shutdown', message: msg('Shutdown', 0, { conn: 5 }) },
   { name: 'close-reset', message: msg('Close', 0, { conn: 5, errno: 104 }) },
+  { name: 'listen-any4', message: msg('Listen', 22, { local: { family: 4, ip: '0.0.0.0', port: 3000 }, port: 3000 }) },
+  { name: 'listen-remapped6', message: msg('Listen', 23, { local: { family: 6, ip: '::1', port: 8080 }, port: 80 }) },
+  { name: 'unlisten', message: msg('Unlisten', 24, { local: { family: 4, ip: '127.0.0.1', port: 3000 } }) },
+  { name: 'incoming-peer', message: msg('IncomingPeer', 25, { listener: { family: 4, ip: '0.0.0.0', port: 3000 }, peer: { family: 4, ip: '127.0.0.1', port: 51234 } }) },
+  { name: 'peer', message: msg('Peer', 25, { remote: { family: 4, ip: '10.244.0.17', port: 40912 }, local: { family: 4, ip: '10.244.0.9', port: 3030 } }) },
+  { name: 'subscribe-mirror', message: msg('Subscribe', 26, { port: 8080, mode: 1, filter: { match: 0, rules: [] } }) },
+  {
+    name: 'subscribe-steal-filtered',
+    message: msg('Subscribe', 27, {
+      port: 65535,
+      mode: 2,
+      filter: { match: 2, rules: [{ field: 1, pattern: '^X-Dev-User: alice$' }, { field: 2, pattern: '^/api/' }, { field: 3, pattern: 'POST' }] },
+    }),
+  },
+  { name: 'unsubscribe', message: msg('Unsubscribe', 28, { port: 8080 }) },
+  {
+    name: 'incoming-open',
+    message: msg('IncomingOpen', 29, { conn: 0x80000001, port: 8080, mode: 2, remote: { family: 6, ip: 'fd00:10:244::11', port: 1 }, local: { family: 6, ip: 'fd00:10:244::9', port: 8080 } }),
+  },
 ];
 
 function frame(type: number, id: number, body: Buffer, lengthOverride?: number): Buffer {

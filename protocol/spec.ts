@@ -33,7 +33,7 @@
  *   - Type codes are never reused.
  */
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 /** Largest frame accepted (length field value). File chunks and relayed data stay well below it. */
 export const MAX_FRAME = 16 * 1024 * 1024 + 1024;
 /** Bytes of the frame header after the length field: type (2) + id (4). */
@@ -67,6 +67,13 @@ export const StatFields = {
 const stat = { struct: StatFields } as const;
 const dirEntry = { struct: { name: 'str', ino: 'u64', type: 'u8' } } as const;
 const envVar = { struct: { name: 'str', value: 'str' } } as const;
+/**
+ * An HTTP filter (since 4): `match` 0 = none (the port is taken whole), 1 = every rule must match, 2 =
+ * at least one. Each rule is a JavaScript regex (`pattern`, case-insensitive) over one `field` of a
+ * request: 1 = each header line as `Name: value`, 2 = the path (with or without its query), 3 = the
+ * method (exact).
+ */
+const httpFilter = { struct: { match: 'u8', rules: { list: { struct: { field: 'u8', pattern: 'str' } } } } } as const;
 
 /** Who sent a Hello. */
 export const Role = { layer: 1, intproxy: 2, cli: 3 } as const;
@@ -74,6 +81,11 @@ export const Role = { layer: 1, intproxy: 2, cli: 3 } as const;
 export const Proto = { tcp: 1, udp: 2 } as const;
 /** Address family requested from Resolve: 0 = any. */
 export const Family = { any: 0, inet: 4, inet6: 6 } as const;
+/** How a subscribed port's traffic reaches the local process (since 4). */
+export const IncomingMode = { mirror: 1, steal: 2 } as const;
+/** HttpFilter.match and HttpFilter.rules[].field (since 4). */
+export const FilterMatch = { none: 0, all: 1, any: 2 } as const;
+export const FilterField = { header: 1, path: 2, method: 3 } as const;
 
 /**
  * Every message: its type code, the link(s) it is used on, and its fields in wire order.
@@ -161,12 +173,47 @@ export const messages = {
   Shutdown: { code: 0x0054, dir: 'both', fields: { conn: 'u32' } },
   /** `conn` is gone on the sender's side; `errno` 0 for an orderly close, else why (e.g. ECONNRESET). */
   Close: { code: 0x0055, dir: 'both', fields: { conn: 'u32', errno: 'u32' } },
+
+  // --- incoming (layer ⇄ intproxy, since 4) ----------------------------------------------------------
+  /**
+   * The process listens on a TCP socket bound to `local` (its real address, after listen_ports), the
+   * app having asked for port `port`. The intproxy subscribes the target's port (after port_mapping)
+   * and answers Ok once the agent has, or Error when the port stays local (ignored, or the agent
+   * refused: the message says why). Either way the socket listens locally as the app asked.
+   */
+  Listen: { code: 0x0060, dir: 'req', fields: { local: 'addr', port: 'u16' } },
+  /** The listening socket bound to `local` was closed: unsubscribe its port. No answer. */
+  Unlisten: { code: 0x0061, dir: 'req', fields: { local: 'addr' } },
+  /**
+   * The socket listening on `listener` accepted a connection from `peer` (a loopback address): is it
+   * one the intproxy delivered? Answered with Peer, or Error{ENOENT} for a local client.
+   */
+  IncomingPeer: { code: 0x0062, dir: 'req', fields: { listener: 'addr', peer: 'addr' } },
+  /** The delivered connection's real client (`remote`) and the target's address it connected to (`local`). */
+  Peer: { code: 0x0063, dir: 'res', fields: { remote: 'addr', local: 'addr' } },
+
+  // --- incoming (intproxy ⇄ agent, since 4) ----------------------------------------------------------
+  /**
+   * Take the target's TCP port `port`: `mode` 1 = mirror (copies of what clients send), 2 = steal. With
+   * a filter, only matching HTTP requests are taken (steal), the others reach the target's app.
+   * Answered with Ok once traffic flows to this session, or Error (nothing changed).
+   */
+  Subscribe: { code: 0x0070, dir: 'req', fields: { port: 'u16', mode: 'u8', filter: httpFilter } },
+  /** Give the port back: the target's app gets all its traffic again. Answered with Ok. */
+  Unsubscribe: { code: 0x0071, dir: 'req', fields: { port: 'u16' } },
+  /**
+   * The agent opens connection `conn` (an agent id) towards the local process: a client `remote` reached
+   * the target's `local` address on subscribed port `port`. The intproxy answers Ok once it connected
+   * to the listening socket, or Error (ECONNREFUSED: nothing listens); then Data etc. flow as for any
+   * connection. `mode` 1 = a mirrored copy: what the local process answers is discarded.
+   */
+  IncomingOpen: { code: 0x0072, dir: 'req', fields: { conn: 'u32', port: 'u16', mode: 'u8', remote: 'addr', local: 'addr' } },
 } as const;
 
 export type MessageName = keyof typeof messages;
 
 /** Initial per-connection send window, in bytes, in each direction. */
-export const INITIAL_WINDOW = 256 * 1024;
+export const INITIAL_WINDOW = 1024 * 1024;
 /**
  * Largest window a receiver grants a connection whose reader keeps up (the window grows with the
  * connection's throughput: link/relay.ts). A receiver chooses its grants; a sender takes any.
@@ -183,4 +230,5 @@ export const layerLink = [
   'Resolve', 'Resolved', 'GetAddrConfig', 'AddrConfig',
   'Stat', 'StatResult', 'Access', 'ReadLink', 'Link', 'ReadDir', 'DirEntries', 'ReadFile', 'FileData', 'WriteFile',
   'Connect', 'Connected', 'Release',
+  'Listen', 'Unlisten', 'IncomingPeer', 'Peer',
 ] as const satisfies readonly MessageName[];

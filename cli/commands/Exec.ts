@@ -14,6 +14,8 @@ export class ExecCommand extends Command {
 
       On a cluster, podlink starts a short-lived agent pod (a Job on the target's node, or an ephemeral container with \`-e\`) from the image \`agent.image\` and reaches it through the API server's port-forward, using your kubeconfig (\`--kubeconfig\`, \`KUBECONFIG\`, \`~/.kube/config\`) and its RBAC rights (docs/rbac.md). If the port-forward drops, podlink reconnects: connections open at that moment are reset, everything else carries on. The agent pod is deleted when the command exits, is interrupted or podlink itself is killed.
 
+      Incoming traffic: when the command listens on a TCP port, the target's same port (or the one \`port_mapping\` names) is taken for it. \`mirror\` (the default) gives the command a copy of what clients send to the target, captured from the target's network: the target keeps answering and the command's answers are dropped. \`steal\` (\`--steal\`) sends the connections to the command instead, and its answers go back to the clients; with \`http_filter\` only the HTTP requests that match are taken (HTTP/1.1 per request, HTTP/2 and gRPC per stream, WebSocket and other upgrades whole) and the others reach the target's app unchanged. The redirect lives in the target's network namespace and disappears with the agent, however the session ends. \`incoming: "off"\` leaves every port alone.
+
       Flags override the config file (\`-f\`, else \`.podlink/podlink.json|yaml|toml\`, else \`.mirrord/mirrord.json\`); the file uses mirrord's keys (see \`podlink verify-config\` and \`podlink schema\`). Progress goes to stderr: a tree on a terminal, plain lines otherwise, JSON lines with \`--output json\`, nothing with \`-q\`.
     `,
     examples: [
@@ -22,6 +24,10 @@ export class ExecCommand extends Command {
       ['A container of a pod in another namespace, with another kube context', '$0 exec -t pod/api-0/container/app -n staging --context dev-cluster -- python3 app.py'],
       ['Use a team config file', '$0 exec -f .podlink/podlink.json -- npm run dev'],
       ['Keep every file local, but take env, DNS and network from the target', '$0 exec -t deployment/api --fs-mode local -- node server.js'],
+      ['Get a copy of the traffic service-a receives while your local build handles it too (mirror, the default)', '$0 exec -t deployment/service-a -- npm run dev'],
+      ['Take all of service-a\'s incoming traffic: callers get your local answers (steal)', '$0 exec -t deployment/service-a --steal -- npm run dev'],
+      ['Take only the requests carrying your header; everyone else keeps reaching the pod (filtered steal, a config file)', '$0 exec -t deployment/service-a -f .podlink/podlink.json -- npm run dev   # {"feature":{"network":{"incoming":{"mode":"steal","http_filter":{"header_filter":"^X-Dev-User: {{ get_env(name=\\"USER\\") }}$"}}}}}'],
+      ['Your app listens on 3000 while the pod\'s port is 8080 (port_mapping)', '$0 exec -t deployment/service-a -f port-mapping.json -- node server.js --port 3000   # {"feature":{"network":{"incoming":{"mode":"steal","port_mapping":[[3000,8080]]}}}}'],
       ['A local process as the target (no cluster; root)', '$0 exec -t pid/4242 -- python3 app.py'],
       ['Progress as JSON lines on stderr, for an IDE or a script', '$0 exec -t deployment/api --output json -- node server.js'],
     ],
@@ -45,7 +51,7 @@ export class ExecCommand extends Command {
   noRemoteDns = Option.Boolean('--no-remote-dns', false, { description: 'resolve names locally' });
   envInclude = Option.String('-s,--env-include', { description: "only these remote variables (';'-separated, * and ? globs)" });
   envExclude = Option.String('-x,--env-exclude', { description: "remote variables to leave out (';'-separated, * and ? globs)" });
-  steal = Option.Boolean('--steal', false, { description: "take the target's incoming traffic instead of mirroring it" });
+  steal = Option.Boolean('--steal', false, { description: "take the target's incoming traffic (the command answers) instead of mirroring a copy of it" });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'no progress output' });
   output = Option.String('-o,--output', { description: 'progress format: text (default) or json (JSON lines on stderr)', validator: t.isEnum(['text', 'json']) });
   command = Option.Proxy({ name: 'command', required: 1 });

@@ -6,18 +6,16 @@ import { z } from 'zod';
 import { parseDnsFilter, parseOutgoingFilter } from '../address.js';
 import { checkedList } from '../common.js';
 
-function patternList(parse: (s: string) => unknown) {
-  return checkedList(
+function sideFilter(parse: (s: string) => unknown, syntax: string, what: string) {
+  // A parse result that is a string is the problem with that pattern.
+  const patternList = checkedList(
     (list) => list.map((s) => parse(s)).map((r) => (typeof r === 'string' ? r : undefined)),
     (s, problem) => `\`${s}\`: ${problem}`,
   );
-}
-
-function sideFilter(parse: (s: string) => unknown, syntax: string, what: string) {
   return z
     .strictObject({
-      remote: patternList(parse).optional().describe(`Only ${what} matching these go through the target; the rest stay local.`),
-      local: patternList(parse).optional().describe(`${what[0]!.toUpperCase()}${what.slice(1)} matching these stay local; the rest go through the target.`),
+      remote: patternList.optional().describe(`Only ${what} matching these go through the target; the rest stay local.`),
+      local: patternList.optional().describe(`${what[0]!.toUpperCase()}${what.slice(1)} matching these stay local; the rest go through the target.`),
     })
     // Exactly one of the two is set.
     .transform((f, ctx): { remote?: string[]; local?: string[] } => {

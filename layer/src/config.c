@@ -94,6 +94,17 @@ static void add_regex(const char *line, void *ctx) {
 
 static void load_regexes(struct pl_regex_list *l, const char *env) { each_line(env_get(env), add_regex, l); }
 
+/* "APP:LOCAL", both ports 1-65535; anything else is ignored (the CLI validated the config). */
+static void add_listen_port(const char *line, void *ctx) {
+  (void)ctx;
+  unsigned app, local;
+  char end;
+  if (sscanf(line, "%u:%u%c", &app, &local, &end) != 2 || !app || !local || app > 65535 || local > 65535) return;
+  if (pl_cfg.n_listen_ports == PL_MAX_LISTEN_PORTS) return;
+  pl_cfg.listen_ports[pl_cfg.n_listen_ports].app = (uint16_t)app;
+  pl_cfg.listen_ports[pl_cfg.n_listen_ports++].local = (uint16_t)local;
+}
+
 /* glibc's regexec locks the regex_t it runs: a fork while another thread is inside it would hand the
  * child a locked regex and hang its first match. Matches hold this lock shared; fork takes it
  * exclusively (pl_regex_atfork_*), so no thread is inside regexec when the process forks. Writer-
@@ -220,6 +231,8 @@ bool pl_config_load(void) {
   pl_cfg.udp = env_flag(PL_ENV_OUTGOING_UDP, true);
   pl_cfg.dns = env_flag(PL_ENV_DNS, true);
   pl_cfg.ignore_localhost = env_flag(PL_ENV_IGNORE_LOCALHOST, true);
+  pl_cfg.incoming = env_flag(PL_ENV_INCOMING, false);
+  each_line(env_get(PL_ENV_LISTEN_PORTS), add_listen_port, NULL);
 
   const char *self = pl_elf_self_path();
   if (self && self[0] == '/' && strlen(self) < sizeof pl_cfg.lib_path) strcpy(pl_cfg.lib_path, self);
@@ -234,7 +247,8 @@ bool pl_config_load(void) {
   if (!has_uv) snapshot(PL_ENV_UV_USE_IO_URING "=0");
   if (pl_cfg.lib_path[0]) snapshot_ld_preload();
 
-  pl_debug("config: sock=%s fs_mode=%d tcp=%d udp=%d dns=%d ignore_localhost=%d exe_prefix=%s", pl_cfg.sock,
-           (int)pl_cfg.fs_mode, pl_cfg.tcp, pl_cfg.udp, pl_cfg.dns, pl_cfg.ignore_localhost, pl_cfg.exe_prefix);
+  pl_debug("config: sock=%s fs_mode=%d tcp=%d udp=%d dns=%d ignore_localhost=%d incoming=%d exe_prefix=%s", pl_cfg.sock,
+           (int)pl_cfg.fs_mode, pl_cfg.tcp, pl_cfg.udp, pl_cfg.dns, pl_cfg.ignore_localhost, pl_cfg.incoming,
+           pl_cfg.exe_prefix);
   return true;
 }

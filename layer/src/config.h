@@ -33,6 +33,11 @@ struct pl_config {
   char exe_prefix[PATH_MAX];
   size_t exe_prefix_len; /* 0: none */
   bool tcp, udp, dns, ignore_localhost;
+  /* incoming: listening sockets are announced to the intproxy; listen_ports moves a bind's port */
+  bool incoming;
+#define PL_MAX_LISTEN_PORTS 64
+  struct { uint16_t app, local; } listen_ports[PL_MAX_LISTEN_PORTS];
+  int n_listen_ports;
   char lib_path[PATH_MAX]; /* absolute path of libpodlink.so, for LD_PRELOAD in children */
   /* "NAME=value" entries children must inherit: PODLINK_*, LD_PRELOAD (ours first), UV_USE_IO_URING. */
   const char *snap[PL_MAX_SNAPSHOT];

@@ -38,6 +38,7 @@ static int finalise(int fd, struct pl_fdobj *o, bool fd_is_still_ours) {
   if (o->kind == FDK_WFILE && fd_is_still_ours) r = pl_file_writeback(fd, o);
   if (o->kind == FDK_TCP || o->kind == FDK_UDP) pl_socket_release(o);
   if (o->kind == FDK_RFILE) pl_stream_unref(o->stream);
+  if (o->kind == FDK_LISTEN && o->announced) pl_listen_release(o);
   free(o->path);
   free(o);
   pl_quiet = quiet;

@@ -16,6 +16,8 @@ enum pl_fd_kind {
   FDK_UDP,       /* a UDP socket with relays (connected, or per-destination for sendto) */
   FDK_WFILE,     /* a memfd standing for a remote file opened for writing: written back on last close */
   FDK_RDIR,      /* an empty memfd standing for a remote directory opened read-only (for fdopendir) */
+  FDK_LISTEN,    /* a TCP socket the app bound (hooks_listen.c): announced to the intproxy once listening */
+  FDK_INCOMING,  /* a connection the intproxy delivered to a listener: getpeername gives the real client */
   FDK_RFILE,     /* a memfd of a remote file whose bytes are still arriving (file_stream.c) */
 };
 
@@ -45,10 +47,6 @@ struct pl_fdobj {
   uint8_t cstate; /* enum pl_cstate */
   int cerr;       /* CS_FAILED: the errno to report once (0: already reported by SO_ERROR) */
   int pslot;      /* the pending.c slot while PENDING/SWITCHING */
-  /* the last epoll registration of a socket connecting in the background (hooks_poll.c) */
-  bool ep_set;
-  uint32_t ep_events;
-  uint64_t ep_data;
   struct pl_relay relays[PL_MAX_RELAYS]; /* unconnected UDP, guarded by pl_fd_lock */
   int n_relays;
   /* write-back files and remote directories */
@@ -56,6 +54,10 @@ struct pl_fdobj {
   uint32_t mode;
   /* FDK_RFILE */
   struct pl_stream *stream;
+  /* FDK_LISTEN: the port the app asked for (listen_ports may have bound another); announced = the
+   * intproxy subscribed it (local: the socket's real address) */
+  uint16_t app_port;
+  bool announced;
 };
 
 extern struct pl_fdobj *pl_fds[PL_FD_MAX] PL_HIDDEN;
@@ -90,5 +92,6 @@ void pl_fd_atfork_child(void) PL_HIDDEN;
 /* Finalisers implemented by the areas (hooks_file.c, hooks_socket.c). */
 int pl_file_writeback(int fd, struct pl_fdobj *obj) PL_HIDDEN;
 void pl_socket_release(struct pl_fdobj *obj) PL_HIDDEN;
+void pl_listen_release(struct pl_fdobj *obj) PL_HIDDEN;
 
 #endif

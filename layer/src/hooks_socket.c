@@ -1,8 +1,8 @@
 /* Outgoing datagrams and what the app learns about a relayed socket: getpeername answers with the
  * remote; unconnected UDP gets one relay per (socket, destination) for sendto/sendmsg, and
- * recvfrom/recvmsg turn a relay's source address back into the remote's. connect is in connect.c.
- * bind/listen/accept/getsockname pass through (incoming traffic is not handled yet), so they are not
- * hooked. */
+ * recvfrom/recvmsg turn a relay's source address back into the remote's. connect is in connect.c;
+ * bind/listen/accept/getsockname (incoming traffic) are in hooks_listen.c, and getpeername here also
+ * answers for the connections the intproxy delivered to a listener (FDK_INCOMING entries). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>

@@ -71,21 +71,25 @@ static int stat_decide(const char *hook, int dirfd, const char *path, bool follo
   }
 }
 
-/* Hook bodies differ only in how the real function is called; REAL is that call expression. */
-#define STAT_BODY(name, dirfd, path, follow, buf, REAL)                 \
-  if (!pl_enter()) return REAL;                                         \
-  int saved = errno;                                                    \
-  pl_stat s;                                                            \
-  int d = stat_decide(#name, dirfd, path, follow, &s);                  \
-  pl_leave();                                                           \
-  if (d == 0) {                                                         \
-    errno = saved;                                                      \
-    return REAL;                                                        \
-  }                                                                     \
-  if (d < 0) return -1;                                                 \
-  fill_stat((struct stat *)(buf), &s);                                  \
-  errno = saved;                                                        \
+/* Hook bodies differ only in how the real function is called; REAL is that call expression. A decision
+ * of 0 is local (REAL), < 0 failed with errno set, > 0 answered remotely: ON_REMOTE fills the result. */
+#define DECIDED_BODY(DECISION, REAL, ON_REMOTE) \
+  if (!pl_enter()) return REAL;                 \
+  int saved = errno;                            \
+  int d = (DECISION);                           \
+  pl_leave();                                   \
+  if (d == 0) {                                 \
+    errno = saved;                              \
+    return REAL;                                \
+  }                                             \
+  if (d < 0) return -1;                         \
+  ON_REMOTE;                                    \
+  errno = saved;                                \
   return 0;
+
+#define STAT_BODY(name, dirfd, path, follow, buf, REAL) \
+  pl_stat s;                                            \
+  DECIDED_BODY(stat_decide(#name, dirfd, path, follow, &s), REAL, fill_stat((struct stat *)(buf), &s))
 
 PL_PATH_HOOK(int, stat, (const char *p, struct stat *b), (p, b), p, pl_real.stat(p, b)) {
   STAT_BODY(stat, AT_FDCWD, p, true, b, pl_real.stat(p, b))
@@ -186,18 +190,7 @@ static int access_decide(const char *hook, int dirfd, const char *path, int mode
   }
 }
 
-#define ACCESS_BODY(name, dirfd, path, mode, REAL)    \
-  if (!pl_enter()) return REAL;                       \
-  int saved = errno;                                  \
-  int d = access_decide(#name, dirfd, path, mode);    \
-  pl_leave();                                         \
-  if (d == 0) {                                       \
-    errno = saved;                                    \
-    return REAL;                                      \
-  }                                                   \
-  if (d < 0) return -1;                               \
-  errno = saved;                                      \
-  return 0;
+#define ACCESS_BODY(name, dirfd, path, mode, REAL) DECIDED_BODY(access_decide(#name, dirfd, path, mode), REAL, (void)0)
 
 PL_PATH_HOOK(int, access, (const char *p, int m), (p, m), p, pl_real.access(p, m)) {
   ACCESS_BODY(access, AT_FDCWD, p, m, pl_real.access(p, m))

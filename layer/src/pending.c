@@ -2,9 +2,11 @@
  *
  *   app thread                          completer thread (one per process, started on first use)
  *   connect(fd) ─ placeholder: listen,  poll(every pending request's connection + a wake-up eventfd)
- *     drop every packet (BPF)            ├─ Connected{endpoint}: detach the filter, disconnect, connect
- *   Connect sent on its own connection   │    to the endpoint (loopback: done within the call), wait
- *   ◀ EINPROGRESS                        │    until the socket is writable, close the request's link
+ *     drop every packet (BPF)            ├─ Connected{endpoint}: with every waiter kept out of the
+ *   Connect sent on its own connection   │    kernel (hooks_poll.c), disconnect, detach the filter,
+ *   ◀ EINPROGRESS                        │    connect to the endpoint (loopback: done within the call);
+ *                                        │    let waiters in; wait until the socket is writable, close
+ *                                        │    the request's link
  *                                        ├─ Error{errno}: connect to a local port that refuses (RST:
  *   close(fd) while pending ─────────────┤    POLLERR, like any failed connect); SO_ERROR says errno
  *     pl_pending_cancel                  └─ cancelled: close the request's link — the intproxy abandons
@@ -19,7 +21,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <sys/resource.h>
 
 #include "common.h"
@@ -44,20 +48,22 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static int wake_fd = -1;
 static bool started;
-/* Bumped when a switch starts and when it ends: poll/select results spanning one are re-checked. */
-unsigned pl_switch_gen;
-/* Switches under way: a call that returns during one is re-checked too. */
-int pl_switching;
-/* The latest switches of sockets registered with epoll (under mu). */
-static struct pl_switched switched[PL_SWITCHED_MAX];
-static int n_switched, next_switched;
+/* The exclusion between the switch and the pollers (socket.h, hooks_poll.c). */
+int pl_waiters[PL_WAITERS];
+int pl_switch_wanted;
+int pl_pending_count;
+int pl_kick_fd = -1;
 
-int pl_pending_switched(struct pl_switched *out) {
+void pl_pending_wait_switch(void) {
   pthread_mutex_lock(&mu);
-  int n = n_switched;
-  memcpy(out, switched, sizeof switched);
+  while (__atomic_load_n(&pl_switch_wanted, __ATOMIC_SEQ_CST)) pthread_cond_wait(&changed, &mu);
   pthread_mutex_unlock(&mu);
-  return n;
+}
+
+void pl_pending_waiter_left(void) {
+  pthread_mutex_lock(&mu);
+  pthread_cond_broadcast(&changed);
+  pthread_mutex_unlock(&mu);
 }
 
 void pl_pending_lock(void) { pthread_mutex_lock(&mu); }
@@ -94,9 +100,10 @@ static void drop(int fd) {
 }
 
 static void free_slot(struct slot *s) {
-  pl_rpc_drop(s->rpc);
+  if (s->rpc >= 0) pl_rpc_drop(s->rpc);
   drop(s->dup);
   memset(s, 0, sizeof *s);
+  __atomic_sub_fetch(&pl_pending_count, 1, __ATOMIC_SEQ_CST);
 }
 
 /* A local TCP port that refuses: bound, never listening (a SYN there is answered with RST). */
@@ -131,14 +138,66 @@ static int switch_to(int fd, const struct sockaddr_storage *to, socklen_t to_len
   struct sockaddr_storage self;
   socklen_t self_len = sizeof self;
   bool have_self = getsockname(fd, (struct sockaddr *)&self, &self_len) == 0;
-  set_filter(fd, false);
   struct sockaddr unspec = {.sa_family = AF_UNSPEC};
   pl_real.connect(fd, &unspec, sizeof unspec);
+  set_filter(fd, false); /* (after the listener is gone: no connection can reach it unfiltered) */
   /* (getsockname still shows the port, but the kernel no longer holds it; an explicitly bound port
    * is still held, and then this bind fails harmlessly.) */
   if (have_self) (void)bind(fd, (struct sockaddr *)&self, self_len);
   int rc = pl_real.connect(fd, (const struct sockaddr *)to, to_len);
   return rc == 0 || errno == EINPROGRESS ? 0 : errno;
+}
+
+/* Before a switch: from now on no hooked poller enters the kernel (they back off in their hook), and
+ * every one inside is kicked out — a poll/select waiter holds the kick eventfd in its set, an epoll
+ * waiter's set gets it added (its number goes into kicked[]). Returns once every slot is empty. A
+ * waiter that cannot be kicked (an epoll set closed by another thread while it waited in it) is given
+ * up on after two seconds: then the switch runs anyway. */
+static int exclude_waiters(int kicked[PL_WAITERS]) {
+  __atomic_store_n(&pl_switch_wanted, 1, __ATOMIC_SEQ_CST);
+  int nk = 0;
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 2;
+  for (bool first = true;; first = false) {
+    bool busy = false;
+    for (int i = 0; i < PL_WAITERS; i++) {
+      int v = __atomic_load_n(&pl_waiters[i], __ATOMIC_SEQ_CST);
+      if (!v) continue;
+      busy = true;
+      if (v == PL_WAITER_POLL) continue;
+      int k = 0;
+      while (k < nk && kicked[k] != v - 1) k++;
+      if (k < nk) continue;
+      struct epoll_event ev = {.events = EPOLLIN, .data.u64 = PL_KICK_DATA};
+      if (epoll_ctl(v - 1, EPOLL_CTL_ADD, pl_kick_fd, &ev) == 0) kicked[nk++] = v - 1;
+    }
+    if (first) {
+      uint64_t one = 1;
+      (void)!write(pl_kick_fd, &one, sizeof one);
+    }
+    if (!busy) return nk;
+    struct timespec now, step;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) return nk;
+    step = now;
+    step.tv_nsec += 10 * 1000 * 1000;
+    if (step.tv_nsec >= 1000000000L) step.tv_sec++, step.tv_nsec -= 1000000000L;
+    pthread_mutex_lock(&mu);
+    pthread_cond_timedwait(&changed, &mu, &step);
+    pthread_mutex_unlock(&mu);
+  }
+}
+
+/* After the switch (the socket is connecting to its new address, or connected: silent or writable). */
+static void admit_waiters(const int kicked[PL_WAITERS], int nk) {
+  uint64_t v;
+  (void)!read(pl_kick_fd, &v, sizeof v);
+  for (int k = 0; k < nk; k++) epoll_ctl(kicked[k], EPOLL_CTL_DEL, pl_kick_fd, NULL);
+  __atomic_store_n(&pl_switch_wanted, 0, __ATOMIC_SEQ_CST);
+  pthread_mutex_lock(&mu);
+  pthread_cond_broadcast(&changed);
+  pthread_mutex_unlock(&mu);
 }
 
 static void complete(struct slot *s) {
@@ -163,21 +222,19 @@ static void complete(struct slot *s) {
     return;
   }
   s->o->cstate = CS_SWITCHING;
-  if (s->o->ep_set) {
-    switched[next_switched] = (struct pl_switched){s->app_fd, s->o->ep_events, s->o->ep_data};
-    next_switched = (next_switched + 1) % PL_SWITCHED_MAX;
-    if (n_switched < PL_SWITCHED_MAX) n_switched++;
-  }
-  __atomic_add_fetch(&pl_switching, 1, __ATOMIC_ACQ_REL);
-  __atomic_add_fetch(&pl_switch_gen, 1, __ATOMIC_ACQ_REL);
   pthread_mutex_unlock(&mu);
 
+  /* Between the disconnect and the connect the socket polls as POLLHUP|POLLOUT: nobody may look. */
+  int kicked[PL_WAITERS];
+  int nk = exclude_waiters(kicked);
   if (!err) err = switch_to(s->dup, &local, local_len);
   if (err) {
     struct sockaddr_storage refuse;
     socklen_t refuse_len = pl_refuser(s->family, &refuse);
     switch_to(s->dup, &refuse, refuse_len);
-  } else {
+  }
+  admit_waiters(kicked, nk);
+  if (!err) {
     /* Loopback completes the handshake within connect; the intproxy must have the connection queued
      * before this request's link closes, or it would abandon it. */
     struct pollfd p = {.fd = s->dup, .events = POLLOUT};
@@ -198,8 +255,6 @@ static void complete(struct slot *s) {
     }
     s->o->pslot = -1;
   }
-  __atomic_add_fetch(&pl_switch_gen, 1, __ATOMIC_ACQ_REL);
-  __atomic_sub_fetch(&pl_switching, 1, __ATOMIC_ACQ_REL);
   pthread_cond_broadcast(&changed);
   free_slot(s);
   pthread_mutex_unlock(&mu);
@@ -239,7 +294,8 @@ static void *completer(void *unused) {
 static bool start_thread(void) {
   if (started) return true;
   if (wake_fd < 0) wake_fd = ours(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (wake_fd < 0) return false;
+  if (pl_kick_fd < 0) __atomic_store_n(&pl_kick_fd, ours(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), __ATOMIC_SEQ_CST);
+  if (wake_fd < 0 || pl_kick_fd < 0) return false;
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -264,6 +320,8 @@ int pl_pending_start(int fd, struct pl_fdobj *o, const pl_msg *req) {
   }
   s->used = true;
   s->rpc = s->dup = -1;
+  /* From now on pollers of a set holding this socket can be kicked out of the kernel (hooks_poll.c). */
+  __atomic_add_fetch(&pl_pending_count, 1, __ATOMIC_SEQ_CST);
   pthread_mutex_unlock(&mu);
 
   /* The placeholder: a listener that drops every packet polls as "nothing yet", like a SYN in flight. */
@@ -271,7 +329,7 @@ int pl_pending_start(int fd, struct pl_fdobj *o, const pl_msg *req) {
   if (listen(fd, 1) != 0) {
     set_filter(fd, false);
     pthread_mutex_lock(&mu);
-    memset(s, 0, sizeof *s);
+    free_slot(s);
     pthread_mutex_unlock(&mu);
     return EAGAIN;
   }
@@ -284,7 +342,7 @@ int pl_pending_start(int fd, struct pl_fdobj *o, const pl_msg *req) {
     pl_real.connect(fd, &unspec, sizeof unspec);
     pl_rpc_drop(rpc);
     pthread_mutex_lock(&mu);
-    memset(s, 0, sizeof *s);
+    free_slot(s);
     pthread_mutex_unlock(&mu);
     return rpc < 0 ? ECONNREFUSED : EMFILE;
   }
@@ -299,15 +357,6 @@ int pl_pending_start(int fd, struct pl_fdobj *o, const pl_msg *req) {
   pthread_mutex_unlock(&mu);
   wake();
   return 0;
-}
-
-bool pl_pending_settle(int fd) {
-  struct pl_fdobj *o = pl_fd_get(fd);
-  if (!o || o == &pl_layer_mark || o->kind != FDK_TCP) return false;
-  pthread_mutex_lock(&mu);
-  while (o->cstate == CS_SWITCHING) pthread_cond_wait(&changed, &mu);
-  pthread_mutex_unlock(&mu);
-  return true;
 }
 
 /* From the close path (silent): the entry is about to be freed. */
@@ -343,6 +392,12 @@ void pl_pending_atfork_child(void) {
   if (started) {
     drop(wake_fd);
     wake_fd = -1;
+    drop(pl_kick_fd);
+    pl_kick_fd = -1;
     started = false;
   }
+  /* Only the forking thread lives on, and it is not waiting. */
+  memset(pl_waiters, 0, sizeof pl_waiters);
+  pl_switch_wanted = 0;
+  pl_pending_count = 0;
 }

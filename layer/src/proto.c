@@ -240,6 +240,19 @@ int pl_decode_body(const uint8_t *body, size_t len, pl_msg *m) {
       get_addr(&r, &m->u.connected.local);
       break;
     case PL_MSG_RELEASE: m->u.release.conn = U32(&r); break;
+    case PL_MSG_LISTEN:
+      get_addr(&r, &m->u.listen.local);
+      m->u.listen.port = U16(&r);
+      break;
+    case PL_MSG_UNLISTEN: get_addr(&r, &m->u.unlisten.local); break;
+    case PL_MSG_INCOMING_PEER:
+      get_addr(&r, &m->u.incoming_peer.listener);
+      get_addr(&r, &m->u.incoming_peer.peer);
+      break;
+    case PL_MSG_PEER:
+      get_addr(&r, &m->u.peer.remote);
+      get_addr(&r, &m->u.peer.local);
+      break;
     default: return PL_E_UNKNOWN_TYPE;
   }
   if (r.err) return r.err;

@@ -76,6 +76,10 @@ typedef struct {
     struct { uint8_t proto; pl_addr remote; uint8_t local_family; pl_addr source; } connect;
     struct { uint32_t conn; pl_addr local; } connected;
     struct { uint32_t conn; } release;
+    struct { pl_addr local; uint16_t port; } listen;
+    struct { pl_addr local; } unlisten;
+    struct { pl_addr listener, peer; } incoming_peer;
+    struct { pl_addr remote, local; } peer;
   } u;
 } pl_msg;
 

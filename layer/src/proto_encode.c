@@ -144,6 +144,19 @@ static bool encode_into(const pl_msg *m, wr *w) {
       put_addr(w, &m->u.connected.local);
       break;
     case PL_MSG_RELEASE: put_le(w, m->u.release.conn, 4); break;
+    case PL_MSG_LISTEN:
+      put_addr(w, &m->u.listen.local);
+      put_le(w, m->u.listen.port, 2);
+      break;
+    case PL_MSG_UNLISTEN: put_addr(w, &m->u.unlisten.local); break;
+    case PL_MSG_INCOMING_PEER:
+      put_addr(w, &m->u.incoming_peer.listener);
+      put_addr(w, &m->u.incoming_peer.peer);
+      break;
+    case PL_MSG_PEER:
+      put_addr(w, &m->u.peer.remote);
+      put_addr(w, &m->u.peer.local);
+      break;
     default: return false;
   }
   return true;

@@ -2,10 +2,10 @@
 #ifndef PODLINK_PROTOCOL_IDS_H
 #define PODLINK_PROTOCOL_IDS_H
 
-#define PL_PROTOCOL_VERSION 3
+#define PL_PROTOCOL_VERSION 4
 #define PL_MAX_FRAME 16778240u
 #define PL_HEADER_AFTER_LENGTH 6
-#define PL_INITIAL_WINDOW 262144u
+#define PL_INITIAL_WINDOW 1048576u
 #define PL_MAX_DATA_CHUNK 65536u
 #define PL_MAX_FILE_CHUNK 4194304u
 
@@ -40,5 +40,12 @@
 #define PL_MSG_WINDOW            0x0053  /* agent link only */
 #define PL_MSG_SHUTDOWN          0x0054  /* agent link only */
 #define PL_MSG_CLOSE             0x0055  /* agent link only */
+#define PL_MSG_LISTEN            0x0060
+#define PL_MSG_UNLISTEN          0x0061
+#define PL_MSG_INCOMING_PEER     0x0062
+#define PL_MSG_PEER              0x0063
+#define PL_MSG_SUBSCRIBE         0x0070  /* agent link only */
+#define PL_MSG_UNSUBSCRIBE       0x0071  /* agent link only */
+#define PL_MSG_INCOMING_OPEN     0x0072  /* agent link only */
 
 #endif

@@ -115,13 +115,17 @@ ssize_t __pread64_chk(int, void *, size_t, off64_t, size_t);
   X(1, long, syscall, (long, ...))                                                                  \
   /* sockets */                                                                                    \
   X(1, int, connect, (int, const struct sockaddr *, socklen_t))                                     \
+  X(1, int, bind, (int, const struct sockaddr *, socklen_t))                                        \
+  X(1, int, listen, (int, int))                                                                     \
+  X(1, int, accept, (int, struct sockaddr *, socklen_t *))                                          \
+  X(1, int, accept4, (int, struct sockaddr *, socklen_t *, int))                                    \
+  X(1, int, getsockname, (int, struct sockaddr *, socklen_t *))                                     \
   X(1, int, getpeername, (int, struct sockaddr *, socklen_t *))                                     \
   X(1, int, getsockopt, (int, int, int, void *restrict, socklen_t *restrict))                      \
   X(1, int, poll, (struct pollfd *, nfds_t, int))                                                   \
   X(1, int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))            \
   X(1, int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                          \
   X(1, int, pselect, (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *)) \
-  X(1, int, epoll_ctl, (int, int, int, struct epoll_event *))                                       \
   X(1, int, epoll_wait, (int, struct epoll_event *, int, int))                                      \
   X(1, int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *))                   \
   X(1, ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))       \

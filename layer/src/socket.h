@@ -50,22 +50,24 @@ void pl_pending_unlock(void) PL_HIDDEN;
 void pl_pending_atfork_prepare(void) PL_HIDDEN;
 void pl_pending_atfork_parent(void) PL_HIDDEN;
 void pl_pending_atfork_child(void) PL_HIDDEN;
-/* Changes at the start and the end of every switch (hooks_poll.c re-checks results that span one). */
-extern unsigned pl_switch_gen PL_HIDDEN;
-extern int pl_switching PL_HIDDEN;
-/* The latest switches, for epoll_wait results (which name epoll data, not descriptors). */
-struct pl_switched {
-  int fd;
-  uint32_t ep_events;
-  uint64_t ep_data;
-};
-#define PL_SWITCHED_MAX 32
-/* Copies the switches recorded with an epoll registration into out; returns how many. */
-int pl_pending_switched(struct pl_switched *out) PL_HIDDEN;
-
-/* If fd is a relayed TCP socket whose switch may have shown a transient state to poll/select, waits for
- * the switch to end and returns true: the caller asks the kernel again. */
-bool pl_pending_settle(int fd) PL_HIDDEN;
+/* The switch from placeholder to endpoint and the pollers (hooks_poll.c): while a switch runs, no
+ * hooked poll/select/epoll wait of this process is inside the kernel, so none can see the socket
+ * between its disconnect and its connect. A waiter announces itself in a slot before it enters the
+ * kernel (and backs off while a switch is wanted); the completer sets pl_switch_wanted, kicks every
+ * announced waiter out of the kernel (the kick eventfd is in their poll sets, or is added to their
+ * epoll sets with PL_KICK_DATA), waits for the slots to empty, switches, then lets them in again. */
+#define PL_WAITERS 1024
+#define PL_WAITER_POLL (-1) /* slot value of a poll/select waiter whose set holds the kick eventfd */
+/* The epoll data of the kick eventfd: not a canonical user-space pointer, nor a small integer. */
+#define PL_KICK_DATA 0xfeed706c6b69636bULL
+extern int pl_waiters[PL_WAITERS] PL_HIDDEN;  /* 0 free, PL_WAITER_POLL, or epfd + 1 */
+extern int pl_switch_wanted PL_HIDDEN;        /* a switch is about to run, or running */
+extern int pl_pending_count PL_HIDDEN;        /* background connects not yet switched */
+extern int pl_kick_fd PL_HIDDEN;              /* readable while a switch kicks the waiters out */
+/* A waiter that found a switch wanted: waits until it has ended. */
+void pl_pending_wait_switch(void) PL_HIDDEN;
+/* A waiter left its slot while a switch was wanted: tells the completer. */
+void pl_pending_waiter_left(void) PL_HIDDEN;
 
 /* The address of a local socket that refuses connections (bound, never listening). */
 socklen_t pl_refuser(int fam, struct sockaddr_storage *out) PL_HIDDEN;

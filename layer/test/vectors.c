@@ -74,6 +74,10 @@ static const char *type_name(uint16_t t) {
     case PL_MSG_CONNECT: return "Connect";
     case PL_MSG_CONNECTED: return "Connected";
     case PL_MSG_RELEASE: return "Release";
+    case PL_MSG_LISTEN: return "Listen";
+    case PL_MSG_UNLISTEN: return "Unlisten";
+    case PL_MSG_INCOMING_PEER: return "IncomingPeer";
+    case PL_MSG_PEER: return "Peer";
     default: return "?";
   }
 }
@@ -179,6 +183,24 @@ static void print_json(const pl_msg *m) {
       json_addr(&m->u.connected.local);
       break;
     case PL_MSG_RELEASE: printf(",\"conn\":%u", m->u.release.conn); break;
+    case PL_MSG_LISTEN:
+      fputs(",\"local\":", stdout);
+      json_addr(&m->u.listen.local);
+      printf(",\"port\":%u", m->u.listen.port);
+      break;
+    case PL_MSG_UNLISTEN: fputs(",\"local\":", stdout); json_addr(&m->u.unlisten.local); break;
+    case PL_MSG_INCOMING_PEER:
+      fputs(",\"listener\":", stdout);
+      json_addr(&m->u.incoming_peer.listener);
+      fputs(",\"peer\":", stdout);
+      json_addr(&m->u.incoming_peer.peer);
+      break;
+    case PL_MSG_PEER:
+      fputs(",\"remote\":", stdout);
+      json_addr(&m->u.peer.remote);
+      fputs(",\"local\":", stdout);
+      json_addr(&m->u.peer.local);
+      break;
   }
   putchar('}');
 }

@@ -17,14 +17,7 @@ import { E } from '../../common/errno.js';
 import { RemoteError, type Link } from '../../link/link.js';
 import type { MessageOf } from '../../protocol/types.js';
 import { connectLayer } from '../helpers/layer-client.js';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { freePort } from '../helpers/ports.js';
 
 function startAgent(port: number, token: string, graceS: number): { child: ChildProcess; exited: Promise<[number | null, string]> } {
   const child = spawn(process.execPath, [agentEntry, '--listen', String(port), '--grace', String(graceS), '--idle', '3'], {

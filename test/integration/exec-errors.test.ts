@@ -138,9 +138,11 @@ describe('podlink exec: errors and clean-up', () => {
   });
 
   it('a feature that is not built yet is refused, not ignored', async () => {
-    const r = await run(['exec', '--steal', '-t', `pid/${world.podA.pid}`, '--', 'true']);
+    const file = path.join(dir, 'concurrent.json');
+    fs.writeFileSync(file, JSON.stringify({ feature: { network: { incoming: { mode: 'steal', on_concurrent_steal: 'continue' } } } }));
+    const r = await run(['exec', '-f', file, '-t', `pid/${world.podA.pid}`, '--', 'true']);
     assert.equal(r.code, 1);
-    await oneLine(r, /^podlink: feature\.network\.incoming\.mode .*not available/);
+    await oneLine(r, /^podlink: feature\.network\.incoming\.on_concurrent_steal .*not available/);
   });
 
   it('agent killed mid-session: the process gets connection errors, not a hang; the CLI says so and exits non-zero', async () => {

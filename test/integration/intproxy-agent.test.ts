@@ -15,6 +15,7 @@ import { pidTarget } from '../../cli/target.js';
 import { RemoteError, type Link } from '../../link/link.js';
 import type { MessageOf } from '../../protocol/types.js';
 import { connectLayer } from '../helpers/layer-client.js';
+import { freePort } from '../helpers/ports.js';
 
 function tcpServer(onSocket: (s: net.Socket) => void): Promise<net.Server> {
   return new Promise((resolve) => {
@@ -25,14 +26,6 @@ function tcpServer(onSocket: (s: net.Socket) => void): Promise<net.Server> {
 
 function portOf(s: net.Server): number {
   return (s.address() as net.AddressInfo).port;
-}
-
-/** A loopback port free right now: the client socket binds it, as the layer binds the user's socket. */
-async function freePort(): Promise<number> {
-  const srv = await tcpServer(() => undefined);
-  const port = portOf(srv);
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 async function openTcp(layer: Link, port: number): Promise<net.Socket> {

@@ -15,6 +15,7 @@ import { pidTarget } from '../../cli/target.js';
 import type { Link } from '../../link/link.js';
 import type { MessageOf } from '../../protocol/types.js';
 import { connectLayer } from '../helpers/layer-client.js';
+import { freePort } from '../helpers/ports.js';
 
 /** An echo server that also hands out each accepted socket, to watch the remote end. */
 async function echoServer(): Promise<{ server: net.Server; port: number; next: () => Promise<net.Socket> }> {
@@ -30,14 +31,6 @@ async function echoServer(): Promise<{ server: net.Server; port: number; next: (
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const next = (): Promise<net.Socket> => new Promise((r) => (queued.length ? r(queued.shift()!) : waiting.push(r)));
   return { server, port: (server.address() as net.AddressInfo).port, next };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const closed = (s: net.Socket): Promise<void> => new Promise((r) => (s.destroyed ? r() : s.once('close', () => r())));

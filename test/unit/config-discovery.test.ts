@@ -174,6 +174,12 @@ describe('command-line overrides', () => {
     );
   });
 
+  it('should leave the defaults as they were after flags set a key inside one', async () => {
+    await loadConfig({ cwd: dir, env: {}, overrides: { agent: { resources: { requests: { cpu: '5' } } } } });
+    const r = await loadConfig({ cwd: dir, env: {} });
+    assert.deepEqual(r.config.agent.resources.requests, { cpu: '1m', memory: '1Mi' });
+  });
+
   it('should apply the flags when there is no file', async () => {
     const r = await loadConfig({ cwd: dir, env: {}, overrides: { target: 'pid/99' } });
     assert.equal(r.config.target.path, 'pid/99');

@@ -10,7 +10,7 @@ import { validateRawConfig, defaultConfig, unavailableFeatures } from '../../con
 import { ACCEPTED_AT_DEFAULT, UNSUPPORTED_MIRRORD_KEYS } from '../../config/mirrord.js';
 import { configNotices } from '../../config/notices.js';
 import { closest } from '../../config/suggest.js';
-import { unavailableKeys } from '../../config/unavailable.js';
+import { unavailableList } from '../../config/unavailable.js';
 
 const ok = (raw: unknown) => validateRawConfig(raw, 'podlink.json');
 
@@ -253,7 +253,8 @@ describe('unavailableFeatures', () => {
   });
 
   it('should name each key set away from its default', () => {
-    assert.deepEqual(unavailableFeatures(ok({ feature: { network: { incoming: 'steal' } } })), ['feature.network.incoming.mode']);
+    assert.deepEqual(unavailableFeatures(ok({ feature: { network: { incoming: 'steal' } } })), []);
+    assert.deepEqual(unavailableFeatures(ok({ feature: { network: { incoming: { mode: 'steal', on_concurrent_steal: 'continue' } } } })), ['feature.network.incoming.on_concurrent_steal']);
     assert.deepEqual(
       unavailableFeatures(ok({ agent: { ephemeral: true, tolerations: [], json_log: true }, internal_proxy: { idle_timeout: 30 }, feature: { env: { env_file: '.env' }, network: { dns: { filter: { local: ['x'] } } } } })),
       ['feature.network.dns.filter', 'agent.json_log', 'internal_proxy.idle_timeout'],
@@ -262,7 +263,7 @@ describe('unavailableFeatures', () => {
 
   it('should only list keys that exist in the effective config', () => {
     const d = defaultConfig() as unknown as Record<string, unknown>;
-    for (const key of unavailableKeys()) {
+    for (const { key } of unavailableList()) {
       const parent = key.split('.').slice(0, -1).reduce<unknown>((v, s) => (v as Record<string, unknown>)[s], d);
       assert.equal(typeof parent, 'object', key);
     }

@@ -25,7 +25,7 @@ describe('generated files', () => {
 
   it('should have the CLI set exactly the contract variables it hands the layer', () => {
     const env = layerEnv(
-      { fs: { mode: 'read', read_only: ['^/a'], read_write: [], local: ['x', 'y'], not_found: [] }, network: { outgoing: { tcp: true, udp: false, ignore_localhost: true }, dns: { enabled: true } } },
+      { fs: { mode: 'read', read_only: ['^/a'], read_write: [], local: ['x', 'y'], not_found: [] }, network: { outgoing: { tcp: true, udp: false, ignore_localhost: true }, dns: { enabled: true }, incoming: { mode: 'steal', listen_ports: [[80, 8080]] } } },
       { socketPath: '/tmp/s.sock', localPrefixes: ['/home/u'] },
     );
     const names = Object.keys(LAYER_ENV).filter((n) => n !== 'PODLINK_DEBUG');
@@ -33,5 +33,7 @@ describe('generated files', () => {
     assert.equal(env.PODLINK_FS_LOCAL, 'x\ny');
     assert.equal(env.PODLINK_OUTGOING_UDP, '0');
     assert.equal(env.PODLINK_OUTGOING_TCP, '1');
+    assert.equal(env.PODLINK_INCOMING, '1');
+    assert.equal(env.PODLINK_LISTEN_PORTS, '80:8080');
   });
 });

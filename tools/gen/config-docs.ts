@@ -8,9 +8,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { valueAt } from '../../config/issues.js';
 import { ACCEPTED_AT_DEFAULT, UNSUPPORTED_MIRRORD_KEYS } from '../../config/mirrord.js';
 import { jsonSchema } from '../../config/schema.js';
-import { defaultConfig, unavailableKeys, unavailableList } from '../../config/unavailable.js';
+import { defaultConfig, unavailableList } from '../../config/unavailable.js';
 
 type Json = Record<string, unknown>;
 
@@ -52,14 +53,8 @@ function typeText(node: Json): string {
   return [...new Set(parts)].join(' \\| ');
 }
 
-function effectiveDefault(key: string): unknown {
-  let v: unknown = defaultConfig();
-  for (const seg of key.split('.')) v = v && typeof v === 'object' ? (v as Json)[seg] : undefined;
-  return v;
-}
-
 function defaultText(key: string, node: Json): string {
-  const value = node.default !== undefined ? node.default : effectiveDefault(key);
+  const value = node.default !== undefined ? node.default : valueAt(defaultConfig(), key.split('.'));
   if (value === undefined) return '—';
   // An object that only groups optional keys (e.g. target = {} = targetless) has no default of its own.
   if (node.default === undefined && typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0) return '—';
@@ -89,7 +84,7 @@ export function referenceRows(): Row[] {
     }
   };
   walk(jsonSchema(), '');
-  const unavailable = new Set(unavailableKeys());
+  const unavailable = new Set(unavailableList().map((u) => u.key));
   for (const r of rows) if (unavailable.has(r.key)) r.description += ' *(Validated, but not available in `podlink exec` yet.)*';
   return rows;
 }

@@ -1,0 +1,197 @@
+/**
+ * Mirror: copies of a port's connections for the sessions that subscribed it, captured — never proxied.
+ * The pod's traffic path does not change at all: agent/capture (a small C program, since Node has no
+ * raw sockets) reads a copy of the packets that reach the subscribed ports from an AF_PACKET socket in
+ * the target's network namespace, reassembles each client's byte stream in order, and streams
+ * {flow, event, bytes} to the agent over a pipe. Each flow becomes, for each mirroring session, an
+ * incoming connection to the local app (IncomingOpen, mode mirror); the app's answers are dropped by
+ * the intproxy.
+ *
+ * Falling behind drops copies, never slows the pod: a session's copy that would exceed its window
+ * (the laptop is behind) is closed (ENOBUFS) and the rest of that flow is not copied for it; when the
+ * agent does not read the pipe fast enough, the helper drops flows (DROP); when the helper does not
+ * read its socket fast enough, the kernel drops packets from that socket only, and the flows with a
+ * gap are dropped too. The pod sends and receives exactly as before in every case.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { E } from '../../common/errno.js';
+import { logger } from '../../common/log.js';
+import { captureHelper } from '../../common/paths.js';
+import { INITIAL_WINDOW, MAX_DATA_CHUNK } from '../../protocol/spec.js';
+import type { Addr } from '../../protocol/types.js';
+import type { Endpoints, IncomingSession, Opened } from './delivery.js';
+import type { MirrorSource, PortDispatcher } from './dispatcher.js';
+
+const log = logger('agent');
+
+const EV = { ready: 0, open: 1, data: 2, end: 3, reset: 4, drop: 5, ports: 6 } as const;
+
+function ipOf(family: number, b: Buffer): string {
+  if (family === 4) return [...b.subarray(0, 4)].join('.');
+  const parts: string[] = [];
+  for (let i = 0; i < 16; i += 2) parts.push(b.readUInt16BE(i).toString(16));
+  return parts.join(':');
+}
+
+/** One session's copy of one flow. */
+class Copy {
+  private opened: Opened | undefined;
+  private early: Buffer[] = [];
+  private earlyBytes = 0;
+  private window = INITIAL_WINDOW;
+  private dead = false;
+  private ended = false;
+
+  constructor(session: IncomingSession, port: number, ends: Endpoints) {
+    session.open(port, 'mirror', ends).then(
+      (o) => {
+        if (this.dead) return o.abandon(E.ECONNRESET);
+        this.opened = o;
+        o.attach({
+          onFrame: (f) => {
+            if (f.type === 'Window') this.window += f.bytes;
+            else if (f.type === 'Close') {
+              this.dead = true;
+              o.release();
+            }
+          },
+          destroy: () => void (this.dead = true),
+        });
+        for (const b of this.early.splice(0)) this.data(b);
+        this.earlyBytes = 0;
+        if (this.ended) this.end();
+      },
+      () => void (this.dead = true), // nothing listens locally: no copy
+    );
+  }
+
+  data(b: Buffer): void {
+    if (this.dead) return;
+    const o = this.opened;
+    if (!o) {
+      if (this.earlyBytes + b.length > INITIAL_WINDOW) return this.drop();
+      this.early.push(b);
+      this.earlyBytes += b.length;
+      return;
+    }
+    if (b.length > this.window) return this.drop(); // the laptop is behind: give this copy up
+    for (let off = 0; off < b.length; off += MAX_DATA_CHUNK) o.link.send({ type: 'Data', id: 0, conn: o.conn, data: b.subarray(off, off + MAX_DATA_CHUNK) });
+    this.window -= b.length;
+  }
+
+  end(): void {
+    this.ended = true;
+    if (this.opened && !this.dead) this.opened.link.send({ type: 'Shutdown', id: 0, conn: this.opened.conn });
+  }
+
+  drop(errno: number = E.ENOBUFS): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.early = [];
+    this.opened?.abandon(errno);
+  }
+}
+
+export class Mirror implements MirrorSource {
+  private readonly ports = new Map<number, PortDispatcher>();
+  private readonly flows = new Map<number, Copy[]>();
+  private readonly acks: (() => void)[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  private stderr = '';
+  private exited: string | undefined;
+  private readyWaiter: ((err?: Error) => void) | undefined;
+
+  private constructor(private readonly helper: ChildProcess) {
+    helper.stdout!.on('data', (c: Buffer) => this.onData(c));
+    helper.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    helper.stdin!.on('error', () => undefined);
+    const gone = (why: string): void => {
+      this.exited ??= this.stderr.trim().split('\n').pop() || why;
+      this.readyWaiter?.(new Error(this.exited));
+      for (const a of this.acks.splice(0)) a();
+      for (const copies of this.flows.values()) for (const c of copies) c.drop(E.ECONNRESET);
+      this.flows.clear();
+    };
+    helper.once('error', (e) => gone(`cannot run the capture helper ${captureHelper}: ${e.message}`));
+    helper.once('exit', (code, sig) => gone(`the capture helper exited (${sig ?? `status ${code}`})`));
+  }
+
+  /** Starts the capture helper; rejects with the line that says what is missing (CAP_NET_RAW, the helper). */
+  static async start(bin = process.env['PODLINK_CAPTURE'] ?? captureHelper): Promise<Mirror> {
+    const m = new Mirror(spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    await new Promise<void>((resolve, reject) => (m.readyWaiter = (err) => (err ? reject(new Error(`mirror is not available: ${err.message}`)) : resolve())));
+    m.readyWaiter = undefined;
+    log.debug('mirror', `capture helper ${m.helper.pid} ready`);
+    return m;
+  }
+
+  async watch(port: number, dispatcher: PortDispatcher): Promise<void> {
+    this.ports.set(port, dispatcher);
+    await this.sendPorts();
+  }
+
+  async unwatch(port: number): Promise<void> {
+    if (!this.ports.delete(port)) return;
+    await this.sendPorts();
+  }
+
+  /** The helper's filter follows the set of watched ports; resolves once it is in place. */
+  private sendPorts(): Promise<void> {
+    if (this.exited) return Promise.reject(new Error(`mirror is not available: ${this.exited}`));
+    this.helper.stdin!.write(`ports ${[...this.ports.keys()].join(' ')}\n`);
+    return new Promise((resolve) => this.acks.push(resolve));
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    let off = 0;
+    while (this.buf.length - off >= 4) {
+      const len = this.buf.readUInt32LE(off);
+      if (this.buf.length - off - 4 < len) break;
+      const ev = this.buf[off + 4]!;
+      const flow = this.buf.readUInt32LE(off + 5);
+      this.onEvent(ev, flow, this.buf.subarray(off + 9, off + 4 + len));
+      off += 4 + len;
+    }
+    this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
+  }
+
+  private onEvent(ev: number, flow: number, payload: Buffer): void {
+    switch (ev) {
+      case EV.ready:
+        return this.readyWaiter?.();
+      case EV.ports:
+        return this.acks.shift()?.();
+      case EV.open: {
+        const family = payload[0]!;
+        const sport = payload.readUInt16LE(1);
+        const dport = payload.readUInt16LE(3);
+        const d = this.ports.get(dport);
+        const sessions = d?.mirrors() ?? [];
+        if (!sessions.length) return;
+        const remote: Addr = { family: family === 6 ? 6 : 4, ip: ipOf(family, payload.subarray(5, 21)), port: sport };
+        const local: Addr = { family: remote.family, ip: ipOf(family, payload.subarray(21, 37)), port: dport };
+        this.flows.set(flow, sessions.map((s) => new Copy(s, dport, { remote, local })));
+        return;
+      }
+      case EV.data: {
+        // Copied: the chunk's buffer is reused for the next events.
+        const copies = this.flows.get(flow);
+        if (copies) {
+          const b = Buffer.from(payload);
+          for (const c of copies) c.data(b);
+        }
+        return;
+      }
+      case EV.end:
+        for (const c of this.flows.get(flow) ?? []) c.end();
+        this.flows.delete(flow);
+        return;
+      case EV.reset:
+      case EV.drop:
+        for (const c of this.flows.get(flow) ?? []) c.drop(ev === EV.reset ? E.ECONNRESET : E.ENOBUFS);
+        this.flows.delete(flow);
+        return;
+    }
+  }
+}
