@@ -95,7 +95,10 @@ export class Link extends EventEmitter<LinkEvents> {
       this.shutdown(e instanceof ProtocolError ? e : new Error(String(e)));
       return;
     }
-    if (io.hasSubscribers) trace('link-in', this.hop, 0, chunk.length, msgs.length);
+    if (io.hasSubscribers) {
+      trace('link-in', this.hop, 0, chunk.length, msgs.length);
+      for (const m of msgs) if (m.type !== 'Data') trace('msg-in', this.hop, 'conn' in m ? m.conn : 0, 0, messages[m.type].code);
+    }
     for (const m of msgs) {
       if (m.id !== 0 && responseTypes.has(m.type)) {
         const p = this.pending.get(m.id);
@@ -148,7 +151,7 @@ export class Link extends EventEmitter<LinkEvents> {
     }
     const frame = encode(m);
     this.queuedBytes += frame.length;
-    if (io.hasSubscribers) trace('frame-out', this.hop, 'conn' in m ? m.conn : 0, frame.length);
+    if (io.hasSubscribers) trace('frame-out', this.hop, 'conn' in m ? m.conn : 0, frame.length, messages[m.type].code);
     return this.output.write(frame);
   }
 

@@ -137,7 +137,7 @@ export class TcpRelay implements Relay {
         return;
       case 'Shutdown':
         this.peerShutdown = true;
-        this.socket.end();
+        if (!this.socket.writableEnded) this.socket.end();
         this.maybeDone();
         return;
       case 'Close':
@@ -150,7 +150,8 @@ export class TcpRelay implements Relay {
 
   /** Both directions finished cleanly: the socket closes itself, 'close' then tidies up. */
   private maybeDone(): void {
-    if (this.peerShutdown && (this.localEnded || this.oneWay)) this.socket.end();
+    // (end() once only: a second one costs Node an error object with its stack.)
+    if (this.peerShutdown && (this.localEnded || this.oneWay) && !this.socket.writableEnded) this.socket.end();
   }
 
   destroy(errno: number, silent = false): void {

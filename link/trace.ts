@@ -6,7 +6,8 @@
  * intproxy's and the agent's events line up on one time axis). Events:
  *
  *   sock-in / sock-out       bytes read from / handed to a relayed socket (conn)
- *   frame-out                a frame queued on a link (conn 0 unless Data/Window/…; `hop` names the peer)
+ *   frame-out / msg-in       a frame queued on a link / a message decoded from one (`hop` names the peer;
+ *                            `frames` is the message's type code; msg-in leaves Data out)
  *   link-write               one write of queued frames to a link's transport (bytes, `frames`)
  *   link-in                  one read from a link's transport (bytes, `frames` decoded)
  *   window-in / window-out   credit received from / granted to the peer (conn)
