@@ -90,7 +90,7 @@ console.log(
 
 console.log('  extra instructions per call (callgrind; "+close" calls include the close hook, about 8):');
 const kinds = ['open', 'openat', 'open_rel', 'stat', 'lstat', 'statx', 'access', 'readlink', 'fopen', 'close', 'fstat', 'pread', 'connect'];
-const cells = kinds.map((k) => `${k}${['open', 'openat', 'open_rel'].includes(k) ? '+close' : k === 'fopen' ? '+fclose' : ''} ${(perCall(k, withLayer) - perCall(k, without)).toFixed(0)}`);
+const cells = kinds.map((k) => `${k}${['open', 'openat', 'open_rel'].includes(k) ? '+close' : k === 'fopen' ? '+fclose' : k === 'connect' ? '+2 close+accept' : ''} ${(perCall(k, withLayer) - perCall(k, without)).toFixed(0)}`);
 for (let i = 0; i < cells.length; i += 5) console.log(`    ${cells.slice(i, i + 5).join(', ')}`);
 
 const ratios: number[] = [];
