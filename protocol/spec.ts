@@ -167,7 +167,11 @@ export const messages = {
   UdpOpen: { code: 0x0051, dir: 'req', fields: { conn: 'u32', remote: 'addr' } },
   /** Bytes of a TCP connection, or one whole UDP datagram. Uses send window for TCP. */
   Data: { code: 0x0052, dir: 'both', fields: { conn: 'u32', data: 'bytes' } },
-  /** The receiver of Data has written `bytes` more to its socket: the sender may send that much more. */
+  /**
+   * The receiver of Data has written `bytes` more to its socket: the sender may send that much more (a
+   * receiver may grant more than it was sent, growing the window, up to MAX_WINDOW). `bytes` 0 from a
+   * sender: it has run out of credit (the receiver may grow the window; nothing else changes).
+   */
   Window: { code: 0x0053, dir: 'both', fields: { conn: 'u32', bytes: 'u32' } },
   /** The sender will send no more Data on `conn` (TCP FIN). */
   Shutdown: { code: 0x0054, dir: 'both', fields: { conn: 'u32' } },
