@@ -6,7 +6,7 @@
  * layer/src/env_contract.h, which layer/src/config.c reads them by, and a unit test fails when the
  * header drifts from this file. See layer/README.md for what each one does.
  */
-import { layerLibrary } from '../common/paths.js';
+import { layerLibrary, supervisorBinary } from '../common/paths.js';
 
 /** Each variable, with the format of its value. In C it is `PL_ENV_<name without PODLINK_>`. */
 export const LAYER_ENV = {
@@ -22,6 +22,8 @@ export const LAYER_ENV = {
   PODLINK_OUTGOING_UDP: 'flag, default on',
   PODLINK_IGNORE_LOCALHOST: 'flag, default on',
   PODLINK_DNS: 'flag, default on',
+  // The layer's exec hooks hand a static or Go child to the supervisor (supervisor/README.md).
+  PODLINK_SUPERVISOR: 'absolute path of podlink-supervisor; unset = no hand-over',
   // libuv must not read files through io_uring, which no hook can see.
   UV_USE_IO_URING: 'always "0"',
 } as const;
@@ -49,7 +51,7 @@ const list = (items: string[]): string => items.join(LIST_SEPARATOR);
 /** The layer's variables for a session (all but PODLINK_DEBUG, which passes through from the user). */
 export function layerEnv(
   feature: LayerFeatures,
-  ctx: { socketPath: string; localPrefixes: string[]; currentPreload?: string },
+  ctx: { socketPath: string; localPrefixes: string[]; currentPreload?: string; supervisor?: string },
 ): Record<string, string> {
   const preload = [layerLibrary, ...(ctx.currentPreload ?? '').split(/[: ]/).filter((p) => p && p !== layerLibrary)];
   const { fs, network } = feature;
@@ -65,6 +67,7 @@ export function layerEnv(
     PODLINK_OUTGOING_UDP: flag(network.outgoing.udp),
     PODLINK_IGNORE_LOCALHOST: flag(network.outgoing.ignore_localhost),
     PODLINK_DNS: flag(network.dns.enabled),
+    PODLINK_SUPERVISOR: ctx.supervisor ?? supervisorBinary,
     UV_USE_IO_URING: '0',
   };
   return { LD_PRELOAD: preload.join(':'), ...vars };

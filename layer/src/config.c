@@ -221,6 +221,9 @@ bool pl_config_load(void) {
   pl_cfg.dns = env_flag(PL_ENV_DNS, true);
   pl_cfg.ignore_localhost = env_flag(PL_ENV_IGNORE_LOCALHOST, true);
 
+  const char *sup = env_get(PL_ENV_SUPERVISOR);
+  if (sup && sup[0] == '/' && strlen(sup) < sizeof pl_cfg.supervisor) strcpy(pl_cfg.supervisor, sup);
+
   const char *self = pl_elf_self_path();
   if (self && self[0] == '/' && strlen(self) < sizeof pl_cfg.lib_path) strcpy(pl_cfg.lib_path, self);
 

@@ -34,6 +34,7 @@ struct pl_config {
   size_t exe_prefix_len; /* 0: none */
   bool tcp, udp, dns, ignore_localhost;
   char lib_path[PATH_MAX]; /* absolute path of libpodlink.so, for LD_PRELOAD in children */
+  char supervisor[PATH_MAX]; /* podlink-supervisor, for static and Go children (hooks_exec.c); "" = none */
   /* "NAME=value" entries children must inherit: PODLINK_*, LD_PRELOAD (ours first), UV_USE_IO_URING. */
   const char *snap[PL_MAX_SNAPSHOT];
   int n_snap;

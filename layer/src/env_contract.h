@@ -15,6 +15,7 @@
 #define PL_ENV_OUTGOING_UDP            "PODLINK_OUTGOING_UDP"  /* flag, default on */
 #define PL_ENV_IGNORE_LOCALHOST        "PODLINK_IGNORE_LOCALHOST"  /* flag, default on */
 #define PL_ENV_DNS                     "PODLINK_DNS"  /* flag, default on */
+#define PL_ENV_SUPERVISOR              "PODLINK_SUPERVISOR"  /* absolute path of podlink-supervisor; unset = no hand-over */
 #define PL_ENV_UV_USE_IO_URING         "UV_USE_IO_URING"  /* always "0" */
 
 #define PL_ENV_PREFIX                  "PODLINK_"  /* every variable of the layer; children inherit them all */
