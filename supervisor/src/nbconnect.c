@@ -110,6 +110,8 @@ static void set_state(const struct nb *b, int state, int err, const struct socka
 }
 
 static void fail(const struct nb *b, int err) {
+  /* Recorded first: a poller woken by the disconnect asks SO_ERROR at once. */
+  set_state(b, SUP_FAILED, err ? err : ECONNREFUSED, NULL, 0);
   int c = find_c(b);
   if (c >= 0) {
     setsockopt(c, SOL_SOCKET, SO_DETACH_FILTER, &(int){0}, sizeof(int));
@@ -117,7 +119,6 @@ static void fail(const struct nb *b, int err) {
     connect(c, &un, sizeof un); /* SYN_SENT → CLOSE: the program's pollers see the failure now */
     close(c);
   }
-  set_state(b, SUP_FAILED, err ? err : ECONNREFUSED, NULL, 0);
   pl_debug("supervisor: %d: background connect of fd %d failed: errno %d", b->tgid, b->fd, err);
 }
 
@@ -229,7 +230,7 @@ void sup_nb_connect(struct sup_call *c, int fd, const pl_addr *remote, const str
   struct sup_sock *s = sup_sock(b.ino, true);
   if (s) {
     memset(s->relays, 0, sizeof s->relays);
-    s->proto = 1, s->state = SUP_PENDING, s->err = 0, s->conn = 0, s->n_relays = 0;
+    s->proto = 1, s->state = SUP_PENDING, s->err = 0, s->abort_next = false, s->conn = 0, s->n_relays = 0;
     s->peer = *sa, s->peer_len = len;
   }
   sup_socks_unlock();

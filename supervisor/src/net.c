@@ -130,6 +130,14 @@ static void maybe_gc(void) {
   if (due) sup_socks_gc();
 }
 
+int sup_sock_proto(unsigned long ino) {
+  sup_socks_lock();
+  struct sup_sock *s = sup_sock(ino, false);
+  int proto = s ? s->proto : 0;
+  sup_socks_unlock();
+  return proto;
+}
+
 int sup_sock_family(int fd) {
   int fam = 0;
   socklen_t len = sizeof fam;
@@ -198,7 +206,7 @@ static void connect_remote(struct sup_call *c) {
   struct sup_sock *s = sup_sock(c->ino, true);
   if (s) {
     stale = s->conn;
-    s->proto = proto, s->state = SUP_CONNECTED, s->err = 0;
+    s->proto = proto, s->state = SUP_CONNECTED, s->err = 0, s->abort_next = false;
     s->peer = c->sa, s->peer_len = c->sa_len, s->local = ep, s->local_len = ep_len;
     s->conn = proto == 2 ? conn : 0; /* a TCP connection ends when the socket closes */
   }
@@ -225,13 +233,25 @@ static void report_failure(struct sup_call *c) {
   sup_reply(c, 0, w ? EFAULT : 0);
 }
 
-/* A failed background connect of this socket not reported yet: its errno (now reported), else 0. */
-static int take_failure(unsigned long ino, int *state) {
+/* A failed background connect of this socket not reported yet: its errno (now reported), else 0. The
+ * kernel's order: the first of SO_ERROR or connect gets the errno; a connect after SO_ERROR took it gets
+ * ECONNABORTED; then the socket may connect afresh. */
+static int take_failure(unsigned long ino, bool by_connect, int *state) {
   sup_socks_lock();
   struct sup_sock *s = sup_sock(ino, false);
   int err = 0;
   *state = s ? s->state : -1;
-  if (s && s->state == SUP_FAILED) err = s->err, s->err = 0;
+  if (s && s->state == SUP_FAILED) {
+    err = s->err;
+    if (err) {
+      s->err = 0;
+      s->abort_next = !by_connect;
+    } else if (by_connect && s->abort_next) {
+      err = ECONNABORTED;
+      s->abort_next = false;
+    }
+    if (by_connect) s->state = SUP_NONE; /* the next connect is a new one */
+  }
   sup_socks_unlock();
   return err;
 }
@@ -244,10 +264,10 @@ void sup_on_connect(struct sup_call *c) {
   c->ino = sup_socket_ino((pid_t)c->n.pid, (int)A(0));
   if (!c->ino) return sup_continue(c);
   int state;
-  int err = take_failure(c->ino, &state);
+  int err = take_failure(c->ino, true, &state);
   if (err) return c->flags = err, sup_defer(c, report_failure);
-  /* in progress or done: the kernel says EALREADY / EISCONN (or a blocking one waits), exactly */
-  if (state == SUP_PENDING) return sup_continue(c);
+  /* TCP in progress or done: the kernel says EALREADY, 0 once, EISCONN (or a blocking one waits) */
+  if (state == SUP_PENDING || (state == SUP_CONNECTED && sup_sock_proto(c->ino) == 1)) return sup_continue(c);
   sup_defer(c, connect_remote);
 }
 
@@ -281,7 +301,7 @@ void sup_on_getpeername(struct sup_call *c) {
 void sup_on_so_error(struct sup_call *c) {
   c->ino = sup_socket_ino((pid_t)c->n.pid, (int)A(0));
   int state;
-  int err = c->ino ? take_failure(c->ino, &state) : 0;
+  int err = c->ino ? take_failure(c->ino, false, &state) : 0;
   if (!err) return sup_continue(c);
   socklen_t room;
   if (sup_read((pid_t)c->n.pid, A(4), &room, sizeof room) || room < sizeof(int)) return sup_continue(c);

@@ -107,6 +107,7 @@ struct sup_sock {
   int proto;          /* 1 tcp, 2 udp */
   int state;          /* enum sup_sock_state */
   int err;            /* SUP_FAILED: the target's errno, reported once by SO_ERROR or connect */
+  bool abort_next;    /* SO_ERROR reported it: the next connect says ECONNABORTED, as the kernel's would */
   struct sockaddr_storage peer; /* the remote, as the program gave it */
   socklen_t peer_len;
   struct sockaddr_storage local; /* where the socket really is connected (an endpoint, or our relay) */
@@ -125,6 +126,8 @@ void sup_socks_unlock(void);
 struct sup_sock *sup_sock(unsigned long ino, bool create);
 /* Forgets the entries of sockets that no longer exist, releasing their UDP relays. */
 void sup_socks_gc(void);
+/* 1 tcp, 2 udp, 0 unknown. */
+int sup_sock_proto(unsigned long ino);
 /* The family of a socket of ours (SO_DOMAIN). */
 int sup_sock_family(int fd);
 
