@@ -167,6 +167,8 @@ static void complete(struct nb *b, int R, const pl_addr *remote) {
   }
   int C = err ? -1 : find_c(b), I = -1;
   if (C >= 0 && (I = tcp_socket(b->fam)) >= 0 && bind(I, (struct sockaddr *)&b->s, b->s_len) == 0) {
+    /* Recorded first: the program's getpeername may come the moment C is established. */
+    set_state(b, SUP_CONNECTED, 0, &b->s, b->s_len);
     setsockopt(C, SOL_SOCKET, SO_DETACH_FILTER, &(int){0}, sizeof(int));
     if (connect(I, (struct sockaddr *)&b->c, b->c_len) != 0) err = errno; /* the simultaneous open */
   } else if (!err) {
@@ -183,7 +185,6 @@ static void complete(struct nb *b, int R, const pl_addr *remote) {
   int one = 1;
   setsockopt(I, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   setsockopt(J, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  set_state(b, SUP_CONNECTED, 0, &b->s, b->s_len);
   pl_debug("supervisor: %d: background connect of fd %d done", b->tgid, b->fd);
   sup_relay_add(I, J);
 }
