@@ -109,6 +109,7 @@ static char **child_env(void) {
 }
 
 static void child(int report_fd, int go_fd, const char *program, char **argv, char **env, const sigset_t *mask) {
+  if (!argv) program = NULL; /* a probe: exit instead of exec'ing */
   struct report r = {.fd = -1};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     r.err = errno, r.stage = 1;
@@ -141,7 +142,7 @@ int sup_launch(const char *program, char **argv, const sigset_t *child_mask, str
     explain(program, ENOSYS, 0, l->why, sizeof l->why);
     return ENOSYS;
   }
-  char **env = program ? child_env() : NULL;
+  char **env = argv ? child_env() : NULL;
   (void)sup_filter(); /* built here: the child only copies it */
   int up[2], down[2];
   if (pipe2(up, O_CLOEXEC) != 0 || pipe2(down, O_CLOEXEC) != 0) {
@@ -193,11 +194,11 @@ void sup_launch_go(struct sup_launch *l) {
   l->go = -1;
 }
 
-bool sup_launch_probe(char *why, size_t cap) {
+bool sup_launch_probe(const char *program, char *why, size_t cap) {
   struct sup_launch l;
   sigset_t none;
   sigemptyset(&none);
-  if (sup_launch(NULL, NULL, &none, &l) != 0) {
+  if (sup_launch(program, NULL, &none, &l) != 0) {
     snprintf(why, cap, "%s", l.why);
     return false;
   }

@@ -18,7 +18,8 @@ struct sup_launch {
 int sup_launch(const char *program, char **argv, const sigset_t *child_mask, struct sup_launch *l);
 /* Lets the child exec the program. */
 void sup_launch_go(struct sup_launch *l);
-/* The same steps with a child that exits instead of exec'ing: can the supervisor run here? */
-bool sup_launch_probe(char *why, size_t cap);
+/* The same steps with a child that exits instead of exec'ing: can the supervisor serve program here?
+ * (argv NULL in sup_launch means this probe.) */
+bool sup_launch_probe(const char *program, char *why, size_t cap);
 
 #endif

@@ -134,7 +134,7 @@ static int check(const char *program) {
   printf("{\"kind\":\"%s\",\"supervisor\":%s", pl_exec_kind_name(k), pl_exec_kind_needs_supervisor(k) ? "true" : "false");
   if (pl_exec_kind_needs_supervisor(k)) {
     char why[1024];
-    bool ok = sup_launch_probe(why, sizeof why);
+    bool ok = sup_launch_probe(program, why, sizeof why);
     printf(",\"available\":%s", ok ? "true" : "false");
     if (!ok) {
       printf(",\"reason\":");

@@ -124,10 +124,15 @@ void sup_cannot_read(pid_t tid) {
   if (!seen) told[n_told++ % 64] = tgid;
   pthread_mutex_unlock(&told_mu);
   if (seen) return;
-  char exe[PATH_MAX] = "?", p[64];
-  snprintf(p, sizeof p, "/proc/%d/exe", tgid);
-  ssize_t n = readlink(p, exe, sizeof exe - 1);
-  exe[n > 0 ? n : 1] = '\0';
+  /* Its executable's link is closed to us now; its name (comm) is not. */
+  char name[64] = "", p[64];
+  snprintf(p, sizeof p, "/proc/%d/comm", tgid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read(fd, name, sizeof name - 1) : -1;
+  if (fd >= 0) close(fd);
+  name[n > 0 ? n : 0] = '\0';
+  name[strcspn(name, "\n")] = '\0';
+  const char *exe = tgid == sup_child ? sup_program : name[0] ? name : "a served program";
   sup_line("cannot serve %s (pid %d) any more: it made itself non-dumpable (prctl PR_SET_DUMPABLE 0, or an "
            "unreadable executable), so podlink cannot read its system calls; its file, DNS and network calls now "
            "fail with EPERM instead of running on this machine",
