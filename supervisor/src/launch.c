@@ -108,9 +108,14 @@ static char **child_env(void) {
   return env;
 }
 
-static void child(int report_fd, int go_fd, const char *program, char **argv, char **env, const sigset_t *mask) {
+static void child(pid_t parent, int report_fd, int go_fd, const char *program, char **argv, char **env,
+                  const sigset_t *mask) {
   if (!argv) program = NULL; /* a probe: exit instead of exec'ing */
   struct report r = {.fd = -1};
+  /* If the supervisor dies, so does the program: it must never run on unserved. (Descendants it
+   * started meanwhile see every notified call fail with ENOSYS: loud, never a local bypass.) */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127); /* it died before that took effect */
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     r.err = errno, r.stage = 1;
   } else {
@@ -149,6 +154,7 @@ int sup_launch(const char *program, char **argv, const sigset_t *child_mask, str
     explain(program, errno, 0, l->why, sizeof l->why);
     return errno;
   }
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     explain(program, errno, 0, l->why, sizeof l->why);
@@ -157,7 +163,7 @@ int sup_launch(const char *program, char **argv, const sigset_t *child_mask, str
   if (pid == 0) {
     close(up[0]);
     close(down[1]);
-    child(up[1], down[0], program, argv, env, child_mask);
+    child(parent, up[1], down[0], program, argv, env, child_mask);
   }
   close(up[1]);
   close(down[0]);
