@@ -5,3 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 node dist/bench/http-latency.js "$@"
 node dist/bench/layer-overhead.js
+node dist/bench/supervisor.js

@@ -49,9 +49,14 @@ static int route(struct sup_call *c, int dirfd, uint64_t addr) {
     placeholder = true; /* a path into one of our placeholders (a program that resolved /proc/self/fd/N) */
     strcpy(c->path, joined);
   }
-  char exe[PATH_MAX];
-  size_t exe_len = sup_exe_prefix(tid, exe, sizeof exe);
-  pl_route_path_for(&(struct pl_exe_prefix){exe, exe_len}, AT_FDCWD, c->path, &c->pp);
+  /* The program's install prefix only matters once the built-in list is reached and said "not local"
+   * (it can only add local paths): most paths are decided without reading /proc/TID/exe. */
+  pl_route_path_for(&(struct pl_exe_prefix){NULL, 0}, AT_FDCWD, c->path, &c->pp);
+  if (c->pp.route == ROUTE_REMOTE_IF_EXISTS) {
+    char exe[PATH_MAX];
+    size_t exe_len = sup_exe_prefix(tid, exe, sizeof exe);
+    if (exe_len) pl_route_path_for(&(struct pl_exe_prefix){exe, exe_len}, AT_FDCWD, c->path, &c->pp);
+  }
   if (placeholder && c->pp.route != ROUTE_NOT_FOUND) c->pp.route = ROUTE_REMOTE; /* no local copy of it */
   if (c->pp.route == ROUTE_LOCAL) {
     pl_bypass("supervisor", c->pp.why, c->path);
