@@ -28,6 +28,9 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct sup_sock *table;
 static size_t cap, used, gc_at = 256;
+/* Relays made since the last collection: each holds a socket in the intproxy and the agent until the
+ * program's socket is found gone (Go opens a UDP socket per DNS query). */
+static size_t relays_since_gc;
 
 void sup_socks_lock(void) { pthread_mutex_lock(&mu); }
 void sup_socks_unlock(void) { pthread_mutex_unlock(&mu); }
@@ -116,16 +119,19 @@ void sup_socks_gc(void) {
     for (int r = 0; r < e->n_relays && n_dead < 256; r++) dead[n_dead++] = e->relays[r].conn;
   }
   gc_at = used * 2 > 256 ? used * 2 : 256;
+  relays_since_gc = 0;
   sup_socks_unlock();
   free(old);
   free(live);
   for (size_t i = 0; i < n_dead; i++) pl_release_conn(dead[i]);
+  pl_debug("supervisor: socket table: %u live, %u relays released", (unsigned)used, (unsigned)n_dead);
 }
 
-/* Called with the lock free, after an insertion. */
-static void maybe_gc(void) {
+void sup_socks_gc_maybe(bool relay) {
   sup_socks_lock();
-  bool due = used >= gc_at;
+  if (relay) relays_since_gc++;
+  bool due = used >= gc_at || relays_since_gc >= 64;
+  if (due) relays_since_gc = 0, gc_at = (size_t)-1; /* this caller collects; the others go on */
   sup_socks_unlock();
   if (due) sup_socks_gc();
 }
@@ -214,7 +220,7 @@ static void connect_remote(struct sup_call *c) {
   if (stale) pl_release_conn(stale);
   pl_debug("supervisor: %d: connect fd %d to a remote through the intproxy (conn %u)", c->n.pid, (int)A(0), conn);
   sup_reply(c, 0, 0);
-  maybe_gc();
+  sup_socks_gc_maybe(proto == 2);
 }
 
 /* The kernel still holds ECONNRESET from our disconnect: clear it, answer the target's errno. */

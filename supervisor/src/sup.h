@@ -126,6 +126,8 @@ void sup_socks_unlock(void);
 struct sup_sock *sup_sock(unsigned long ino, bool create);
 /* Forgets the entries of sockets that no longer exist, releasing their UDP relays. */
 void sup_socks_gc(void);
+/* Collects when the table has grown or enough relays were made (relay: one was just made). Lock free. */
+void sup_socks_gc_maybe(bool relay);
 /* 1 tcp, 2 udp, 0 unknown. */
 int sup_sock_proto(unsigned long ino);
 /* The family of a socket of ours (SO_DOMAIN). */

@@ -54,6 +54,7 @@ static socklen_t relay_for(struct sup_call *c, int fd, struct sockaddr_storage *
   }
   sup_socks_unlock();
   if (evicted) pl_release_conn(evicted);
+  sup_socks_gc_maybe(true);
   return len;
 }
 
@@ -110,43 +111,81 @@ void sup_on_sendto(struct sup_call *c) {
   sup_defer(c, sendto_remote);
 }
 
-static void sendmsg_remote(struct sup_call *c) {
-  if (!sup_remote_dest(c)) return sup_continue(c);
-  int fd = udp_fd(c), err = 0;
-  if (fd < 0) return;
+/* Sends the program's message m (with its name already in c->sa when remote) on our copy fd: to the
+ * relay when c->sa is remote, as it is otherwise. Returns the count, or -errno. */
+static ssize_t send_one(struct sup_call *c, int fd, const struct msghdr *m, bool remote, int flags) {
   struct sockaddr_storage ep;
-  socklen_t ep_len = relay_for(c, fd, &ep, &err);
-  if (!ep_len) return sup_reply(c, 0, err);
-  struct msghdr m;
+  socklen_t ep_len = 0;
+  int err = 0;
+  if (remote && !(ep_len = relay_for(c, fd, &ep, &err))) return -err;
   pid_t tid = (pid_t)c->n.pid;
   uint8_t *buf = malloc(MAX_DGRAM), control[MAX_CONTROL];
-  ssize_t len = buf && !sup_read(tid, A(1), &m, sizeof m) ? gather(tid, (uint64_t)(uintptr_t)m.msg_iov, m.msg_iovlen, buf, MAX_DGRAM) : -1;
-  if (len < 0 || m.msg_controllen > sizeof control ||
-      (m.msg_controllen && sup_read(tid, (uint64_t)(uintptr_t)m.msg_control, control, m.msg_controllen)))
-    return free(buf), sup_reply(c, 0, len < 0 && buf ? EFAULT : m.msg_controllen > sizeof control ? ENOBUFS : EFAULT);
+  ssize_t len = buf ? gather(tid, (uint64_t)(uintptr_t)m->msg_iov, m->msg_iovlen, buf, MAX_DGRAM) : -1;
+  if (len < 0) return free(buf), buf ? -EFAULT : -ENOMEM;
+  if (m->msg_controllen > sizeof control) return free(buf), -ENOBUFS;
+  if (m->msg_controllen && sup_read(tid, (uint64_t)(uintptr_t)m->msg_control, control, m->msg_controllen)) return free(buf), -EFAULT;
+  struct sockaddr_storage name;
+  socklen_t name_len = m->msg_namelen <= sizeof name ? m->msg_namelen : 0;
+  if (!remote && m->msg_name && (!name_len || sup_read(tid, (uint64_t)(uintptr_t)m->msg_name, &name, name_len))) return free(buf), -EFAULT;
   struct iovec v = {buf, (size_t)len};
-  struct msghdr out = {.msg_name = &ep, .msg_namelen = ep_len, .msg_iov = &v, .msg_iovlen = 1,
-                       .msg_control = m.msg_controllen ? control : NULL, .msg_controllen = m.msg_controllen};
-  ssize_t n = sendmsg(fd, &out, (int)A(2) | MSG_NOSIGNAL);
+  struct msghdr out = {.msg_name = remote ? &ep : m->msg_name ? &name : NULL, .msg_namelen = remote ? ep_len : m->msg_name ? name_len : 0,
+                       .msg_iov = &v, .msg_iovlen = 1, .msg_control = m->msg_controllen ? control : NULL,
+                       .msg_controllen = m->msg_controllen};
+  ssize_t n = sendmsg(fd, &out, flags | MSG_NOSIGNAL);
   err = errno;
   free(buf);
-  sup_reply(c, n, n < 0 ? err : 0);
+  return n >= 0 ? n : -err;
+}
+
+static void sendmsg_remote(struct sup_call *c) {
+  if (!sup_remote_dest(c)) return sup_continue(c);
+  int fd = udp_fd(c);
+  if (fd < 0) return;
+  struct msghdr m;
+  if (sup_read((pid_t)c->n.pid, A(1), &m, sizeof m)) return sup_reply(c, 0, EFAULT);
+  ssize_t n = send_one(c, fd, &m, true, (int)A(2));
+  sup_reply(c, n, n < 0 ? (int)-n : 0);
+}
+
+/* sendmmsg naming a remote: every message sent by us (the remote ones through their relays), each
+ * msg_len written back, the count returned — as the kernel does, an error only if the first fails. */
+static void sendmmsg_remote(struct sup_call *c) {
+  int fd = udp_fd(c);
+  if (fd < 0) return;
+  pid_t tid = (pid_t)c->n.pid;
+  struct mmsghdr h[16];
+  size_t n = A(2) < 16 ? (size_t)A(2) : 16;
+  if (sup_read(tid, A(1), h, n * sizeof h[0])) return sup_reply(c, 0, EFAULT);
+  size_t sent = 0;
+  ssize_t first_err = 0;
+  for (; sent < n; sent++) {
+    bool remote = false;
+    if (h[sent].msg_hdr.msg_name && sup_read_addr(c, (uint64_t)(uintptr_t)h[sent].msg_hdr.msg_name, h[sent].msg_hdr.msg_namelen) > 0)
+      remote = sup_remote_dest(c);
+    ssize_t r = send_one(c, fd, &h[sent].msg_hdr, remote, (int)A(3));
+    if (r < 0) {
+      first_err = r;
+      break;
+    }
+    unsigned len = (unsigned)r;
+    if (sup_write(tid, A(1) + sent * sizeof h[0] + offsetof(struct mmsghdr, msg_len), &len, sizeof len)) break;
+  }
+  if (sent == 0 && first_err) return sup_reply(c, 0, (int)-first_err);
+  sup_reply(c, (long)sent, 0);
 }
 
 void sup_on_sendmsg(struct sup_call *c, bool mmsg) {
-  if (mmsg) { /* rare (glibc's resolver on a connected socket): served only when it names no remote */
+  if (mmsg) { /* glibc's resolver sends its queries with it on a connected socket: only a name matters */
     struct mmsghdr h[16];
     size_t n = A(2) < 16 ? (size_t)A(2) : 16;
     if (sup_read((pid_t)c->n.pid, A(1), h, n * sizeof h[0])) return sup_continue(c);
     for (size_t i = 0; i < n; i++) {
       if (!h[i].msg_hdr.msg_name) continue;
       int r = sup_read_addr(c, (uint64_t)(uintptr_t)h[i].msg_hdr.msg_name, h[i].msg_hdr.msg_namelen);
+      if (r < 0) return sup_reply(c, 0, EPERM);
       if (r > 0 && (sup_maybe_nameserver(&c->sa) || sup_remote_dest(c))) {
-        static atomic_bool told;
-        if (!atomic_exchange(&told, true))
-          sup_line("%s sent UDP to a remote address with sendmmsg, which the supervisor does not relay: it fails with "
-                   "EOPNOTSUPP", sup_program);
-        return sup_reply(c, 0, EOPNOTSUPP);
+        c->ino = sup_socket_ino((pid_t)c->n.pid, (int)A(0));
+        return sup_defer(c, sendmmsg_remote);
       }
     }
     return sup_continue(c);

@@ -78,6 +78,18 @@ describe('layer snippets under the supervisor (the same scenarios, no LD_PRELOAD
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+  it('sendmmsg to a remote (libuv sends queued datagrams so): both relayed, replies from the remote', async () => {
+    const proxy = await ScriptedIntproxy.start(scenarioTable());
+    try {
+      const bin = path.join(packageRoot, 'supervisor', 'build', 'test', 'sendmmsg');
+      const r = await runUnderLayer(supervisorBinary, ['run', bin, '--', bin], { noLayer: true, env: { PL_T_UDP: T.UDP, PODLINK_SOCK: proxy.sockPath }, timeoutMs: 20_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `sent=2 lens=3,3\nreply=echo:one from=${T.UDP}\nreply=echo:two from=${T.UDP}\n`);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   for (const name of [...Object.keys(cases), ...execs]) {
     it(name, async () => {
       const proxy = await ScriptedIntproxy.start(scenarioTable());
