@@ -90,6 +90,21 @@ describe('layer snippets under the supervisor (the same scenarios, no LD_PRELOAD
     }
   });
 
+  it('keeps the epoll registration and socket options made before a non-blocking connect (the same socket)', async () => {
+    const proxy = await ScriptedIntproxy.start(scenarioTable());
+    try {
+      const bin = path.join(packageRoot, 'supervisor', 'build', 'test', 'optsfirst');
+      const r = await runUnderLayer(supervisorBinary, ['run', bin, '--', bin], { noLayer: true, env: { PL_T_TCP: T.TCP, PODLINK_SOCK: proxy.sockPath }, timeoutMs: 30_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        r.stdout,
+        'connect=EINPROGRESS\nready=1 data=feed out=1 hup=0\nso_error=0\nsame_socket=1 keepalive=1 nodelay=1 nonblock=1\n' + `greeting=hello from ${T.TCP}\n`,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
   for (const name of [...Object.keys(cases), ...execs]) {
     it(name, async () => {
       const proxy = await ScriptedIntproxy.start(scenarioTable());
