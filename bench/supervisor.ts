@@ -77,7 +77,7 @@ async function localPath(): Promise<void> {
     const r = await interleave(['none', 'layer', 'supervisor'] as const, (a) => localCall(a, op, target, n));
     const m = { none: median(r.none), layer: median(r.layer), supervisor: median(r.supervisor) };
     console.log(
-      `  ${op.padEnd(8)} none ${us(m.none)}  layer ${us(m.layer)} (${ratios(r.layer, r.none)})  supervisor ${us(m.supervisor)} (${ratios(r.supervisor, r.none)}), +${((m.supervisor - m.none) / 1000).toFixed(1)} µs a call`,
+      `  ${op.padEnd(8)} none ${us(m.none)}  layer ${us(m.layer)} (${ratios(r.layer, r.none)})  supervisor ${us(m.supervisor)} (${ratios(r.supervisor, r.none)}), ${m.supervisor >= m.none ? '+' : '−'}${(Math.abs(m.supervisor - m.none) / 1000).toFixed(1)} µs a call`,
     );
   }
 }
