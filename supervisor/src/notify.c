@@ -162,8 +162,13 @@ void sup_serve(void) {
     memset(buf, 0, room);
     while (ioctl(sup_listener, SECCOMP_IOCTL_NOTIF_RECV, buf) != 0) {
       if (errno == EINTR || errno == ENOENT) continue; /* ENOENT: the caller was gone before we got it */
+      /* Never leave the program waiting for answers nobody will give: with the listener closed, every
+       * notified call fails with ENOSYS at once. */
+      sup_line("the supervisor of %s stopped serving (%s): its file and network calls now fail with ENOSYS",
+               sup_program, strerror(errno));
+      close(sup_listener);
       free(c);
-      return; /* the listener is closed: nobody uses the filter any more */
+      return;
     }
     if (buf != (void *)&c->n) memcpy(&c->n, buf, sizeof c->n);
     dispatch(c);

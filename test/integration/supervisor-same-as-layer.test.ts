@@ -5,8 +5,9 @@
  * file and directory, a local write, a child with an emptied environment), and the issue-13
  * non-blocking connects to a port that drops SYNs (node's loop keeps running and the error arrives
  * through SO_ERROR; python sees EINPROGRESS, EALREADY, then ETIMEDOUT; a connect the program closes is
- * abandoned in the target while another one goes on). The C epoll client is the layer's snippets,
- * run under the supervisor in test/unit/supervisor-snippets.test.ts. Needs root.
+ * abandoned in the target while another one goes on), and a C event-loop client (epoll, options and
+ * the registration made before a non-blocking connect) whose output must be the layer's, byte for byte.
+ * The layer's C snippets run under the supervisor too, in test/unit/supervisor-snippets.test.ts. Needs root.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -39,8 +40,22 @@ describe('the supervisor passes the layer scenarios (dynamic programs forced ont
     for (const f of written) fs.rmSync(f, { force: true });
   });
 
-  const exec = (command: string[]) =>
-    world.runIn(world.laptop, 'env', [FORCED, process.execPath, CLI, 'exec', '-q', '-t', `pid/${world.podA.pid}`, '--', ...command], { cwd: out, timeoutMs: 120_000 });
+  const exec = (command: string[], forced = FORCED) =>
+    world.runIn(world.laptop, 'env', [forced, process.execPath, CLI, 'exec', '-q', '-t', `pid/${world.podA.pid}`, '--', ...command], { cwd: out, timeoutMs: 120_000 });
+
+  it('a C epoll client: the same events, options, peer and response as under the layer', async () => {
+    const client = path.join(packageRoot, 'supervisor', 'build', 'test', 'epollget');
+    const args = [client, world.podB.ip, '80', '/from-epoll'];
+    const layer = await exec(args, 'PODLINK_EXEC_PATH=layer');
+    const supervised = await exec(args);
+    assert.equal(layer.code, 0, layer.stderr);
+    assert.equal(supervised.code, 0, supervised.stderr);
+    const expected =
+      `connect=EINPROGRESS\nwritable=1 data=42 hup=0 so_error=0 nodelay=1\npeer=${world.podB.ip}:80\n` +
+      'status=HTTP/1.1 200 OK\nbody=hello from service-b /from-epoll\n';
+    assert.equal(layer.stdout, expected);
+    assert.equal(supervised.stdout, expected);
+  });
 
   it("node's exec-pid probe: the target's DNS, network, env and files; writes stay local; children served", async () => {
     const localOut = `/srv/podlink-test-${world.name}-sup-node.txt`;

@@ -10,6 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { choosePath } from '../../cli/program-path.js';
+import type { PodlinkError } from '../../cli/errors.js';
 import { supervisorBinary } from '../../common/paths.js';
 import { buildGo } from '../helpers/go-build.js';
 import { needFile } from '../helpers/need.js';
@@ -42,6 +44,29 @@ describe('podlink-supervisor check', () => {
     const script = path.join(dir, 'dyn-script');
     fs.writeFileSync(script, '#!/bin/sh\necho hi\n', { mode: 0o755 });
     assert.deepEqual(check(script), { kind: 'dynamic', supervisor: false });
+  });
+
+  it('should name 32-bit programs, which neither path serves, and the CLI refuse them in one line', () => {
+    const elf32 = path.join(dir, 'elf32');
+    const head = Buffer.alloc(52);
+    head.write('\x7fELF', 0, 'latin1');
+    head[4] = 1; // ELFCLASS32
+    head[5] = 1;
+    fs.writeFileSync(elf32, head, { mode: 0o755 });
+    assert.deepEqual(check(elf32), { kind: 'elf32', supervisor: false });
+    assert.throws(() => choosePath(elf32, undefined), (e: PodlinkError) => {
+      assert.equal(e.code, 'program_unsupported');
+      assert.equal(e.message, `cannot serve ${elf32}: it is a 32-bit program, and podlink's layer and supervisor serve 64-bit programs only`);
+      return true;
+    });
+  });
+
+  it('should choose the path the kind asks for, or the one PODLINK_EXEC_PATH forces', () => {
+    assert.deepEqual(choosePath('/bin/sh', undefined), { path: 'layer', kind: 'dynamic', reason: 'a dynamic program' });
+    assert.equal(choosePath('/bin/sh', 'supervisor').path, 'supervisor');
+    const busybox = needFile('/bin/busybox', 'busybox-static');
+    assert.deepEqual(choosePath(busybox, undefined), { path: 'supervisor', kind: 'static', reason: 'a static program: it bypasses libc' });
+    assert.equal(choosePath(busybox, 'layer').path, 'layer');
   });
 
   it('should call anything else unknown, and let exec report it', () => {
