@@ -122,12 +122,23 @@ static void supervisor_args(char **out, const char *path, char *const argv[]) {
   out[k] = NULL;
 }
 
+/* The supervisor itself could not be started (a broken install): the one line the layer prints outside
+ * debug, since the child must not run unserved and its parent would otherwise see a bare ENOENT. */
+static int handover_failed(const char *path, int err) {
+  pl_log_impl("cannot serve %s (a static or Go program): the podlink supervisor %s cannot run (errno %d)", path,
+              pl_cfg.supervisor, err);
+  errno = err;
+  return err;
+}
+
 static int exec_as(const char *file, bool search, char *const argv[], char *const env[]) {
   char resolved[PATH_MAX];
   if (handover(file, search, resolved)) {
     char *args[count(argv) + 6];
     supervisor_args(args, resolved, argv);
-    return pl_real.execve(pl_cfg.supervisor, args, env);
+    pl_real.execve(pl_cfg.supervisor, args, env);
+    handover_failed(resolved, errno);
+    return -1;
   }
   return search ? pl_real.execvpe(file, argv, env) : pl_real.execve(file, argv, env);
 }
@@ -138,7 +149,8 @@ static int spawn_as(pid_t *pid, const char *file, bool search, const posix_spawn
   if (handover(file, search, resolved)) {
     char *args[count(argv) + 6];
     supervisor_args(args, resolved, argv);
-    return pl_real.posix_spawn(pid, pl_cfg.supervisor, fa, attr, args, env);
+    int r = pl_real.posix_spawn(pid, pl_cfg.supervisor, fa, attr, args, env);
+    return r ? handover_failed(resolved, r) : 0;
   }
   return search ? pl_real.posix_spawnp(pid, file, fa, attr, argv, env) : pl_real.posix_spawn(pid, file, fa, attr, argv, env);
 }

@@ -3,7 +3,7 @@
  * status or dies by its signal, and passes on the signals a parent sends. And it never leaves a served
  * program running unserved: if the supervisor is killed, the program dies with it, and a descendant
  * that outlives both gets ENOSYS from every call the filter would have sent us — never the local file.
- * Driven directly against the scripted intproxy.
+ * Driven directly against the scripted intproxy (and, for the hand-over, the layer in a shell).
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { supervisorBinary } from '../../common/paths.js';
-import { T, scenarioTable } from '../helpers/layer-run.js';
+import { T, runUnderLayer, scenarioTable } from '../helpers/layer-run.js';
 import { needFile } from '../helpers/need.js';
 import { ScriptedIntproxy } from '../helpers/scripted-intproxy.js';
 
@@ -49,6 +49,16 @@ describe('supervisor lifecycle', () => {
     };
     return { child, exited, closed, until, out: () => stdout, err: () => stderr };
   }
+
+  it('should be what a hooked parent runs for a static child; with no supervisor there, the child does not run and the layer says why', async () => {
+    const script = `${busybox} echo ran; echo "status $?"`;
+    const served = await runUnderLayer('sh', ['-c', script], { sock: proxy.sockPath, env: { PODLINK_SUPERVISOR: supervisorBinary } });
+    assert.deepEqual([served.code, served.stdout, served.stderr], [0, 'ran\nstatus 0\n', '']);
+    const missing = '/nonexistent/podlink-supervisor';
+    const broken = await runUnderLayer('sh', ['-c', script], { sock: proxy.sockPath, env: { PODLINK_SUPERVISOR: missing } });
+    assert.equal(broken.stdout, 'status 127\n');
+    assert.equal(broken.stderr.split('\n')[0], `podlink: cannot serve ${busybox} (a static or Go program): the podlink supervisor ${missing} cannot run (errno 2)`);
+  });
 
   it('should exit with the program status, and die by the signal that killed it', async () => {
     assert.deepEqual(await start('exit 7').exited, { code: 7, signal: null });
