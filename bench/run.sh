@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 node dist/bench/http-latency.js "$@"
 node dist/bench/layer-overhead.js
 node dist/bench/incoming.js
+node dist/bench/supervisor.js
