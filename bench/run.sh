@@ -10,3 +10,4 @@ node dist/bench/files.js
 node dist/bench/node-start.js
 node dist/bench/layer-overhead.js
 node dist/bench/incoming.js
+node dist/bench/supervisor.js

@@ -14,7 +14,8 @@ import { mergeEnv, readEnvFile } from './env.js';
 import { PodlinkError, errorLine } from './errors.js';
 import { cleanupKube, kubeSteps, type KubeCtx } from './kube-launch.js';
 import { layerEnv } from './layer-env.js';
-import { layerLibrary, packageRoot } from '../common/paths.js';
+import { layerLibrary, packageRoot, supervisorBinary } from '../common/paths.js';
+import { choosePath, type PathChoice } from './program-path.js';
 import { jsonEvent, runSteps, type OutputMode, type Step } from './progress.js';
 import { Session, type SessionOptions } from './session.js';
 import { incomingSettings } from '../intproxy/incoming-settings.js';
@@ -101,6 +102,8 @@ export async function runExec(req: ExecRequest): Promise<number> {
   if (!fs.existsSync(layerLibrary)) {
     throw new PodlinkError('layer_missing', `the podlink layer is missing for ${process.arch} (${layerLibrary})`, `build it with this machine's C compiler: make -C ${path.join(packageRoot, 'layer')} runtime`);
   }
+  // Layer or supervisor: decided (and refused, when neither can serve it) before anything starts.
+  const choice = choosePath(program, req.env['PODLINK_EXEC_PATH']);
   const fileVars = config.feature.env.env_file ? readEnvFile(config.feature.env.env_file, req.cwd) : {};
 
   const signals = new ExecSignals();
@@ -111,6 +114,11 @@ export async function runExec(req: ExecRequest): Promise<number> {
     id: 'config',
     title: 'Loading the config',
     run: async (_c, done) => done(source ? `Config ${path.relative(req.cwd, source) || source}` : 'Config: defaults (no config file)'),
+  };
+  const pathStep: Step<StartCtx> = {
+    id: 'path',
+    title: 'Choosing how to serve the program',
+    run: async (_c, done) => done(`Path: ${choice.path} (${path.basename(program)}: ${choice.reason})`),
   };
   const envStep: Step<StartCtx> = {
     id: 'env',
@@ -124,7 +132,7 @@ export async function runExec(req: ExecRequest): Promise<number> {
   const launch = local ? pidSteps(config, opts, signals.signal) : kubeSteps(config, opts, signals.signal);
   const warn = (line: string): void => void req.stderr.write(line + '\n');
   try {
-    await runSteps(ctx, [configStep, ...launch, envStep], req.output);
+    await runSteps(ctx, [configStep, pathStep, ...launch, envStep], req.output);
     if (signals.signal.aborted) throw signals.signal.reason;
   } catch (e) {
     signals.dispose();
@@ -143,11 +151,11 @@ export async function runExec(req: ExecRequest): Promise<number> {
       currentPreload: req.env['LD_PRELOAD'],
     }),
   );
-  if (req.output === 'json') jsonEvent('running', { command: req.command, ms: Date.now() - t0 });
-  else if (req.output === 'tree') req.stderr.write(`podlink: running ${req.command.join(' ')}\n`);
+  if (req.output === 'json') jsonEvent('running', { command: req.command, path: choice.path, kind: choice.kind, ms: Date.now() - t0 });
+  else if (req.output === 'tree') req.stderr.write(`podlink: running ${req.command.join(' ')} (served by the ${choice.path})\n`);
   try {
     // A lost agent serves nothing any more: delete its pod now, not when the process ends.
-    return await runChild(program, cmd!, args, env, req, session, signals, () => void cleanupKube(ctx, warn));
+    return await runChild(choice, program, cmd!, args, env, req, session, signals, () => void cleanupKube(ctx, warn));
   } finally {
     signals.dispose();
     await session.stop();
@@ -156,6 +164,7 @@ export async function runExec(req: ExecRequest): Promise<number> {
 }
 
 async function runChild(
+  choice: PathChoice,
   program: string,
   argv0: string,
   args: string[],
@@ -165,7 +174,11 @@ async function runChild(
   signals: ExecSignals,
   onLost: () => void,
 ): Promise<number> {
-  const child = spawn(program, args, { argv0, env, cwd: req.cwd, stdio: 'inherit' });
+  // The supervisor runs the program as its child and exits as it does (supervisor/README.md).
+  const child =
+    choice.path === 'supervisor'
+      ? spawn(supervisorBinary, ['run', program, '--', argv0, ...args], { env, cwd: req.cwd, stdio: 'inherit' })
+      : spawn(program, args, { argv0, env, cwd: req.cwd, stdio: 'inherit' });
   signals.attach(child);
   let agentLost: string | undefined;
   const say = (event: string, fields: Record<string, unknown>, line: string): void => {

@@ -6,7 +6,7 @@
  * layer/src/env_contract.h, which layer/src/config.c reads them by, and a unit test fails when the
  * header drifts from this file. See layer/README.md for what each one does.
  */
-import { layerLibrary } from '../common/paths.js';
+import { layerLibrary, supervisorBinary } from '../common/paths.js';
 
 /** Each variable, with the format of its value. In C it is `PL_ENV_<name without PODLINK_>`. */
 export const LAYER_ENV = {
@@ -24,6 +24,8 @@ export const LAYER_ENV = {
   PODLINK_DNS: 'flag, default on',
   PODLINK_INCOMING: 'flag, default off: tell the intproxy about listening sockets',
   PODLINK_LISTEN_PORTS: 'list of APP_PORT:LOCAL_PORT pairs (listen_ports)',
+  // The layer's exec hooks hand a static or Go child to the supervisor (supervisor/README.md).
+  PODLINK_SUPERVISOR: 'absolute path of podlink-supervisor; unset = no hand-over',
   // libuv must not read files through io_uring, which no hook can see.
   UV_USE_IO_URING: 'always "0"',
 } as const;
@@ -52,7 +54,7 @@ const list = (items: string[]): string => items.join(LIST_SEPARATOR);
 /** The layer's variables for a session (all but PODLINK_DEBUG, which passes through from the user). */
 export function layerEnv(
   feature: LayerFeatures,
-  ctx: { socketPath: string; localPrefixes: string[]; currentPreload?: string },
+  ctx: { socketPath: string; localPrefixes: string[]; currentPreload?: string; supervisor?: string },
 ): Record<string, string> {
   const preload = [layerLibrary, ...(ctx.currentPreload ?? '').split(/[: ]/).filter((p) => p && p !== layerLibrary)];
   const { fs, network } = feature;
@@ -70,6 +72,7 @@ export function layerEnv(
     PODLINK_DNS: flag(network.dns.enabled),
     PODLINK_INCOMING: flag(network.incoming.mode !== 'off'),
     PODLINK_LISTEN_PORTS: list(network.incoming.listen_ports.map(([app, local]) => `${app}:${local}`)),
+    PODLINK_SUPERVISOR: ctx.supervisor ?? supervisorBinary,
     UV_USE_IO_URING: '0',
   };
   return { LD_PRELOAD: preload.join(':'), ...vars };

@@ -4,7 +4,8 @@
  * The layer's native files (libpodlink.so and the regcomp helper) are looked up in two places: a
  * build with this machine's C compiler (`layer/build/`, what `npm run build` and the fallback
  * `make -C layer runtime` write) wins, else the prebuilt copy the package ships for this machine's
- * architecture (`layer/prebuilt/linux-x64/`, `linux-arm64/`, see scripts/prebuild-layer.sh).
+ * architecture (`layer/prebuilt/linux-x64/`, `linux-arm64/`, see scripts/prebuild-layer.sh). The
+ * supervisor (static and Go programs, supervisor/README.md) is found the same way under `supervisor/`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,12 +21,19 @@ export const PREBUILT_ARCHES = ['x64', 'arm64'] as const;
 
 /** The path of a native layer file for this machine (the first candidate when none exists). */
 export function layerFile(name: string, arch: string = process.arch): string {
-  const candidates = [path.join(packageRoot, 'layer', 'build', name), path.join(packageRoot, 'layer', 'prebuilt', `linux-${arch}`, name)];
+  return nativeFile('layer', name, arch);
+}
+
+/** A native file of `part` (layer, supervisor): its local build, else its prebuilt copy for `arch`. */
+export function nativeFile(part: 'layer' | 'supervisor', name: string, arch: string = process.arch): string {
+  const candidates = [path.join(packageRoot, part, 'build', name), path.join(packageRoot, part, 'prebuilt', `linux-${arch}`, name)];
   return candidates.find((p) => fs.existsSync(p)) ?? candidates[0]!;
 }
 
 export const layerLibrary = layerFile('libpodlink.so');
 /** The mirror's packet capture, run by the agent (agent/capture; `make -C agent/capture`). */
 export const captureHelper = path.join(packageRoot, 'agent', 'capture', 'build', 'podlink-capture');
+/** The seccomp supervisor: `supervisor/build/` (a local build) wins over `supervisor/prebuilt/linux-<arch>/`. */
+export const supervisorBinary = nativeFile('supervisor', 'podlink-supervisor');
 /** Compiles fs patterns with glibc's regcomp exactly as the layer does (layer/tools/regcheck.c). */
 export const regcheckHelper = layerFile('podlink-regcheck');

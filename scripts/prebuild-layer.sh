@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the layer's runtime files (libpodlink.so, podlink-regcheck) for every architecture the
-# package ships, into layer/prebuilt/linux-<arch>/ (Node's process.arch names): x64 with the system
+# Builds the layer's runtime files (libpodlink.so, podlink-regcheck) and the supervisor
+# (podlink-supervisor, static) for every architecture the package ships, into
+# layer/prebuilt/linux-<arch>/ and supervisor/prebuilt/linux-<arch>/ (Node's process.arch names): x64 with the system
 # compiler, arm64 with Debian's cross compiler (gcc-aarch64-linux-gnu, libc6-dev-arm64-cross; both
 # link against this machine's glibc version, so neither needs a newer one than the other).
 # common/paths.ts picks the copy for the running machine; `npm pack` runs this (prepack).
@@ -12,4 +13,7 @@ for arch in x64 arm64; do
   make -s runtime CC="${cc[$arch]}" BUILD="build/prebuild-$arch"
   mkdir -p "prebuilt/linux-$arch"
   cp "build/prebuild-$arch/libpodlink.so" "build/prebuild-$arch/podlink-regcheck" "prebuilt/linux-$arch/"
+  make -s -C ../supervisor runtime CC="${cc[$arch]}" BUILD="build/prebuild-$arch"
+  mkdir -p "../supervisor/prebuilt/linux-$arch"
+  cp "../supervisor/build/prebuild-$arch/podlink-supervisor" "../supervisor/prebuilt/linux-$arch/"
 done

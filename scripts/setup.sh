@@ -15,12 +15,14 @@ node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || di
 # Debian packages: the network-namespace test world, the test programs, the cluster's parts, and the
 # arm64 cross compiler the package's prebuilt layer is made with (scripts/prebuild-layer.sh). The last
 # line is the real-program matrix (test/integration/real-programs*.test.ts): programs linked with
-# jemalloc (redis-tools, bind9-dnsutils), jemalloc itself to preload, APR's ab, ruby and perl.
+# jemalloc (redis-tools, bind9-dnsutils), jemalloc itself to preload, APR's ab, ruby and perl; then
+# musl-gcc, for the static musl program the supervisor tests build (test/integration/supervisor-*).
 pkgs=(iproute2 iptables nftables dnsmasq-base curl ca-certificates gcc make libc6-dev util-linux procps psmisc
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils
       python3 openjdk-17-jdk-headless containerd runc containernetworking-plugins etcd-server busybox-static
       openssl hyperfine wrk socat strace conntrack valgrind
-      redis-tools bind9-dnsutils libjemalloc2 apache2-utils ruby perl)
+      redis-tools bind9-dnsutils libjemalloc2 apache2-utils ruby perl
+      musl-tools)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

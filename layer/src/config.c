@@ -234,6 +234,9 @@ bool pl_config_load(void) {
   pl_cfg.incoming = env_flag(PL_ENV_INCOMING, false);
   each_line(env_get(PL_ENV_LISTEN_PORTS), add_listen_port, NULL);
 
+  const char *sup = env_get(PL_ENV_SUPERVISOR);
+  if (sup && sup[0] == '/' && strlen(sup) < sizeof pl_cfg.supervisor) strcpy(pl_cfg.supervisor, sup);
+
   const char *self = pl_elf_self_path();
   if (self && self[0] == '/' && strlen(self) < sizeof pl_cfg.lib_path) strcpy(pl_cfg.lib_path, self);
 

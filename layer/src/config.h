@@ -39,6 +39,7 @@ struct pl_config {
   struct { uint16_t app, local; } listen_ports[PL_MAX_LISTEN_PORTS];
   int n_listen_ports;
   char lib_path[PATH_MAX]; /* absolute path of libpodlink.so, for LD_PRELOAD in children */
+  char supervisor[PATH_MAX]; /* podlink-supervisor, for static and Go children (hooks_exec.c); "" = none */
   /* "NAME=value" entries children must inherit: PODLINK_*, LD_PRELOAD (ours first), UV_USE_IO_URING. */
   const char *snap[PL_MAX_SNAPSHOT];
   int n_snap;

@@ -17,6 +17,7 @@
 #define PL_ENV_DNS                     "PODLINK_DNS"  /* flag, default on */
 #define PL_ENV_INCOMING                "PODLINK_INCOMING"  /* flag, default off: tell the intproxy about listening sockets */
 #define PL_ENV_LISTEN_PORTS            "PODLINK_LISTEN_PORTS"  /* list of APP_PORT:LOCAL_PORT pairs (listen_ports) */
+#define PL_ENV_SUPERVISOR              "PODLINK_SUPERVISOR"  /* absolute path of podlink-supervisor; unset = no hand-over */
 #define PL_ENV_UV_USE_IO_URING         "UV_USE_IO_URING"  /* always "0" */
 
 #define PL_ENV_PREFIX                  "PODLINK_"  /* every variable of the layer; children inherit them all */

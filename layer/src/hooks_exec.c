@@ -4,10 +4,12 @@
  * STACK: a vfork child shares the parent's memory, so nothing here may allocate. The guard is released
  * before the real exec, for the same reason (the vfork parent resumes with the child's TLS state). */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
 #include "config.h"
+#include "exec_kind.h"
 #include "real.h"
 
 extern char **environ;
@@ -77,6 +79,82 @@ static size_t count(char *const v[]) {
   return n;
 }
 
+/* Static and Go programs never run the layer: such a child is handed to the supervisor instead
+ * (supervisor/README.md), which runs it as `podlink-supervisor run PATH -- ARGV…`. `file` is searched in
+ * PATH (as execvp does) when `search` is set; resolved gets the program's path. Stack only. */
+static bool handover(const char *file, bool search, char *resolved) {
+  if (!pl_cfg.supervisor[0] || !file || !file[0]) return false;
+  size_t fl = strlen(file);
+  if (!search || strchr(file, '/')) {
+    if (fl >= PATH_MAX) return false;
+    memcpy(resolved, file, fl + 1);
+  } else {
+    const char *p = getenv("PATH");
+    if (!p) p = "/bin:/usr/bin";
+    for (bool found = false; !found;) {
+      size_t n = strcspn(p, ":");
+      if (n + 1 + fl < PATH_MAX) {
+        memcpy(resolved, n ? p : ".", n ? n : 1);
+        size_t k = n ? n : 1;
+        resolved[k] = '/';
+        memcpy(resolved + k + 1, file, fl + 1);
+        found = pl_real.access(resolved, X_OK) == 0;
+      }
+      if (!found && !p[n]) return false;
+      p += n + (p[n] ? 1 : 0);
+    }
+  }
+  enum pl_exec_kind k = pl_exec_kind(resolved);
+  if (!pl_exec_kind_needs_supervisor(k) || strcmp(resolved, pl_cfg.supervisor) == 0) return false;
+  pl_debug("exec: %s is a %s program: the supervisor serves it", resolved, pl_exec_kind_name(k));
+  return true;
+}
+
+/* The supervisor's argument vector: podlink-supervisor run PATH -- argv… */
+static void supervisor_args(char **out, const char *path, char *const argv[]) {
+  size_t k = 0;
+  out[k++] = pl_cfg.supervisor;
+  out[k++] = "run";
+  out[k++] = (char *)path;
+  out[k++] = "--";
+  for (size_t i = 0; argv && argv[i]; i++) out[k++] = argv[i];
+  if (k == 4) out[k++] = (char *)path; /* an empty argv still names the program */
+  out[k] = NULL;
+}
+
+/* The supervisor itself could not be started (a broken install): the one line the layer prints outside
+ * debug, since the child must not run unserved and its parent would otherwise see a bare ENOENT. */
+static int handover_failed(const char *path, int err) {
+  pl_log_impl("cannot serve %s (a static or Go program): the podlink supervisor %s cannot run (errno %d)", path,
+              pl_cfg.supervisor, err);
+  errno = err;
+  return err;
+}
+
+static int exec_as(const char *file, bool search, char *const argv[], char *const env[]) {
+  char resolved[PATH_MAX];
+  if (handover(file, search, resolved)) {
+    char *args[count(argv) + 6];
+    supervisor_args(args, resolved, argv);
+    pl_real.execve(pl_cfg.supervisor, args, env);
+    handover_failed(resolved, errno);
+    return -1;
+  }
+  return search ? pl_real.execvpe(file, argv, env) : pl_real.execve(file, argv, env);
+}
+
+static int spawn_as(pid_t *pid, const char *file, bool search, const posix_spawn_file_actions_t *fa,
+                    const posix_spawnattr_t *attr, char *const argv[], char *const env[]) {
+  char resolved[PATH_MAX];
+  if (handover(file, search, resolved)) {
+    char *args[count(argv) + 6];
+    supervisor_args(args, resolved, argv);
+    int r = pl_real.posix_spawn(pid, pl_cfg.supervisor, fa, attr, args, env);
+    return r ? handover_failed(resolved, r) : 0;
+  }
+  return search ? pl_real.posix_spawnp(pid, file, fa, attr, argv, env) : pl_real.posix_spawn(pid, file, fa, attr, argv, env);
+}
+
 /* Runs CALL with `env` bound to envp or to a fixed copy on this stack frame. Releases the guard first. */
 #define WITH_CHILD_ENV(envp, CALL)                                                     \
   do {                                                                                 \
@@ -97,36 +175,36 @@ static size_t count(char *const v[]) {
 
 PL_EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
   if (!pl_enter()) return pl_real.execve(path, argv, envp);
-  WITH_CHILD_ENV(envp, pl_real.execve(path, argv, env));
+  WITH_CHILD_ENV(envp, exec_as(path, false, argv, env));
 }
 
 PL_EXPORT int execv(const char *path, char *const argv[]) {
   if (!pl_enter()) return pl_real.execv(path, argv);
-  WITH_CHILD_ENV(environ, pl_real.execve(path, argv, env));
+  WITH_CHILD_ENV(environ, exec_as(path, false, argv, env));
 }
 
 PL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
   if (!pl_enter()) return pl_real.execvpe(file, argv, envp);
-  WITH_CHILD_ENV(envp, pl_real.execvpe(file, argv, env));
+  WITH_CHILD_ENV(envp, exec_as(file, true, argv, env));
 }
 
 PL_EXPORT int execvp(const char *file, char *const argv[]) {
   if (!pl_enter()) return pl_real.execvp(file, argv);
-  WITH_CHILD_ENV(environ, pl_real.execvpe(file, argv, env));
+  WITH_CHILD_ENV(environ, exec_as(file, true, argv, env));
 }
 
 PL_EXPORT int posix_spawn(pid_t *restrict pid, const char *restrict path, const posix_spawn_file_actions_t *fa,
                           const posix_spawnattr_t *restrict attr, char *const argv[restrict],
                           char *const envp[restrict]) {
   if (!pl_enter()) return pl_real.posix_spawn(pid, path, fa, attr, argv, envp);
-  WITH_CHILD_ENV(envp, pl_real.posix_spawn(pid, path, fa, attr, argv, env));
+  WITH_CHILD_ENV(envp, spawn_as(pid, path, false, fa, attr, argv, env));
 }
 
 PL_EXPORT int posix_spawnp(pid_t *restrict pid, const char *restrict file, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *restrict attr, char *const argv[restrict],
                            char *const envp[restrict]) {
   if (!pl_enter()) return pl_real.posix_spawnp(pid, file, fa, attr, argv, envp);
-  WITH_CHILD_ENV(envp, pl_real.posix_spawnp(pid, file, fa, attr, argv, env));
+  WITH_CHILD_ENV(envp, spawn_as(pid, file, true, fa, attr, argv, env));
 }
 
 /* The execl family: collect the variadic argument list into an argv on the stack. */

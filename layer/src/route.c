@@ -47,7 +47,7 @@ static bool has_local_suffix(const char *path) {
   return false;
 }
 
-bool pl_builtin_local(const char *path, enum pl_bypass *why) {
+static bool builtin_local(const char *path, const struct pl_exe_prefix *exe, enum pl_bypass *why) {
   if (pl_builtin_dir(path)) {
     *why = BYPASS_BUILTIN_LOCAL;
     return true;
@@ -57,7 +57,7 @@ bool pl_builtin_local(const char *path, enum pl_bypass *why) {
       *why = BYPASS_LOCAL_PREFIX;
       return true;
     }
-  if (pl_cfg.exe_prefix_len && under(path, pl_cfg.exe_prefix, pl_cfg.exe_prefix_len)) {
+  if (exe->len && under(path, exe->path, exe->len)) {
     *why = BYPASS_EXE_PREFIX;
     return true;
   }
@@ -66,6 +66,10 @@ bool pl_builtin_local(const char *path, enum pl_bypass *why) {
     return true;
   }
   return false;
+}
+
+bool pl_builtin_local(const char *path, enum pl_bypass *why) {
+  return builtin_local(path, &(struct pl_exe_prefix){pl_cfg.exe_prefix, pl_cfg.exe_prefix_len}, why);
 }
 
 /* "//", "/./", "/../", or a trailing "/." or "/..". strstr is vectorised: two scans of the path. */
@@ -123,6 +127,10 @@ bool pl_dns_file_exact(const char *path) {
 }
 
 void pl_route_path(int dirfd, const char *path, struct pl_path *out) {
+  pl_route_path_for(&(struct pl_exe_prefix){pl_cfg.exe_prefix, pl_cfg.exe_prefix_len}, dirfd, path, out);
+}
+
+void pl_route_path_for(const struct pl_exe_prefix *exe, int dirfd, const char *path, struct pl_path *out) {
   (void)dirfd; /* an absolute path ignores dirfd; a relative one stays local whatever dirfd is */
   out->path = path;
   out->write_remote = false;
@@ -173,7 +181,7 @@ void pl_route_path(int dirfd, const char *path, struct pl_path *out) {
     out->write_remote = pl_cfg.fs_mode == FS_WRITE;
     return;
   }
-  if (pl_builtin_local(path, &out->why)) return;
+  if (builtin_local(path, exe, &out->why)) return;
   if (pl_cfg.fs_mode == FS_LOCALWITHOVERRIDES) {
     out->why = BYPASS_LOCALWITHOVERRIDES;
     return;

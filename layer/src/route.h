@@ -27,6 +27,14 @@ struct pl_path {
  * syscall unless user regexes are configured. */
 void pl_route_path(int dirfd, const char *path, struct pl_path *out) PL_HIDDEN;
 
+/* The install prefix of the program a path is routed for (the built-in local list includes it). */
+struct pl_exe_prefix {
+  const char *path;
+  size_t len; /* 0: none */
+};
+/* pl_route_path for another process's program (the supervisor routes for every process it serves). */
+void pl_route_path_for(const struct pl_exe_prefix *exe, int dirfd, const char *path, struct pl_path *out) PL_HIDDEN;
+
 /* pl_route_path for a hook that asks the target: 1 = remote (pp filled), 0 = local (the bypass is
  * logged; call the real function), -1 = answered ENOENT without asking (errno set). */
 int pl_route_hook(const char *hook, int dirfd, const char *path, struct pl_path *pp) PL_HIDDEN;

@@ -1,0 +1,3 @@
+module podlink.bench/gohttp
+
+go 1.24
