@@ -25,10 +25,11 @@ describe('podlink output for IDEs and scripts', () => {
     assert.equal(r.stdout, 'hello from the podlink test cluster\n');
     const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; step?: string; status?: string; ms?: number; message?: string });
     const done = events.filter((e) => e.event === 'step' && e.status === 'done');
-    assert.deepEqual(done.map((e) => e.step), ['config', 'target', 'agent-pod', 'agent-ready', 'env']);
+    assert.deepEqual(done.map((e) => e.step), ['config', 'path', 'target', 'agent-pod', 'agent-ready', 'env']);
     for (const e of done) assert.ok(Number.isInteger(e.ms) && e.ms! >= 0, `${e.step} has a duration`);
-    assert.match(done[1]!.message!, /^Target deployment\/service-a → pod\/service-a-[\w-]+\/container\/app$/);
-    assert.match(done[2]!.message!, /^Agent pod podlink-agent-\w+-\w+ running on kcl-node$/);
+    assert.match(done[1]!.message!, /^Path: layer \(sh: /);
+    assert.match(done[2]!.message!, /^Target deployment\/service-a → pod\/service-a-[\w-]+\/container\/app$/);
+    assert.match(done[3]!.message!, /^Agent pod podlink-agent-\w+-\w+ running on kcl-node$/);
     const running = events.find((e) => e.event === 'running');
     assert.ok(running && Number.isInteger(running.ms), 'the running event carries the start-up time');
     assert.deepEqual(await agentPods(env), []);
