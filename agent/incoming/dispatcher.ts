@@ -17,7 +17,7 @@
 import net from 'node:net';
 import { E } from '../../common/errno.js';
 import { logger } from '../../common/log.js';
-import type { Endpoints, IncomingSession } from './delivery.js';
+import { LinkSession, type Endpoints, type IncomingSession } from './delivery.js';
 import type { RequestFilter, RequestView } from './filter.js';
 import { Http1Dispatch, type Router } from './http1.js';
 import { H2_PREFACE, Http2Dispatch } from './http2.js';
@@ -90,8 +90,10 @@ export class PortDispatcher implements Router {
   }
 
   /** Sessions that want copies of this port's connections. */
-  mirrors(): IncomingSession[] {
-    return this.subs.filter((s) => s.mode === 'mirror').map((s) => s.session);
+  mirrors(): LinkSession[] {
+    const out: LinkSession[] = [];
+    for (const s of this.subs) if (s.mode === 'mirror' && s.session instanceof LinkSession) out.push(s.session);
+    return out;
   }
 
   choose(view: RequestView): IncomingSession | undefined {

@@ -19,7 +19,7 @@ import { logger } from '../../common/log.js';
 import { captureHelper } from '../../common/paths.js';
 import { INITIAL_WINDOW, MAX_DATA_CHUNK } from '../../protocol/spec.js';
 import type { Addr } from '../../protocol/types.js';
-import type { Endpoints, IncomingSession, Opened } from './delivery.js';
+import type { Endpoints, LinkOpened, LinkSession } from './delivery.js';
 import type { MirrorSource, PortDispatcher } from './dispatcher.js';
 
 const log = logger('agent');
@@ -35,14 +35,14 @@ function ipOf(family: number, b: Buffer): string {
 
 /** One session's copy of one flow. */
 class Copy {
-  private opened: Opened | undefined;
+  private opened: LinkOpened | undefined;
   private early: Buffer[] = [];
   private earlyBytes = 0;
   private window = INITIAL_WINDOW;
   private dead = false;
   private ended = false;
 
-  constructor(session: IncomingSession, port: number, ends: Endpoints) {
+  constructor(session: LinkSession, port: number, ends: Endpoints) {
     session.open(port, 'mirror', ends).then(
       (o) => {
         if (this.dead) return o.abandon(E.ECONNRESET);
