@@ -33,6 +33,9 @@ export function exchange(method: string, up: Upstream, tunnel: boolean): Exchang
 
 /** What an upstream reports to its client connection. */
 export interface UpstreamOwner {
+  /** Answer bytes of one read follow: written together (one system call) after `batchEnd`. */
+  batchStart(): void;
+  batchEnd(): void;
   /** Answer bytes of `ex`. */
   deliver(ex: Exchange, bytes: Buffer): void;
   /** `ex`'s answer is complete (or, `ex.last`, the connection ends after it). */
@@ -115,6 +118,15 @@ export class Upstream {
     this.drainWaiters.push(f);
   }
 
+  /** Writes until `uncork` go out together. */
+  cork(): void {
+    this.stream?.cork();
+  }
+
+  uncork(): void {
+    this.stream?.uncork();
+  }
+
   end(): void {
     this.endAsked = true;
     this.stream?.end();
@@ -141,7 +153,9 @@ export class Upstream {
     const pieces = this.pieces;
     pieces.length = 0;
     this.framer.push(d, pieces);
+    this.owner.batchStart();
     this.take(pieces);
+    this.owner.batchEnd();
   }
 
   private take(pieces: Piece[]): void {

@@ -57,6 +57,7 @@ class ClientConnection implements UpstreamOwner {
   private readonly unreachableSessions = new Set<string>();
   private clientEnded = false;
   private finished = false;
+  private readonly corked = new Set<Upstream>();
 
   constructor(
     private readonly client: net.Socket,
@@ -72,10 +73,12 @@ class ClientConnection implements UpstreamOwner {
   }
 
   fromClient(d: Buffer): void {
-    if (this.tunnel) return this.toUpstream(this.tunnel, d);
+    if (this.tunnel) return this.toUpstream(this.tunnel, d, false);
     const pieces = this.pieces;
     pieces.length = 0;
     this.framer.push(d, pieces);
+    // What one read brings goes out in one write per way (a head and its body: one segment).
+    const corked = this.corked;
     for (const p of pieces) {
       switch (p.kind) {
         case 'head': {
@@ -110,6 +113,8 @@ class ClientConnection implements UpstreamOwner {
         }
       }
     }
+    for (const up of corked) up.uncork();
+    corked.clear();
   }
 
   private route(head: Head): Upstream {
@@ -128,7 +133,11 @@ class ClientConnection implements UpstreamOwner {
     return up;
   }
 
-  private toUpstream(up: Upstream, b: Buffer): void {
+  private toUpstream(up: Upstream, b: Buffer, batched = true): void {
+    if (batched && !this.corked.has(up)) {
+      up.cork();
+      this.corked.add(up);
+    }
     if (up.write(b)) return;
     this.client.pause();
     up.onDrain(() => this.client.resume());
@@ -143,6 +152,14 @@ class ClientConnection implements UpstreamOwner {
   }
 
   // --- answers --------------------------------------------------------------------------------
+
+  batchStart(): void {
+    this.client.cork();
+  }
+
+  batchEnd(): void {
+    this.client.uncork();
+  }
 
   deliver(ex: Exchange, bytes: Buffer): void {
     ex.answered = true;
@@ -167,7 +184,7 @@ class ClientConnection implements UpstreamOwner {
     }
     if (this.sending === up) this.sending = original;
     if (this.tunnel === up) this.tunnel = original;
-    for (const b of unsent) this.toUpstream(original, b);
+    for (const b of unsent) this.toUpstream(original, b, false);
   }
 
   lost(up: Upstream, exchanges: Exchange[]): void {
