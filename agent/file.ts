@@ -51,6 +51,11 @@ function direntType(d: Dirent): number {
   return 0;
 }
 
+/** pread on the thread pool. */
+function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fsSync.read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
 /** Reading inodes costs one lstat per entry; above this many entries d_ino is a stable stand-in. */
 const MAX_INO_LOOKUPS = 1024;
 
@@ -85,12 +90,16 @@ export class FileService {
     ];
   }
 
-  /** One chunk of a file: regular files by their size, others (procfs…) until EOF or `max`. */
+  /**
+   * One chunk of a file: regular files by their size, others (procfs…) until EOF or `max`. Opening,
+   * fstat and closing are metadata, done at once like the other metadata calls; only the content
+   * is read on the thread pool.
+   */
   async readFile(m: MessageOf<'ReadFile'>): Promise<Omit<MessageOf<'FileData'>, 'type' | 'id'>> {
     const p = resolveInRoot(this.root, m.path, true);
-    const fh = await fs.open(p, C.O_RDONLY | C.O_NONBLOCK);
+    const fd = fsSync.openSync(p, C.O_RDONLY | C.O_NONBLOCK);
     try {
-      const st = await fh.stat({ bigint: true });
+      const st = fsSync.fstatSync(fd, { bigint: true });
       if (st.isDirectory()) fail('EISDIR', m.path);
       const regular = st.isFile() && st.size > 0n;
       const want = regular ? Math.max(0, Math.min(m.max, Number(st.size - m.offset))) : m.max;
@@ -99,7 +108,7 @@ export class FileService {
       let eof = false;
       while (got < want) {
         const buf = Buffer.allocUnsafe(Math.min(want - got, regular ? want - got : 64 * 1024));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, Number(m.offset) + got);
+        const bytesRead = await readAt(fd, buf, Number(m.offset) + got);
         if (bytesRead === 0) {
           eof = true;
           break;
@@ -109,9 +118,10 @@ export class FileService {
       }
       if (regular && m.offset + BigInt(got) >= st.size) eof = true;
       if (want === 0) eof = true;
-      return { stat: statOf(st), data: Buffer.concat(chunks, got), eof };
+      // One read is the usual case (a regular file's chunk): hand its buffer on, no concatenation.
+      return { stat: statOf(st), data: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, got), eof };
     } finally {
-      await fh.close();
+      fsSync.closeSync(fd);
     }
   }
 

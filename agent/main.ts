@@ -19,12 +19,14 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { logger } from '../common/log.js';
 import { Link } from '../link/link.js';
+import { traceToFile } from '../link/trace.js';
 import { ContainerNotFound, findContainerPid, sharesNetns } from './container.js';
 import { AgentListener } from './listen.js';
 import { AgentSession } from './session.js';
 import { ownTarget, pidTarget } from './target.js';
 
 const log = logger('agent');
+traceToFile('agent');
 
 // stdout may carry frames: nothing else may ever write to it.
 console.log = console.info = console.debug = (...args: unknown[]) => process.stderr.write(args.join(' ') + '\n');
@@ -107,7 +109,7 @@ function continueInNetns(server: net.Server, pid: number, args: Args): void {
   const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) fail('cannot hand the listening socket on (no file descriptor)');
   const argv = ['--listen-fd', '3', '--pid', String(pid), '--grace', String(args.graceS), '--idle', String(args.idleS)];
-  const child = spawn('nsenter', [`--target=${pid}`, '--net', '--', process.execPath, fileURLToPath(import.meta.url), ...argv], {
+  const child = spawn('nsenter', [`--target=${pid}`, '--net', '--', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...argv], {
     stdio: ['ignore', 'inherit', 'inherit', fd],
   });
   server.close();

@@ -69,6 +69,8 @@ export class AgentSession {
   /** Every frame ends as an answer to that one request, never as an agent exit (issue 13). */
   private dispatch(m: Message): void {
     try {
+      // Connection traffic first, and straight to its relay: most frames are these.
+      if ((m.type === 'Data' || m.type === 'Window') && this.greeted) return this.conns.route(m);
       const bad = invalidRequest(m);
       if (bad) {
         if (m.id !== 0) this.link.replyError(m, E.EINVAL, `${m.type}: ${bad}`);

@@ -10,9 +10,14 @@
  *            new connection per request, p50/p99
  *   bulk     a 64 MiB download from service-b's pod, the same two arms (curl)
  *
- *   node dist/bench/cluster.js [--rounds 5] [--requests 400] [--mb 64]
+ *   node dist/bench/cluster.js [--rounds 5] [--requests 400] [--mb 64,512] [--only start,latency,bulk]
+ * With PODLINK_AGENT_IMAGE set, podlink runs that agent image (imported with
+ * `PODLINK_AGENT_IMAGE=… bash scripts/agent-image.sh --import`) instead of the release's default:
+ * the cluster is shared, and another worktree's agent must not be replaced under it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { defaultAgentImage } from '../agent/image.js';
 import { packageRoot } from '../common/paths.js';
@@ -26,7 +31,13 @@ const arg = (name: string, dflt: number): number => {
 };
 const rounds = arg('rounds', 5);
 const requests = arg('requests', 400);
-const mb = arg("mb", 256);
+const mbList = (process.argv.includes('--mb') ? process.argv[process.argv.indexOf('--mb') + 1]! : '64,512').split(',').map(Number);
+const only = new Set((process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]! : 'start,latency,bulk').split(','));
+if (process.env['PODLINK_AGENT_IMAGE']) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-bench-')), 'podlink.json');
+  fs.writeFileSync(file, JSON.stringify({ agent: { image: process.env['PODLINK_AGENT_IMAGE'], image_pull_policy: 'Never' } }));
+  process.env['PODLINK_CONFIG_FILE'] = file;
+}
 const client = path.join(packageRoot, 'bench', 'http-client.mjs');
 
 async function laptop(env: ClusterEnv, argv: string[], timeoutMs = 600_000): Promise<string> {
@@ -102,7 +113,7 @@ async function latency(env: ClusterEnv, fwdPort: number, mode: 'keepalive' | 'cl
   console.log(`  ratio podlink/port-forward: p50 ${ratioSummary(ratios.p50)}, p99 ${ratioSummary(ratios.p99)} (target ≤ 1.3×)`);
 }
 
-async function bulk(env: ClusterEnv, fwdPort: number): Promise<void> {
+async function bulk(env: ClusterEnv, fwdPort: number, mb: number): Promise<void> {
   const curl = (url: string): string[] => ['curl', '-sS', '-o', '/dev/null', '-w', '%{speed_download}\\n', url];
   const rates = { 'port-forward': [] as number[], podlink: [] as number[] };
   const ratios: number[] = [];
@@ -123,14 +134,16 @@ async function bulk(env: ClusterEnv, fwdPort: number): Promise<void> {
 
 async function main(): Promise<void> {
   const env = clusterEnv();
-  console.log('On the test cluster, from the laptop netns (only the API server reachable)');
-  await startTimes(env);
+  console.log(`On the test cluster, from the laptop netns (only the API server reachable); load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  if (only.has('start')) await startTimes(env);
   const pod = (await podOf(env, 'service-b')).name;
   const fwd = await portForward(env, pod);
   try {
-    await latency(env, fwd.port, 'keepalive', requests);
-    await latency(env, fwd.port, 'close', Math.max(50, Math.floor(requests / 4)));
-    await bulk(env, fwd.port);
+    if (only.has('latency')) {
+      await latency(env, fwd.port, 'keepalive', requests);
+      await latency(env, fwd.port, 'close', Math.max(50, Math.floor(requests / 4)));
+    }
+    if (only.has('bulk')) for (const mb of mbList) await bulk(env, fwd.port, mb);
   } finally {
     fwd.child.kill('SIGKILL');
   }

@@ -55,6 +55,16 @@ function wall(n: number, env: NodeJS.ProcessEnv): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+/** Extra instructions per call of one kind, from two loop lengths of prog_localcalls. */
+const calls = path.join(packageRoot, 'layer', 'build', 'test', 'prog_localcalls');
+function perCall(call: string, env: NodeJS.ProcessEnv): number {
+  const ir = (n: number): number => {
+    const err = run('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', calls, call, String(n)], env);
+    return Number(/Collected : (\d+)/.exec(err)?.[1]);
+  };
+  return (ir(4000) - ir(2000)) / 2000;
+}
+
 const lo = 2000;
 const hi = 4000;
 const perIter = (env: NodeJS.ProcessEnv): number => (instructions(hi, env) - instructions(lo, env)) / (hi - lo);
@@ -77,6 +87,11 @@ const total = [...sysPlain.values()].reduce((x, y) => x + y, 0) / (hi - lo);
 console.log(
   `  syscalls per iteration       ${differing.length === 0 ? `${total.toFixed(0)}, identical with and without the layer` : `DIFFER: ${differing.map((k) => `${k} ${sysPlain.get(k) ?? 0}→${sysLayer.get(k) ?? 0}`).join(', ')}`}`,
 );
+
+console.log('  extra instructions per call (callgrind; "+close" calls include the close hook, about 8):');
+const kinds = ['open', 'openat', 'open_rel', 'stat', 'lstat', 'statx', 'access', 'readlink', 'fopen', 'close', 'fstat', 'pread', 'connect'];
+const cells = kinds.map((k) => `${k}${['open', 'openat', 'open_rel'].includes(k) ? '+close' : k === 'fopen' ? '+fclose' : k === 'connect' ? '+2 close+accept' : ''} ${(perCall(k, withLayer) - perCall(k, without)).toFixed(0)}`);
+for (let i = 0; i < cells.length; i += 5) console.log(`    ${cells.slice(i, i + 5).join(', ')}`);
 
 const ratios: number[] = [];
 const n = 20000;

@@ -13,6 +13,7 @@ import type { PortEvent } from '../intproxy/incoming.js';
 import type { IncomingSettings } from '../intproxy/incoming-settings.js';
 import { PodlinkError } from './errors.js';
 import { intproxyEntry } from '../common/paths.js';
+import { relayNodeFlags } from '../link/node-flags.js';
 
 export interface SessionOptions {
   startupTimeoutMs: number;
@@ -56,7 +57,7 @@ export class Session {
     fs.chmodSync(dir, 0o700);
     const socketPath = path.join(dir, 'intproxy.sock');
     // Its own process group: Ctrl-C in the terminal goes to the user's process, not to the intproxy.
-    const child = fork(intproxyEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+    const child = fork(intproxyEntry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true, execArgv: [...process.execArgv, ...relayNodeFlags] });
     child.send({
       type: 'start',
       socketPath,

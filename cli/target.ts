@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { PodlinkError } from './errors.js';
 import { agentEntry } from '../common/paths.js';
+import { relayNodeFlags } from '../link/node-flags.js';
 
 export interface PidTarget {
   kind: 'pid';
@@ -31,6 +32,6 @@ export function pidTarget(path: string): PidTarget {
     kind: 'pid',
     pid,
     describe: `pid/${pid}`,
-    agentArgv: ['nsenter', `--target=${pid}`, '--net', '--', process.execPath, agentEntry, '--pid', String(pid)],
+    agentArgv: ['nsenter', `--target=${pid}`, '--net', '--', process.execPath, ...relayNodeFlags, agentEntry, '--pid', String(pid)],
   };
 }

@@ -29,6 +29,9 @@ export class LayerServer {
   private readonly links = new Set<Link>();
   /** Processes that said Hello, by pid (the process tree of the session). */
   readonly processes = new Map<number, LayerProcess>();
+  /** HelloOk held for a link whose Hello came with a request behind it (see handle), and requests in work. */
+  private readonly heldHello = new WeakMap<Link, () => void>();
+  private readonly working = new WeakMap<Link, number>();
   /** Which process each link said Hello for, and how many links each process has open. */
   private readonly pidOf = new Map<Link, number>();
   private readonly linksOf = new Map<number, number>();
@@ -78,7 +81,17 @@ export class LayerServer {
         this.linksOf.set(m.pid, (this.linksOf.get(m.pid) ?? 0) + 1);
       }
       log.debug('layer', `${m.name} pid ${m.pid} (parent ${m.ppid}) connected`);
-      link.reply(m, helloOk(this.agentPid));
+      // A Hello with a request right behind it (a non-blocking connect's own link) is answered together
+      // with that request: one write, one wake-up of the layer. A Hello alone is answered in this turn.
+      const ok = (): void => {
+        if (this.heldHello.get(link) !== ok) return;
+        this.heldHello.delete(link);
+        link.reply(m, helloOk(this.agentPid));
+      };
+      this.heldHello.set(link, ok);
+      process.nextTick(() => {
+        if (!this.working.get(link)) ok();
+      });
       return;
     }
     if (m.type === 'Release') {
@@ -111,9 +124,18 @@ export class LayerServer {
   }
 
   private answer(link: Link, m: Message, work: () => Promise<Unsent>): void {
+    this.working.set(link, (this.working.get(link) ?? 0) + 1);
+    const done = (): void => {
+      this.working.set(link, this.working.get(link)! - 1);
+      this.heldHello.get(link)?.();
+    };
     work().then(
-      (res) => link.reply(m, res),
+      (res) => {
+        done();
+        link.reply(m, res);
+      },
       (err: unknown) => {
+        done();
         link.replyError(m, errnoOf(err), (err as Error).message);
       },
     );

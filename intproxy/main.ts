@@ -9,6 +9,7 @@ import { E } from '../common/errno.js';
 import { logger, logToFile } from '../common/log.js';
 import { ConnTable, isConnFrame } from '../link/conns.js';
 import { RemoteError } from '../link/link.js';
+import { traceToFile } from '../link/trace.js';
 import { AgentLink, StartTimeout } from './agent-link.js';
 import type { AgentPodRef, CliToIntproxy, IntproxyToCli, StartRequest } from './control.js';
 import { IntproxyIncoming } from './incoming.js';
@@ -17,6 +18,7 @@ import { IntproxyOutgoing } from './outgoing.js';
 import { makeTransport, type Transport } from './transports.js';
 
 const log = logger('intproxy');
+traceToFile('intproxy');
 
 /** Heartbeat of a reconnecting link: a ping this often, dead after this long without a frame. */
 const PING_MS = 2000;

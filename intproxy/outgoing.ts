@@ -34,6 +34,15 @@ function isLoopback(ip: string | undefined): boolean {
   return v4.startsWith('127.') || ip === '::1';
 }
 
+/** A listener of its own for one TCP endpoint (a fresh port: no 4-tuple of an earlier connection). */
+function listenOnce(host: string): Promise<net.Server> {
+  return new Promise<net.Server>((resolve, reject) => {
+    const s = net.createServer({ allowHalfOpen: true, noDelay: true });
+    s.once('error', reject);
+    s.listen({ host, port: 0, backlog: 8 }, () => resolve(s));
+  });
+}
+
 /** A TCP conn whose endpoint the layer has not connected to yet. */
 interface Pending {
   frames: ConnFrame[];
@@ -81,22 +90,28 @@ export class IntproxyOutgoing {
       const p: Pending = { frames: [], abandoned: false, detach: () => owner?.off('close', onClose) };
       this.pending.set(conn, p);
       this.conns.add(conn, 'outgoing', 'out', this.waiting(conn, p));
+      // The endpoint is opened while the target connects, not after: off the connection's critical path.
+      const endpoint = this.listen(m.localFamily, listenOnce);
+      const unused = (): void => void endpoint.then(([s]) => s.close(), () => undefined);
       try {
         await this.agent.request('TcpConnect', { conn, remote });
       } catch (e) {
         this.pending.delete(conn);
         this.conns.delete(conn);
         p.detach();
+        unused();
         throw e;
       }
       if (p.abandoned) {
         p.detach();
         this.conns.delete(conn);
+        unused();
         // The layer went away while the target connected: nobody will use it.
         this.agent.send({ type: 'Close', id: 0, conn, errno: E.ECONNABORTED });
         throw Object.assign(new Error('connect abandoned by the layer'), { errno: E.ECONNABORTED });
       }
-      return { conn, local: await this.offerTcp(conn, m.localFamily, m.source, p) };
+      const [server, host] = await endpoint;
+      return { conn, local: this.offerTcp(conn, server, host, m.source, p) };
     }
     if (m.proto === Proto.udp) {
       // Reserved while the agent opens it: its id must not be handed out twice.
@@ -132,14 +147,7 @@ export class IntproxyOutgoing {
     }
   }
 
-  private async offerTcp(conn: number, family: number, source: Addr, p: Pending): Promise<Addr> {
-    const [server, host] = await this.listen(family, (h) =>
-      new Promise<net.Server>((resolve, reject) => {
-        const s = net.createServer({ allowHalfOpen: true, noDelay: true });
-        s.once('error', reject);
-        s.listen({ host: h, port: 0, backlog: 8 }, () => resolve(s));
-      }),
-    );
+  private offerTcp(conn: number, server: net.Server, host: string, source: Addr, p: Pending): Addr {
     const done = (): void => {
       server.close();
       this.pending.delete(conn);

@@ -7,10 +7,11 @@
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { E, EHOSTDOWN } from '../common/errno.js';
-import { encode, FrameReader } from '../protocol/codec.js';
+import { DATA_HEADER, encode, encodeData, encodeDataHeader, FrameReader } from '../protocol/codec.js';
 import { ProtocolError, VersionMismatch } from '../protocol/errors.js';
 import { messages, type MessageName } from '../protocol/spec.js';
 import type { Message, MessageOf, Unsent } from '../protocol/types.js';
+import { io, trace } from './trace.js';
 
 /** A request failed on the other side (Error frame) or the link went away before it was answered. */
 export class RemoteError extends Error {
@@ -40,9 +41,8 @@ export interface LinkPeer extends FrameSink {
 
 type Pending = { resolve: (m: Message) => void; reject: (e: Error) => void };
 
-const DATA_CODE = messages.Data.code;
-/** Bytes of a Data frame before its payload: length, type, id, conn, payload size. */
-const DATA_HEAD = 4 + 2 + 4 + 4 + 4;
+/** Data payloads up to this size are copied into their frame (one buffer to write, not two). */
+const SMALL_DATA = 4096;
 
 /** Messages that answer a request: they carry the request's id. */
 const responseTypes = new Set<MessageName>(
@@ -59,6 +59,12 @@ export class Link extends EventEmitter<LinkEvents> {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closedWith: Error | undefined | null = null;
+  /** Frames queued in this turn of the event loop: they go out together, in one write. */
+  private corked = false;
+  private queuedFrames = 0;
+  private queuedBytes = 0;
+  /** Names this link in the trace: its peer ("agent", "layer", "podlink"). */
+  private readonly hop: string;
 
   constructor(
     private readonly input: Readable,
@@ -69,6 +75,7 @@ export class Link extends EventEmitter<LinkEvents> {
     private readonly names: { self: string; peer: string } = { self: 'this side', peer: 'the peer' },
   ) {
     super();
+    this.hop = names.peer.replace(/^the /, '').split(' ')[0]!;
     input.on('data', (chunk: Buffer) => this.onData(chunk));
     input.on('end', () => this.shutdown(new Error('the other side closed the stream')));
     input.on('error', (e) => this.shutdown(e));
@@ -87,6 +94,10 @@ export class Link extends EventEmitter<LinkEvents> {
       if (e instanceof VersionMismatch) this.refuse(e);
       this.shutdown(e instanceof ProtocolError ? e : new Error(String(e)));
       return;
+    }
+    if (io.hasSubscribers) {
+      trace('link-in', this.hop, 0, chunk.length, msgs.length);
+      for (const m of msgs) if (m.type !== 'Data') trace('msg-in', this.hop, 'conn' in m ? m.conn : 0, 0, messages[m.type].code);
     }
     for (const m of msgs) {
       if (m.id !== 0 && responseTypes.has(m.type)) {
@@ -117,30 +128,40 @@ export class Link extends EventEmitter<LinkEvents> {
     p?.reject(new RemoteError(E.EPROTO, message));
   }
 
-  /** Send a frame. Returns false when the transport is buffering (callers with windows ignore it). */
+  /**
+   * Send a frame. Frames sent in one turn of the event loop are written together when it ends (one
+   * writev), and a Data frame's payload is written as it is, behind its header, never copied.
+   * Returns false when the transport is buffering (callers with windows ignore it).
+   */
   send(m: Message): boolean {
     if (this.closedWith !== null) return false;
-    if (m.type === 'Data') return this.sendData(m.id, m.conn, m.data);
-    return this.output.write(encode(m));
+    if (!this.corked) {
+      this.corked = true;
+      this.output.cork();
+      process.nextTick(this.flush);
+    }
+    this.queuedFrames++;
+    if (m.type === 'Data') {
+      this.queuedBytes += DATA_HEADER + m.data.length;
+      if (io.hasSubscribers) trace('frame-out', this.hop, m.conn, DATA_HEADER + m.data.length);
+      // A request-sized payload is cheaper copied than written as a second buffer.
+      if (m.data.length <= SMALL_DATA) return this.output.write(encodeData(m.id, m.conn, m.data));
+      this.output.write(encodeDataHeader(m.id, m.conn, m.data.length));
+      return this.output.write(m.data);
+    }
+    const frame = encode(m);
+    this.queuedBytes += frame.length;
+    if (io.hasSubscribers) trace('frame-out', this.hop, 'conn' in m ? m.conn : 0, frame.length, messages[m.type].code);
+    return this.output.write(frame);
   }
 
-  /**
-   * A Data frame without copying its bytes: the header, then the caller's buffer, in one writev. (The
-   * same bytes `encode` would produce: u32 length | u16 type | u32 id | u32 conn | u32 size | data.)
-   */
-  private sendData(id: number, conn: number, data: Uint8Array): boolean {
-    const head = Buffer.allocUnsafe(DATA_HEAD);
-    head.writeUInt32LE(DATA_HEAD - 4 + data.length, 0);
-    head.writeUInt16LE(DATA_CODE, 4);
-    head.writeUInt32LE(id, 6);
-    head.writeUInt32LE(conn, 10);
-    head.writeUInt32LE(data.length, 14);
-    this.output.cork();
-    this.output.write(head);
-    const ok = this.output.write(data);
+  private readonly flush = (): void => {
+    this.corked = false;
+    if (io.hasSubscribers) trace('link-write', this.hop, 0, this.queuedBytes, this.queuedFrames);
+    this.queuedFrames = 0;
+    this.queuedBytes = 0;
     this.output.uncork();
-    return ok;
-  }
+  };
 
   /** Send a request with a fresh id and wait for its answer; an Error answer rejects with RemoteError. */
   request<N extends MessageName>(type: N, fields: Omit<MessageOf<N>, 'type' | 'id'>): Promise<Message> {

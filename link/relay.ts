@@ -2,20 +2,33 @@
  * Relays one connection between a real socket and the multiplexed link, on both ends of it (the
  * intproxy's loopback leg, the agent's leg in the target's network).
  *
- *   socket ──read──▶ Data frames ──▶ link      (stops reading when the peer's window is used up)
- *   socket ◀─write── Data frames ◀── link      (sends Window once written bytes reach ACK_THRESHOLD)
+ *   socket ──read──▶ Data frames ──▶ link      (stops reading when the peer's credit is used up)
+ *   socket ◀─write── Data frames ◀── link      (grants credit back with Window as the bytes reach the socket)
  *
  * Per-connection windows keep one slow reader from stalling every other connection on the shared
- * stream. The window may be overshot by one chunk (at most MAX_DATA_CHUNK), which the receiver allows.
+ * stream. The sender may overshoot its credit by one chunk (at most MAX_DATA_CHUNK), which the
+ * receiver allows.
+ *
+ * The window grows with the connection (auto-tuning, as TCP's receive buffer does): it starts at
+ * INITIAL_WINDOW. A sender that runs out of credit says so with `Window{bytes: 0}`; if this side's
+ * socket is taking the bytes as they come (at most a chunk waits in Node) — the window, not the
+ * reader, was the limit — it grants three windows more, quadrupling it, up to MAX_WINDOW (and up to
+ * GROWN_BUDGET beyond the initial windows over all of a process's connections). A connection whose
+ * reader is slow never grows, so what a stalled reader can make this side hold stays at the initial
+ * window; an idle connection holds nothing whatever its window. Credit comes back once a quarter of
+ * the window has been written, so a grown window also means fewer Window frames.
  */
 import dgram from 'node:dgram';
 import type net from 'node:net';
 import { E, errnoOf } from '../common/errno.js';
-import { INITIAL_WINDOW, MAX_DATA_CHUNK } from '../protocol/spec.js';
+import { INITIAL_WINDOW, MAX_DATA_CHUNK, MAX_WINDOW } from '../protocol/spec.js';
 import type { FrameSink } from './link.js';
 import type { Message } from '../protocol/types.js';
+import { io, trace } from './trace.js';
 
-const ACK_THRESHOLD = 64 * 1024;
+/** How far all of a process's windows together may grow beyond INITIAL_WINDOW each. */
+const GROWN_BUDGET = 128 * 1024 * 1024;
+let grown = 0;
 
 export interface Relay {
   readonly conn: number;
@@ -26,8 +39,14 @@ export interface Relay {
 }
 
 export class TcpRelay implements Relay {
-  private sendWindow = INITIAL_WINDOW;
-  private unacked = 0;
+  /** Sending: what the peer still lets us send. */
+  private credit = INITIAL_WINDOW;
+  /** Receiving: bytes of Data received, bytes already given back as credit, all credit ever granted. */
+  private received = 0;
+  private returned = 0;
+  private granted = INITIAL_WINDOW;
+  /** The window the peer gets now (grows, see above). */
+  private window = INITIAL_WINDOW;
   private closed = false;
   private peerShutdown = false;
   private localEnded = false;
@@ -44,6 +63,7 @@ export class TcpRelay implements Relay {
     socket.on('data', (chunk: Buffer) => {
       if (!oneWay) this.fromSocket(chunk);
     });
+    socket.on('drain', () => this.giveCredit());
     socket.on('end', () => {
       this.localEnded = true;
       if (!this.closed && !oneWay) this.link.send({ type: 'Shutdown', id: 0, conn });
@@ -54,35 +74,70 @@ export class TcpRelay implements Relay {
   }
 
   private fromSocket(chunk: Buffer): void {
+    if (io.hasSubscribers) trace('sock-in', 'tcp', this.conn, chunk.length);
     for (let off = 0; off < chunk.length; off += MAX_DATA_CHUNK) {
-      const part = chunk.subarray(off, off + MAX_DATA_CHUNK);
+      const part = off === 0 && chunk.length <= MAX_DATA_CHUNK ? chunk : chunk.subarray(off, off + MAX_DATA_CHUNK);
       this.link.send({ type: 'Data', id: 0, conn: this.conn, data: part });
-      this.sendWindow -= part.length;
+      this.credit -= part.length;
     }
-    if (this.sendWindow <= 0) this.socket.pause();
+    if (this.credit <= 0) {
+      if (io.hasSubscribers) trace('pause', 'tcp', this.conn, this.credit);
+      this.socket.pause();
+      // Out of credit: the receiver may grow the window (a zero Window changes nothing otherwise).
+      this.link.send({ type: 'Window', id: 0, conn: this.conn, bytes: 0 });
+    }
+  }
+
+  /**
+   * Bytes that left Node for the kernel are given back to the peer as credit, once they add up to a
+   * quarter of the window (bytes still queued in Node are not: a slow reader holds them).
+   */
+  private giveCredit(): void {
+    if (this.closed) return;
+    const flushed = this.received - this.socket.writableLength;
+    let bytes = flushed - this.returned;
+    if (bytes < this.window / 4) return;
+    this.returned = flushed;
+    this.grant(bytes);
+  }
+
+  private grant(bytes: number): void {
+    this.granted += bytes;
+    if (io.hasSubscribers) trace('window-out', 'tcp', this.conn, bytes);
+    this.link.send({ type: 'Window', id: 0, conn: this.conn, bytes });
+  }
+
+  /** The peer ran out of credit: quadruple its window if our socket keeps up (at most a chunk waits in Node). */
+  private grow(): void {
+    const more = Math.min(3 * this.window, MAX_WINDOW - this.window);
+    if (more <= 0 || this.socket.writableLength > MAX_DATA_CHUNK || grown + more > GROWN_BUDGET) return;
+    this.window += more;
+    grown += more;
+    this.grant(more);
   }
 
   onFrame(m: Message): void {
     if (this.closed) return;
     switch (m.type) {
       case 'Data': {
-        const n = m.data.length;
-        this.socket.write(m.data, () => {
-          this.unacked += n;
-          if (this.unacked >= ACK_THRESHOLD && !this.closed) {
-            this.link.send({ type: 'Window', id: 0, conn: this.conn, bytes: this.unacked });
-            this.unacked = 0;
-          }
-        });
+        this.received += m.data.length;
+        if (io.hasSubscribers) trace('sock-out', 'tcp', this.conn, m.data.length);
+        this.socket.write(m.data);
+        this.giveCredit();
         return;
       }
       case 'Window':
-        this.sendWindow += m.bytes;
-        if (this.sendWindow > 0 && this.socket.isPaused()) this.socket.resume();
+        if (io.hasSubscribers) trace('window-in', 'tcp', this.conn, m.bytes);
+        if (m.bytes === 0) return this.grow();
+        this.credit += m.bytes;
+        if (this.credit > 0 && this.socket.isPaused()) {
+          if (io.hasSubscribers) trace('resume', 'tcp', this.conn, this.credit);
+          this.socket.resume();
+        }
         return;
       case 'Shutdown':
         this.peerShutdown = true;
-        this.socket.end();
+        if (!this.socket.writableEnded) this.socket.end();
         this.maybeDone();
         return;
       case 'Close':
@@ -95,12 +150,14 @@ export class TcpRelay implements Relay {
 
   /** Both directions finished cleanly: the socket closes itself, 'close' then tidies up. */
   private maybeDone(): void {
-    if (this.peerShutdown && (this.localEnded || this.oneWay)) this.socket.end();
+    // (end() once only: a second one costs Node an error object with its stack.)
+    if (this.peerShutdown && (this.localEnded || this.oneWay) && !this.socket.writableEnded) this.socket.end();
   }
 
   destroy(errno: number, silent = false): void {
     if (this.closed) return;
     this.closed = true;
+    grown -= this.window - INITIAL_WINDOW;
     if (!silent) this.link.send({ type: 'Close', id: 0, conn: this.conn, errno });
     if (errno === E.ECONNRESET && !this.socket.destroyed) this.socket.resetAndDestroy();
     else this.socket.destroy();

@@ -16,30 +16,65 @@ for (const [name, def] of Object.entries(messages) as [MessageName, (typeof mess
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Each message's fields in wire order, by code: walked per frame, so listed once here. */
+const fieldsByCode = new Map<number, readonly (readonly [string, FieldType])[]>();
+for (const def of Object.values(messages)) fieldsByCode.set(def.code, Object.entries(def.fields as Record<string, FieldType>));
+
+/*
+ * Connection traffic is most of the frames on the agent link, so Data and Window have hand-written
+ * encoders and decoders. They must agree with the spec: checked here, at load, against its fields.
+ */
+const DATA = messages.Data.code;
+const WINDOW = messages.Window.code;
+function sameFields(name: MessageName, want: string): void {
+  const got = JSON.stringify(messages[name].fields);
+  if (got !== want) throw new Error(`Assertion failed: the fast path of ${name} expects ${want}, spec.ts says ${got}`);
+}
+sameFields('Data', JSON.stringify({ conn: 'u32', data: 'bytes' }));
+sameFields('Window', JSON.stringify({ conn: 'u32', bytes: 'u32' }));
+/** Bytes of a Data frame before its payload: length, type, id, conn, payload length. */
+export const DATA_HEADER = 4 + HEADER_AFTER_LENGTH + 4 + 4;
+
 // ---------------------------------------------------------------------------------------------------
 // Encoding
 
+/** Writes into a buffer allocated once, at the frame's exact size (sizeOf). */
 class Writer {
-  private buf = Buffer.allocUnsafe(256);
   len = 0;
+  constructor(private readonly out: Buffer) {}
 
-  private ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
+  u8(v: number): void { this.out.writeUInt8(v, this.len); this.len += 1; }
+  u16(v: number): void { this.out.writeUInt16LE(v, this.len); this.len += 2; }
+  u32(v: number): void { this.out.writeUInt32LE(v, this.len); this.len += 4; }
+  i32(v: number): void { this.out.writeInt32LE(v, this.len); this.len += 4; }
+  u64(v: bigint): void { this.out.writeBigUInt64LE(v, this.len); this.len += 8; }
+  i64(v: bigint): void { this.out.writeBigInt64LE(v, this.len); this.len += 8; }
+  raw(b: Uint8Array): void { this.out.set(b, this.len); this.len += b.length; }
+  str(v: string): void {
+    const n = this.out.write(v, this.len + 4, 'utf8');
+    this.u32(n);
+    this.len += n;
   }
-  u8(v: number): void { this.ensure(1); this.buf.writeUInt8(v, this.len); this.len += 1; }
-  u16(v: number): void { this.ensure(2); this.buf.writeUInt16LE(v, this.len); this.len += 2; }
-  u32(v: number): void { this.ensure(4); this.buf.writeUInt32LE(v, this.len); this.len += 4; }
-  i32(v: number): void { this.ensure(4); this.buf.writeInt32LE(v, this.len); this.len += 4; }
-  u64(v: bigint): void { this.ensure(8); this.buf.writeBigUInt64LE(v, this.len); this.len += 8; }
-  i64(v: bigint): void { this.ensure(8); this.buf.writeBigInt64LE(v, this.len); this.len += 8; }
-  raw(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.len); this.len += b.length; }
-  patchU32(at: number, v: number): void { this.buf.writeUInt32LE(v, at); }
-  result(): Buffer { return this.buf.subarray(0, this.len); }
+  buf(): Buffer {
+    return this.out;
+  }
+}
+
+const fixedSize: Record<Exclude<FieldType, object>, number> = { u8: 1, u16: 2, u32: 4, i32: 4, u64: 8, i64: 8, bool: 1, str: 4, bytes: 4, addr: 3 };
+
+/** Encoded size of a field's value. */
+function sizeOf(type: FieldType, value: unknown): number {
+  if (typeof type === 'object') {
+    if ('list' in type) return (value as unknown[]).reduce<number>((n, item) => n + sizeOf(type.list, item), 4);
+    const obj = value as Record<string, unknown>;
+    let n = 0;
+    for (const k in type.struct) n += sizeOf(type.struct[k]!, obj[k]);
+    return n;
+  }
+  if (type === 'str') return 4 + Buffer.byteLength(value as string, 'utf8');
+  if (type === 'bytes') return 4 + (value as Uint8Array).length;
+  if (type === 'addr') return 3 + ((value as Addr).family === 6 ? 16 : 4);
+  return fixedSize[type];
 }
 
 function encodeAddr(w: Writer, a: Addr): void {
@@ -65,7 +100,7 @@ function encodeField(w: Writer, type: FieldType, value: unknown, path: string): 
       return;
     }
     const obj = value as Record<string, unknown>;
-    for (const [k, t] of Object.entries(type.struct)) encodeField(w, t, obj[k], `${path}.${k}`);
+    for (const k in type.struct) encodeField(w, type.struct[k]!, obj[k], `${path}.${k}`);
     return;
   }
   switch (type) {
@@ -76,11 +111,7 @@ function encodeField(w: Writer, type: FieldType, value: unknown, path: string): 
     case 'u64': return w.u64(value as bigint);
     case 'i64': return w.i64(value as bigint);
     case 'bool': return w.u8(value ? 1 : 0);
-    case 'str': {
-      const b = Buffer.from(value as string, 'utf8');
-      w.u32(b.length);
-      return w.raw(b);
-    }
+    case 'str': return w.str(value as string);
     case 'bytes': {
       const b = value as Uint8Array;
       w.u32(b.length);
@@ -92,17 +123,44 @@ function encodeField(w: Writer, type: FieldType, value: unknown, path: string): 
 
 /** Encode one message as a complete frame (length prefix included). */
 export function encode(msg: Message): Buffer {
-  const def = messages[msg.type];
-  const w = new Writer();
-  w.u32(0);
-  w.u16(def.code);
+  const code = messages[msg.type].code;
+  const fields = fieldsByCode.get(code)!;
+  const values = msg as unknown as Record<string, unknown>;
+  let size = 4 + HEADER_AFTER_LENGTH;
+  for (const [k, t] of fields) size += sizeOf(t, values[k]);
+  if (size - 4 > MAX_FRAME) throw new ProtocolError('frame_too_large', `${msg.type} frame of ${size - 4} bytes exceeds ${MAX_FRAME}`);
+  const w = new Writer(Buffer.allocUnsafe(size));
+  w.u32(size - 4);
+  w.u16(code);
   w.u32(msg.id);
-  const fields = def.fields as Record<string, FieldType>;
-  for (const [k, t] of Object.entries(fields)) encodeField(w, t, (msg as unknown as Record<string, unknown>)[k], `${msg.type}.${k}`);
-  const len = w.len - 4;
-  if (len > MAX_FRAME) throw new ProtocolError('frame_too_large', `${msg.type} frame of ${len} bytes exceeds ${MAX_FRAME}`);
-  w.patchU32(0, len);
-  return w.result();
+  for (const [k, t] of fields) encodeField(w, t, values[k], `${msg.type}.${k}`);
+  return w.buf();
+}
+
+/** A whole Data frame in one buffer (the payload copied in): for small payloads, one write instead of two. */
+export function encodeData(id: number, conn: number, data: Uint8Array): Buffer {
+  const f = Buffer.allocUnsafe(DATA_HEADER + data.length);
+  f.writeUInt32LE(DATA_HEADER - 4 + data.length, 0);
+  f.writeUInt16LE(DATA, 4);
+  f.writeUInt32LE(id, 6);
+  f.writeUInt32LE(conn, 10);
+  f.writeUInt32LE(data.length, 14);
+  f.set(data, DATA_HEADER);
+  return f;
+}
+
+/**
+ * The frame of a Data message without its payload: send it, then the payload itself, and the
+ * relayed bytes are never copied into a frame.
+ */
+export function encodeDataHeader(id: number, conn: number, payloadLength: number): Buffer {
+  const h = Buffer.allocUnsafe(DATA_HEADER);
+  h.writeUInt32LE(DATA_HEADER - 4 + payloadLength, 0);
+  h.writeUInt16LE(DATA, 4);
+  h.writeUInt32LE(id, 6);
+  h.writeUInt32LE(conn, 10);
+  h.writeUInt32LE(payloadLength, 14);
+  return h;
 }
 
 /** Build a message with type checking on its fields. */
@@ -182,8 +240,9 @@ function decodeField(r: Reader, type: FieldType, what: string): unknown {
       }
     }
     case 'bytes': {
+      // A view of the frame, not a copy: file chunks of megabytes pass through the intproxy.
       const n = r.u32(what);
-      return Buffer.from(r.take(n, what));
+      return r.take(n, what);
     }
     case 'addr': return decodeAddr(r, what);
   }
@@ -191,15 +250,21 @@ function decodeField(r: Reader, type: FieldType, what: string): unknown {
 
 /** Decode the body of one frame, given the bytes after its length field. */
 export function decodeBody(buf: Buffer): Message {
-  const r = new Reader(buf, 0, buf.length);
   if (buf.length < HEADER_AFTER_LENGTH) throw new ProtocolError('truncated', `frame of ${buf.length} bytes is shorter than its header`);
-  const code = r.u16('type');
-  const id = r.u32('id');
+  const code = buf.readUInt16LE(0);
+  const id = buf.readUInt32LE(2);
+  // Connection traffic: no field walk, and the payload is a view of the frame, not a copy.
+  if (code === DATA && buf.length >= DATA_HEADER - 4 && buf.readUInt32LE(10) === buf.length - (DATA_HEADER - 4)) {
+    return { type: 'Data', id, conn: buf.readUInt32LE(6), data: buf.subarray(DATA_HEADER - 4) };
+  }
+  if (code === WINDOW && buf.length === HEADER_AFTER_LENGTH + 8) {
+    return { type: 'Window', id, conn: buf.readUInt32LE(6), bytes: buf.readUInt32LE(10) };
+  }
+  const r = new Reader(buf, HEADER_AFTER_LENGTH, buf.length);
   const name = byCode.get(code);
   if (!name) throw new ProtocolError('unknown_type', `unknown message type 0x${code.toString(16).padStart(4, '0')}`);
   const out: Record<string, unknown> = { type: name, id };
-  const fields = messages[name].fields as Record<string, FieldType>;
-  for (const [k, t] of Object.entries(fields)) {
+  for (const [k, t] of fieldsByCode.get(code)!) {
     out[k] = decodeField(r, t, `${name}.${k}`);
     // Hello and HelloOk lead with version (and, from protocol 2 on, build) in every version: on
     // another version stop there, whatever follows.
@@ -228,7 +293,8 @@ export function decode(frame: Buffer): Message {
 
 /**
  * Splits a byte stream into messages. Feed it chunks as they arrive; it returns the complete messages
- * and keeps the rest. After a ProtocolError the stream is unusable and must be closed.
+ * and keeps the rest. A frame inside one chunk is decoded in place; one spread over several chunks is
+ * copied once, exactly its own bytes. After a ProtocolError the stream is unusable and must be closed.
  */
 export class FrameReader {
   private chunks: Buffer[] = [];
@@ -238,37 +304,46 @@ export class FrameReader {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const out: Message[] = [];
-    for (;;) {
-      if (this.buffered < 4) break;
-      const head = this.peek(4);
-      const len = head.readUInt32LE(0);
+    while (this.buffered >= 4) {
+      const len = this.lengthField();
       if (len > MAX_FRAME) throw new ProtocolError('frame_too_large', `frame length ${len} exceeds ${MAX_FRAME}`);
       if (this.buffered < 4 + len) break;
-      const frame = this.consume(4 + len);
-      out.push(decodeBody(frame.subarray(4)));
+      out.push(decodeBody(this.take(4 + len).subarray(4)));
     }
     return out;
   }
 
-  private peek(n: number): Buffer {
-    if (this.chunks[0]!.length >= n) return this.chunks[0]!;
-    this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0]!;
+  private lengthField(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first.readUInt32LE(0);
+    const head = Buffer.allocUnsafe(4);
+    let at = 0;
+    for (const c of this.chunks) {
+      at += c.copy(head, at, 0, Math.min(c.length, 4 - at));
+      if (at === 4) break;
+    }
+    return head.readUInt32LE(0);
   }
 
-  private consume(n: number): Buffer {
+  /** The next n bytes (n ≤ buffered): a view when the first chunk holds them, else a copy. */
+  private take(n: number): Buffer {
+    this.buffered -= n;
     const first = this.chunks[0]!;
-    let out: Buffer;
     if (first.length >= n) {
-      out = first.subarray(0, n);
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
-    } else {
-      const all = Buffer.concat(this.chunks);
-      out = all.subarray(0, n);
-      this.chunks = all.length > n ? [all.subarray(n)] : [];
+      return first.subarray(0, n);
     }
-    this.buffered -= n;
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length, n - at);
+      c.copy(out, at, 0, k);
+      at += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
     return out;
   }
 }

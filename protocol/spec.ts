@@ -173,7 +173,11 @@ export const messages = {
   UdpOpen: { code: 0x0051, dir: 'req', fields: { conn: 'u32', remote: 'addr' } },
   /** Bytes of a TCP connection, or one whole UDP datagram. Uses send window for TCP. */
   Data: { code: 0x0052, dir: 'both', fields: { conn: 'u32', data: 'bytes' } },
-  /** The receiver of Data has written `bytes` more to its socket: the sender may send that much more. */
+  /**
+   * The receiver of Data has written `bytes` more to its socket: the sender may send that much more (a
+   * receiver may grant more than it was sent, growing the window, up to MAX_WINDOW). `bytes` 0 from a
+   * sender: it has run out of credit (the receiver may grow the window; nothing else changes).
+   */
   Window: { code: 0x0053, dir: 'both', fields: { conn: 'u32', bytes: 'u32' } },
   /** The sender will send no more Data on `conn` (TCP FIN). */
   Shutdown: { code: 0x0054, dir: 'both', fields: { conn: 'u32' } },
@@ -222,6 +226,11 @@ export type MessageName = keyof typeof messages;
 
 /** Initial per-connection send window, in bytes, in each direction. */
 export const INITIAL_WINDOW = 1024 * 1024;
+/**
+ * Largest window a receiver grants a connection whose reader keeps up (the window grows with the
+ * connection's throughput: link/relay.ts). A receiver chooses its grants; a sender takes any.
+ */
+export const MAX_WINDOW = 8 * 1024 * 1024;
 /** Largest Data payload a relay puts in one frame. */
 export const MAX_DATA_CHUNK = 64 * 1024;
 /** Largest ReadFile chunk the layer asks for. */

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "file_stream.h"
+
 struct pl_fdobj *pl_fds[PL_FD_MAX];
 struct pl_fdobj pl_layer_mark;
 /* One past the highest fd that ever held an object: whole-table scans stop there. */
@@ -35,6 +37,7 @@ static int finalise(int fd, struct pl_fdobj *o, bool fd_is_still_ours) {
   pl_quiet = 1;
   if (o->kind == FDK_WFILE && fd_is_still_ours) r = pl_file_writeback(fd, o);
   if (o->kind == FDK_TCP || o->kind == FDK_UDP) pl_socket_release(o);
+  if (o->kind == FDK_RFILE) pl_stream_unref(o->stream);
   if (o->kind == FDK_LISTEN && o->announced) pl_listen_release(o);
   free(o->path);
   free(o);

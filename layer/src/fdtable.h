@@ -18,6 +18,7 @@ enum pl_fd_kind {
   FDK_RDIR,      /* an empty memfd standing for a remote directory opened read-only (for fdopendir) */
   FDK_LISTEN,    /* a TCP socket the app bound (hooks_listen.c): announced to the intproxy once listening */
   FDK_INCOMING,  /* a connection the intproxy delivered to a listener: getpeername gives the real client */
+  FDK_RFILE,     /* a memfd of a remote file whose bytes are still arriving (file_stream.c) */
 };
 
 struct pl_relay {
@@ -51,6 +52,8 @@ struct pl_fdobj {
   /* write-back files and remote directories */
   char *path;
   uint32_t mode;
+  /* FDK_RFILE */
+  struct pl_stream *stream;
   /* FDK_LISTEN: the port the app asked for (listen_ports may have bound another); announced = the
    * intproxy subscribed it (local: the socket's real address) */
   uint16_t app_port;

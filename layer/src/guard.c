@@ -16,8 +16,10 @@
 #include "common.h"
 #include "config.h"
 #include "fdtable.h"
+#include "file_stream.h"
 #include "hooks.h"
 #include "real.h"
+#include "route.h"
 #include "rpc.h"
 #include "socket.h"
 
@@ -27,6 +29,7 @@ int pl_state = PL_UNINIT;
 
 /* fork holds every lock of the layer, so the child never inherits one held by a thread it lacks. */
 static void atfork_prepare(void) {
+  pl_stream_settle_all(); /* before any lock: the fetching threads need the RPC pool */
   pl_pending_atfork_prepare();
   pl_rpc_atfork_prepare();
   pl_fd_lock();
@@ -60,6 +63,7 @@ __attribute__((constructor)) static void pl_constructor(void) {
   if (active) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   pl_guard = 0;
   errno = saved;
+  pl_route_fast_init(active);
   __atomic_store_n(&pl_state, active ? PL_ACTIVE : PL_PASSIVE, __ATOMIC_RELEASE);
   pl_debug("layer %s in pid %d", active ? "active" : "passive", (int)pl_pid);
 }

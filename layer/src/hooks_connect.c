@@ -114,7 +114,26 @@ static int connect_now(int fd, int proto, const pl_addr *remote, const pl_addr *
   return rc;
 }
 
+/* The common local connect, decided with nothing set up (bench/layer-overhead.ts): an untracked socket
+ * to a unix path, or to 127.x (not port 53: a loopback nameserver of the target's resolv.conf is the
+ * target's) while localhost stays local. Everything else, and the debug log, goes the slow way. */
+static inline bool connect_fast_local(int fd, const struct sockaddr *sa, socklen_t len) {
+  if (PL_UNLIKELY(__atomic_load_n(&pl_state, __ATOMIC_ACQUIRE) != PL_ACTIVE) || PL_UNLIKELY(pl_debug_on)) return false;
+  if (pl_guard) return true;
+  if (!sa || len < sizeof(struct sockaddr_in) || pl_fd_get(fd) != NULL) return false;
+  if (sa->sa_family == AF_UNIX) return true;
+  const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+  return sa->sa_family == AF_INET && ((const uint8_t *)&in->sin_addr)[0] == 127 && pl_cfg.ignore_localhost && in->sin_port != htons(53);
+}
+
+static __attribute__((noinline)) int connect_slow(int fd, const struct sockaddr *sa, socklen_t len);
+
 PL_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len) {
+  if (PL_LIKELY(connect_fast_local(fd, sa, len))) return pl_real.connect(fd, sa, len);
+  return connect_slow(fd, sa, len);
+}
+
+static int connect_slow(int fd, const struct sockaddr *sa, socklen_t len) {
   if (!pl_enter()) return pl_real.connect(fd, sa, len);
   int saved = errno;
   struct pl_fdobj *known = tracked_tcp(fd);

@@ -44,7 +44,8 @@ void pl_dir_atfork_prepare(void) { pthread_mutex_lock(&reg_mu); }
 void pl_dir_atfork_parent(void) { pthread_mutex_unlock(&reg_mu); }
 void pl_dir_atfork_child(void) { pthread_mutex_init(&reg_mu, NULL); }
 
-static struct pl_dir *ours(DIR *d) {
+/* Inlined into every DIR hook: with no remote listing open, one load and a jump to the real one. */
+static inline __attribute__((always_inline)) struct pl_dir *ours(DIR *d) {
   pl_ensure_init();
   if (PL_LIKELY(__atomic_load_n(&n_registered, __ATOMIC_ACQUIRE) == 0) || !d) return NULL;
   for (int i = 0; i < MAX_OPEN_DIRS; i++)
@@ -136,7 +137,7 @@ static int dir_decide(const char *hook, const char *path, struct pl_dir **out) {
   }
 }
 
-PL_EXPORT DIR *opendir(const char *path) {
+PL_PATH_HOOK(DIR *, opendir, (const char *path), (path), path, pl_real.opendir(path)) {
   if (!pl_enter()) return pl_real.opendir(path);
   int saved = errno;
   struct pl_dir *d = NULL;

@@ -7,6 +7,7 @@
 #include "common.h"
 #include "config.h"
 #include "fdtable.h"
+#include "file_stream.h"
 #include "hooks.h"
 #include "real.h"
 #include "rpc.h"
@@ -77,10 +78,20 @@ PL_EXPORT int close_range(unsigned int first, unsigned int last, int flags) {
   return pl_close_range(first, last, flags, real);
 }
 
+/* fd is (or is about to become) a descriptor an exec would keep. If its bytes are still arriving,
+ * they arrive first: an exec'd program has no layer thread filling them in (file_stream.c). */
+static void exec_may_keep(int fd) {
+  struct pl_fdobj *o = pl_fd_get(fd);
+  if (PL_UNLIKELY(o != NULL) && o->kind == FDK_RFILE && pl_stream_running(o->stream)) (void)pl_stream_wait_all(o->stream);
+}
+
 PL_EXPORT int dup(int oldfd) {
   pl_ensure_init();
   int r = pl_real.dup(oldfd);
-  if (r >= 0 && PL_UNLIKELY(pl_fd_get(oldfd) != NULL)) pl_fd_copy(oldfd, r);
+  if (r >= 0 && PL_UNLIKELY(pl_fd_get(oldfd) != NULL)) {
+    pl_fd_copy(oldfd, r);
+    exec_may_keep(r);
+  }
   return r;
 }
 
@@ -105,7 +116,10 @@ PL_EXPORT int dup2(int oldfd, int newfd) {
   pl_ensure_init();
   before_replace(oldfd, newfd);
   int r = pl_real.dup2(oldfd, newfd);
-  if (r >= 0 && PL_UNLIKELY(pl_fd_get(oldfd) != NULL)) pl_fd_copy(oldfd, r);
+  if (r >= 0 && PL_UNLIKELY(pl_fd_get(oldfd) != NULL)) {
+    pl_fd_copy(oldfd, r);
+    exec_may_keep(r);
+  }
   return r;
 }
 
@@ -113,15 +127,22 @@ PL_EXPORT int dup3(int oldfd, int newfd, int flags) {
   pl_ensure_init();
   before_replace(oldfd, newfd);
   int r = pl_real.dup3(oldfd, newfd, flags);
-  if (r >= 0 && PL_UNLIKELY(pl_fd_get(oldfd) != NULL)) pl_fd_copy(oldfd, r);
+  if (r >= 0 && PL_UNLIKELY(pl_fd_get(oldfd) != NULL)) {
+    pl_fd_copy(oldfd, r);
+    if (!(flags & O_CLOEXEC)) exec_may_keep(r);
+  }
   return r;
 }
 
 /* Every fcntl command takes at most one argument, an int or a pointer: pass it on as a pointer-sized
  * value, as glibc's own wrapper does. */
 static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg) {
+  if (cmd == F_SETFD && !((intptr_t)arg & FD_CLOEXEC)) exec_may_keep(fd);
   int r = real(fd, cmd, arg);
-  if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && r >= 0 && PL_UNLIKELY(pl_fd_get(fd) != NULL)) pl_fd_copy(fd, r);
+  if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && r >= 0 && PL_UNLIKELY(pl_fd_get(fd) != NULL)) {
+    pl_fd_copy(fd, r);
+    if (cmd == F_DUPFD) exec_may_keep(r);
+  }
   return r;
 }
 

@@ -2,9 +2,11 @@
  *
  * A remote file becomes a real descriptor: its content is fetched with ReadFile into a memfd, which
  * gets the remote mode and times. read, pread, lseek, fstat, mmap, copy_file_range, stdio and epoll
- * then work with no further hooks. A read-only open hands back an O_RDONLY reopen of the memfd, so
- * writes fail with EBADF as they would. A write-intent open of a path the config lets us write goes
- * to a memfd pre-filled with the remote content; the last close writes it back with WriteFile. */
+ * then work on it as on any file. A read-only open hands back an O_RDONLY reopen of the memfd, so
+ * writes fail with EBADF as they would. A large file opened close-on-exec is handed back after its
+ * first chunk, while the rest arrives (file_stream.c; reads wait for their bytes in hooks_read.c).
+ * A write-intent open of a path the config lets us write goes to a memfd pre-filled with the remote
+ * content; the last close writes it back with WriteFile. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,50 +15,14 @@
 #include "common.h"
 #include "config.h"
 #include "fdtable.h"
+#include "file_fetch.h"
+#include "file_stream.h"
 #include "hooks.h"
 #include "real.h"
 #include "route.h"
 #include "rpc.h"
 
 #define OPEN_BYPASS (-2)
-#define WRITE_CHUNK (1024 * 1024)
-
-static bool write_full(int fd, const uint8_t *p, size_t n, off_t off) {
-  while (n) {
-    ssize_t w = pwrite(fd, p, n, off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= (size_t)w;
-    off += w;
-  }
-  return true;
-}
-
-/* Fetches the whole remote file into fd. Returns 0 (st filled), an errno, or PL_RPC_GONE. */
-static int fetch_into(int fd, const char *path, pl_stat *st) {
-  uint64_t off = 0;
-  for (;;) {
-    pl_msg req = {.type = PL_MSG_READ_FILE};
-    req.u.read_file.path = pl_str(path, strlen(path));
-    req.u.read_file.offset = off;
-    req.u.read_file.max = PL_MAX_FILE_CHUNK;
-    struct pl_resp resp;
-    int r = pl_rpc(&req, PL_MSG_FILE_DATA, &resp);
-    if (r != 0) {
-      pl_resp_free(&resp);
-      return r;
-    }
-    if (off == 0) *st = resp.msg.u.file_data.st;
-    pl_bytes d = resp.msg.u.file_data.data;
-    bool ok = write_full(fd, d.p, d.len, (off_t)off);
-    bool done = resp.msg.u.file_data.eof || d.len == 0;
-    off += d.len;
-    pl_resp_free(&resp);
-    if (!ok) return EIO;
-    if (done) return 0;
-  }
-}
 
 static int new_memfd(const char *path, int flags) {
   char name[250] = "podlink:";
@@ -99,7 +65,7 @@ static int open_for_write(struct pl_path *pp, int flags, mode_t mode) {
   } else if (flags & O_TRUNC) {
     r = (flags & O_CREAT) ? 0 : remote_exists(pp->path, &st); /* nothing to read, existence matters */
   } else {
-    r = fetch_into(fd, pp->path, &st);
+    r = pl_fetch_whole(fd, pp->path, &st);
   }
   if (r == ENOENT && (flags & O_CREAT)) {
     r = 0;
@@ -136,17 +102,32 @@ static int open_dir_placeholder(int fd, struct pl_path *pp) {
   return fd;
 }
 
+/* The fd object of a descriptor whose bytes are still arriving; the stream's reference is its. */
+static int install_stream(int fd, struct pl_stream *s) {
+  struct pl_fdobj *o = pl_fd_new(FDK_RFILE);
+  if (!o) {
+    pl_stream_unref(s);
+    pl_real.close(fd);
+    errno = ENOMEM;
+    return -1;
+  }
+  o->stream = s;
+  pl_fd_install(fd, o);
+  return fd;
+}
+
 static int open_for_read(struct pl_path *pp, int flags) {
   int fd = new_memfd(pp->path, flags);
   if (fd < 0) return -1;
   pl_stat st;
+  struct pl_stream *stream = NULL;
   int r;
   if (flags & O_DIRECTORY) {
     r = remote_exists(pp->path, &st);
     if (r == 0 && !S_ISDIR(st.mode)) r = ENOTDIR;
     if (r == 0) return open_dir_placeholder(fd, pp);
   } else {
-    r = fetch_into(fd, pp->path, &st);
+    r = pl_fetch_for_read(fd, pp->path, flags, &st, &stream);
   }
   if (r == EISDIR) return open_dir_placeholder(fd, pp);
   int declined = decline(fd, r, pp);
@@ -167,14 +148,13 @@ static int open_for_read(struct pl_path *pp, int flags) {
   /* Keep the number the app would have got (the lowest free one, which the memfd took). */
   if (ro >= 0 && pl_real.dup3(ro, fd, flags & O_CLOEXEC) == fd) {
     pl_real.close(ro);
-    return fd;
-  }
-  if (ro >= 0) {
+  } else if (ro >= 0) {
     pl_real.close(fd);
-    return ro;
+    fd = ro;
+  } else {
+    pl_real.lseek(fd, 0, SEEK_SET);
   }
-  lseek(fd, 0, SEEK_SET);
-  return fd;
+  return stream ? install_stream(fd, stream) : fd;
 }
 
 /* The decision for every open form. Returns an fd, -1 with errno, or OPEN_BYPASS. Guard held. */
@@ -209,44 +189,6 @@ static int open_decide(const char *hook, int dirfd, const char *path, int flags,
   return fd;
 }
 
-/* Last close of a write-back memfd: send its whole content, first chunk with truncate. */
-int pl_file_writeback(int fd, struct pl_fdobj *o) {
-  uint8_t *buf = malloc(WRITE_CHUNK);
-  if (!buf) return -1;
-  int rc = 0;
-  off_t off = 0;
-  for (bool first = true;; first = false) {
-    ssize_t n = pread(fd, buf, WRITE_CHUNK, off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      rc = -1;
-      break;
-    }
-    if (n == 0 && !first) break;
-    pl_msg req = {.type = PL_MSG_WRITE_FILE};
-    req.u.write_file.path = pl_str(o->path, strlen(o->path));
-    req.u.write_file.offset = (uint64_t)off;
-    req.u.write_file.data = (pl_bytes){buf, (uint32_t)n};
-    req.u.write_file.truncate = first;
-    req.u.write_file.mode = o->mode;
-    struct pl_resp resp;
-    int r = pl_rpc(&req, PL_MSG_OK, &resp);
-    pl_resp_free(&resp);
-    if (r != 0) {
-      rc = -1;
-      break;
-    }
-    off += n;
-    if (n < WRITE_CHUNK) break;
-  }
-  free(buf);
-  return rc;
-}
-
-static mode_t mode_arg(int flags, va_list ap) {
-  return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
-}
-
 #define OPEN_BODY(name, dirfd, path, flags, mode, REAL)            \
   if (!pl_enter()) return REAL;                                    \
   int saved = errno;                                               \
@@ -259,21 +201,37 @@ static mode_t mode_arg(int flags, va_list ap) {
   if (fd >= 0) errno = saved;                                      \
   return fd;
 
-#define OPEN_VARIADIC(name)                                                     \
-  PL_EXPORT int name(const char *path, int flags, ...) {                        \
-    va_list ap;                                                                 \
-    va_start(ap, flags);                                                        \
-    mode_t mode = mode_arg(flags, ap);                                          \
-    va_end(ap);                                                                 \
-    OPEN_BODY(name, AT_FDCWD, path, flags, mode, pl_real.name(path, flags, mode)) \
+/*
+ * open and openat are variadic: the mode is there only when the flags ask for one. On the ABIs the
+ * layer is built for (x86-64 and aarch64 Linux) a variadic argument travels in the same register as
+ * a fixed one would, so the entry points are defined, under the libc names, with the mode as a plain
+ * third (fourth) parameter: no va_list to set up on the way to the common local case. The mode is
+ * used only when the flags say the caller passed one; otherwise it is whatever the register held,
+ * and the real open ignores it as it would.
+ */
+#if !defined(__x86_64__) && !defined(__aarch64__)
+#error "open's entry points read the variadic mode as a fixed parameter: check the ABI before building here"
+#endif
+#define OPEN_NEEDS_MODE(flags) (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE)
+#define OPEN_VARIADIC(name)                                                                       \
+  static __attribute__((noinline)) int name##_slow(const char *path, int flags, mode_t mode) {    \
+    OPEN_BODY(name, AT_FDCWD, path, flags, mode, pl_real.name(path, flags, mode))                 \
+  }                                                                                               \
+  PL_EXPORT int name##_entry(const char *path, int flags, mode_t mode) __asm__(#name);            \
+  PL_EXPORT int name##_entry(const char *path, int flags, mode_t mode) {                          \
+    if (!OPEN_NEEDS_MODE(flags)) mode = 0;                                                        \
+    if (PL_LIKELY(pl_route_fast_local(path))) return pl_real.name(path, flags, mode);             \
+    return name##_slow(path, flags, mode);                                                        \
   }
-#define OPENAT_VARIADIC(name)                                                         \
-  PL_EXPORT int name(int dirfd, const char *path, int flags, ...) {                   \
-    va_list ap;                                                                       \
-    va_start(ap, flags);                                                              \
-    mode_t mode = mode_arg(flags, ap);                                                \
-    va_end(ap);                                                                       \
-    OPEN_BODY(name, dirfd, path, flags, mode, pl_real.name(dirfd, path, flags, mode)) \
+#define OPENAT_VARIADIC(name)                                                                         \
+  static __attribute__((noinline)) int name##_slow(int dirfd, const char *path, int flags, mode_t mode) { \
+    OPEN_BODY(name, dirfd, path, flags, mode, pl_real.name(dirfd, path, flags, mode))                 \
+  }                                                                                                   \
+  PL_EXPORT int name##_entry(int dirfd, const char *path, int flags, mode_t mode) __asm__(#name);      \
+  PL_EXPORT int name##_entry(int dirfd, const char *path, int flags, mode_t mode) {                   \
+    if (!OPEN_NEEDS_MODE(flags)) mode = 0;                                                            \
+    if (PL_LIKELY(pl_route_fast_local(path))) return pl_real.name(dirfd, path, flags, mode);          \
+    return name##_slow(dirfd, path, flags, mode);                                                     \
   }
 
 OPEN_VARIADIC(open)
@@ -281,21 +239,22 @@ OPEN_VARIADIC(open64)
 OPENAT_VARIADIC(openat)
 OPENAT_VARIADIC(openat64)
 
-
-PL_EXPORT int __open_2(const char *p, int fl) { OPEN_BODY(__open_2, AT_FDCWD, p, fl, 0, pl_real.__open_2(p, fl)) }
-PL_EXPORT int __open64_2(const char *p, int fl) {
+PL_PATH_HOOK(int, __open_2, (const char *p, int fl), (p, fl), p, pl_real.__open_2(p, fl)) {
+  OPEN_BODY(__open_2, AT_FDCWD, p, fl, 0, pl_real.__open_2(p, fl))
+}
+PL_PATH_HOOK(int, __open64_2, (const char *p, int fl), (p, fl), p, pl_real.__open64_2(p, fl)) {
   OPEN_BODY(__open64_2, AT_FDCWD, p, fl, 0, pl_real.__open64_2(p, fl))
 }
-PL_EXPORT int __openat_2(int d, const char *p, int fl) {
+PL_PATH_HOOK(int, __openat_2, (int d, const char *p, int fl), (d, p, fl), p, pl_real.__openat_2(d, p, fl)) {
   OPEN_BODY(__openat_2, d, p, fl, 0, pl_real.__openat_2(d, p, fl))
 }
-PL_EXPORT int __openat64_2(int d, const char *p, int fl) {
+PL_PATH_HOOK(int, __openat64_2, (int d, const char *p, int fl), (d, p, fl), p, pl_real.__openat64_2(d, p, fl)) {
   OPEN_BODY(__openat64_2, d, p, fl, 0, pl_real.__openat64_2(d, p, fl))
 }
-PL_EXPORT int creat(const char *p, mode_t m) {
+PL_PATH_HOOK(int, creat, (const char *p, mode_t m), (p, m), p, pl_real.creat(p, m)) {
   OPEN_BODY(creat, AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, m, pl_real.creat(p, m))
 }
-PL_EXPORT int creat64(const char *p, mode_t m) {
+PL_PATH_HOOK(int, creat64, (const char *p, mode_t m), (p, m), p, pl_real.creat64(p, m)) {
   OPEN_BODY(creat64, AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, m, pl_real.creat64(p, m))
 }
 
@@ -339,18 +298,19 @@ static int fopen_flags(const char *mode) {
   if (f) errno = saved;                                                 \
   return f;
 
-PL_EXPORT FILE *fopen(const char *restrict p, const char *restrict m) { FOPEN_BODY(fopen, p, m, pl_real.fopen(p, m)) }
-PL_EXPORT FILE *fopen64(const char *restrict p, const char *restrict m) {
+PL_PATH_HOOK(FILE *, fopen, (const char *restrict p, const char *restrict m), (p, m), p, pl_real.fopen(p, m)) {
+  FOPEN_BODY(fopen, p, m, pl_real.fopen(p, m))
+}
+PL_PATH_HOOK(FILE *, fopen64, (const char *restrict p, const char *restrict m), (p, m), p, pl_real.fopen64(p, m)) {
   FOPEN_BODY(fopen64, p, m, pl_real.fopen64(p, m))
 }
 
 /* fclose closes its descriptor inside libc, where no close hook sees it: write back here. */
 PL_EXPORT int fclose(FILE *f) {
   pl_ensure_init();
-  int saved = errno;
-  int fd = f ? fileno(f) : -1;
-  errno = saved;
-  struct pl_fdobj *o = pl_fd_get(fd);
+  /* glibc's FILE is public (struct _IO_FILE): its descriptor, without fileno's lock and call. */
+  struct pl_fdobj *o = f ? pl_fd_get(f->_fileno) : NULL;
+  int fd = f ? f->_fileno : -1;
   if (PL_LIKELY(!o) || o == &pl_layer_mark || getpid() != pl_pid) return pl_real.fclose(f);
   bool took_guard = !pl_guard;
   pl_guard = 1;

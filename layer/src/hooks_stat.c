@@ -91,22 +91,28 @@ static int stat_decide(const char *hook, int dirfd, const char *path, bool follo
   pl_stat s;                                            \
   DECIDED_BODY(stat_decide(#name, dirfd, path, follow, &s), REAL, fill_stat((struct stat *)(buf), &s))
 
-PL_EXPORT int stat(const char *p, struct stat *b) { STAT_BODY(stat, AT_FDCWD, p, true, b, pl_real.stat(p, b)) }
-PL_EXPORT int lstat(const char *p, struct stat *b) { STAT_BODY(lstat, AT_FDCWD, p, false, b, pl_real.lstat(p, b)) }
-PL_EXPORT int stat64(const char *p, struct stat64 *b) { STAT_BODY(stat64, AT_FDCWD, p, true, b, pl_real.stat64(p, b)) }
-PL_EXPORT int lstat64(const char *p, struct stat64 *b) {
+PL_PATH_HOOK(int, stat, (const char *p, struct stat *b), (p, b), p, pl_real.stat(p, b)) {
+  STAT_BODY(stat, AT_FDCWD, p, true, b, pl_real.stat(p, b))
+}
+PL_PATH_HOOK(int, lstat, (const char *p, struct stat *b), (p, b), p, pl_real.lstat(p, b)) {
+  STAT_BODY(lstat, AT_FDCWD, p, false, b, pl_real.lstat(p, b))
+}
+PL_PATH_HOOK(int, stat64, (const char *p, struct stat64 *b), (p, b), p, pl_real.stat64(p, b)) {
+  STAT_BODY(stat64, AT_FDCWD, p, true, b, pl_real.stat64(p, b))
+}
+PL_PATH_HOOK(int, lstat64, (const char *p, struct stat64 *b), (p, b), p, pl_real.lstat64(p, b)) {
   STAT_BODY(lstat64, AT_FDCWD, p, false, b, pl_real.lstat64(p, b))
 }
-PL_EXPORT int __xstat(int v, const char *p, struct stat *b) {
+PL_PATH_HOOK(int, __xstat, (int v, const char *p, struct stat *b), (v, p, b), p, pl_real.__xstat(v, p, b)) {
   STAT_BODY(__xstat, AT_FDCWD, p, true, b, pl_real.__xstat(v, p, b))
 }
-PL_EXPORT int __xstat64(int v, const char *p, struct stat64 *b) {
+PL_PATH_HOOK(int, __xstat64, (int v, const char *p, struct stat64 *b), (v, p, b), p, pl_real.__xstat64(v, p, b)) {
   STAT_BODY(__xstat64, AT_FDCWD, p, true, b, pl_real.__xstat64(v, p, b))
 }
-PL_EXPORT int __lxstat(int v, const char *p, struct stat *b) {
+PL_PATH_HOOK(int, __lxstat, (int v, const char *p, struct stat *b), (v, p, b), p, pl_real.__lxstat(v, p, b)) {
   STAT_BODY(__lxstat, AT_FDCWD, p, false, b, pl_real.__lxstat(v, p, b))
 }
-PL_EXPORT int __lxstat64(int v, const char *p, struct stat64 *b) {
+PL_PATH_HOOK(int, __lxstat64, (int v, const char *p, struct stat64 *b), (v, p, b), p, pl_real.__lxstat64(v, p, b)) {
   STAT_BODY(__lxstat64, AT_FDCWD, p, false, b, pl_real.__lxstat64(v, p, b))
 }
 
@@ -115,16 +121,18 @@ PL_EXPORT int __lxstat64(int v, const char *p, struct stat64 *b) {
   if (p && !*p && ((fl) & AT_EMPTY_PATH)) return REAL;            \
   STAT_BODY(name, fd, p, !((fl) & AT_SYMLINK_NOFOLLOW), b, REAL)
 
-PL_EXPORT int fstatat(int fd, const char *p, struct stat *b, int fl) {
+PL_PATH_HOOK(int, fstatat, (int fd, const char *p, struct stat *b, int fl), (fd, p, b, fl), p, pl_real.fstatat(fd, p, b, fl)) {
   FSTATAT_BODY(fstatat, fd, p, b, fl, pl_real.fstatat(fd, p, b, fl))
 }
-PL_EXPORT int fstatat64(int fd, const char *p, struct stat64 *b, int fl) {
+PL_PATH_HOOK(int, fstatat64, (int fd, const char *p, struct stat64 *b, int fl), (fd, p, b, fl), p, pl_real.fstatat64(fd, p, b, fl)) {
   FSTATAT_BODY(fstatat64, fd, p, b, fl, pl_real.fstatat64(fd, p, b, fl))
 }
-PL_EXPORT int __fxstatat(int v, int fd, const char *p, struct stat *b, int fl) {
+PL_PATH_HOOK(int, __fxstatat, (int v, int fd, const char *p, struct stat *b, int fl), (v, fd, p, b, fl), p,
+             pl_real.__fxstatat(v, fd, p, b, fl)) {
   FSTATAT_BODY(__fxstatat, fd, p, b, fl, pl_real.__fxstatat(v, fd, p, b, fl))
 }
-PL_EXPORT int __fxstatat64(int v, int fd, const char *p, struct stat64 *b, int fl) {
+PL_PATH_HOOK(int, __fxstatat64, (int v, int fd, const char *p, struct stat64 *b, int fl), (v, fd, p, b, fl), p,
+             pl_real.__fxstatat64(v, fd, p, b, fl)) {
   FSTATAT_BODY(__fxstatat64, fd, p, b, fl, pl_real.__fxstatat64(v, fd, p, b, fl))
 }
 
@@ -148,7 +156,8 @@ bool pl_statx_remote(int dirfd, const char *path, int flags, unsigned mask, stru
   return true;
 }
 
-PL_EXPORT int statx(int fd, const char *p, int fl, unsigned int mask, struct statx *b) {
+PL_PATH_HOOK(int, statx, (int fd, const char *p, int fl, unsigned int mask, struct statx *b), (fd, p, fl, mask, b), p,
+             pl_real.statx ? pl_real.statx(fd, p, fl, mask, b) : (errno = ENOSYS, -1)) {
   pl_real_ensure();
   if (PL_UNLIKELY(!pl_real.statx)) {
     errno = ENOSYS;
@@ -183,10 +192,16 @@ static int access_decide(const char *hook, int dirfd, const char *path, int mode
 
 #define ACCESS_BODY(name, dirfd, path, mode, REAL) DECIDED_BODY(access_decide(#name, dirfd, path, mode), REAL, (void)0)
 
-PL_EXPORT int access(const char *p, int m) { ACCESS_BODY(access, AT_FDCWD, p, m, pl_real.access(p, m)) }
-PL_EXPORT int euidaccess(const char *p, int m) { ACCESS_BODY(euidaccess, AT_FDCWD, p, m, pl_real.euidaccess(p, m)) }
-PL_EXPORT int eaccess(const char *p, int m) { ACCESS_BODY(eaccess, AT_FDCWD, p, m, pl_real.eaccess(p, m)) }
-PL_EXPORT int faccessat(int fd, const char *p, int m, int fl) {
+PL_PATH_HOOK(int, access, (const char *p, int m), (p, m), p, pl_real.access(p, m)) {
+  ACCESS_BODY(access, AT_FDCWD, p, m, pl_real.access(p, m))
+}
+PL_PATH_HOOK(int, euidaccess, (const char *p, int m), (p, m), p, pl_real.euidaccess(p, m)) {
+  ACCESS_BODY(euidaccess, AT_FDCWD, p, m, pl_real.euidaccess(p, m))
+}
+PL_PATH_HOOK(int, eaccess, (const char *p, int m), (p, m), p, pl_real.eaccess(p, m)) {
+  ACCESS_BODY(eaccess, AT_FDCWD, p, m, pl_real.eaccess(p, m))
+}
+PL_PATH_HOOK(int, faccessat, (int fd, const char *p, int m, int fl), (fd, p, m, fl), p, pl_real.faccessat(fd, p, m, fl)) {
   ACCESS_BODY(faccessat, fd, p, m, pl_real.faccessat(fd, p, m, fl))
 }
 
@@ -229,9 +244,10 @@ static ssize_t readlink_decide(const char *hook, int dirfd, const char *path, ch
   if (got >= 0) errno = saved;                                            \
   return got;
 
-PL_EXPORT ssize_t readlink(const char *restrict p, char *restrict b, size_t n) {
+PL_PATH_HOOK(ssize_t, readlink, (const char *restrict p, char *restrict b, size_t n), (p, b, n), p, pl_real.readlink(p, b, n)) {
   READLINK_BODY(readlink, AT_FDCWD, p, b, n, pl_real.readlink(p, b, n))
 }
-PL_EXPORT ssize_t readlinkat(int fd, const char *restrict p, char *restrict b, size_t n) {
+PL_PATH_HOOK(ssize_t, readlinkat, (int fd, const char *restrict p, char *restrict b, size_t n), (fd, p, b, n), p,
+             pl_real.readlinkat(fd, p, b, n)) {
   READLINK_BODY(readlinkat, fd, p, b, n, pl_real.readlinkat(fd, p, b, n))
 }

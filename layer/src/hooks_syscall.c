@@ -8,6 +8,7 @@
 #include "fdtable.h"
 #include "hooks.h"
 #include "real.h"
+#include "route.h"
 
 static int raw_close(int fd) { return (int)pl_real.syscall(SYS_close, fd); }
 
@@ -35,7 +36,7 @@ PL_EXPORT long syscall(long number, ...) {
     case SYS_close_range:
       return pl_close_range((unsigned)a1, (unsigned)a2, (int)a3, raw_close_range);
     case SYS_statx: {
-      if (!pl_enter()) break;
+      if (pl_route_fast_local((const char *)a2) || !pl_enter()) break;
       int ret;
       bool handled = pl_statx_remote((int)a1, (const char *)a2, (int)a3, (unsigned)a4, (struct statx *)a5, &ret);
       pl_leave();

@@ -203,6 +203,7 @@ static void admit_waiters(const int kicked[PL_WAITERS], int nk) {
 static void complete(struct slot *s) {
   struct pl_resp resp;
   int err = pl_rpc_answer(s->rpc, s->id, PL_MSG_CONNECTED, &resp);
+  if (err == PL_RPC_NOT_YET) return; /* the Hello's answer alone: the Connect's is on its way */
   uint32_t conn = 0;
   struct sockaddr_storage local;
   socklen_t local_len = 0;

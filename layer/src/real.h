@@ -8,6 +8,9 @@
 #include "common.h"
 
 #include <poll.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 
@@ -23,6 +26,9 @@ int __lxstat(int, const char *, struct stat *);
 int __lxstat64(int, const char *, struct stat64 *);
 int __fxstatat(int, int, const char *, struct stat *, int);
 int __fxstatat64(int, int, const char *, struct stat64 *, int);
+ssize_t __read_chk(int, void *, size_t, size_t);
+ssize_t __pread_chk(int, void *, size_t, off_t, size_t);
+ssize_t __pread64_chk(int, void *, size_t, off64_t, size_t);
 
 /* X(required, return type, name, parameter list). required = 0 for symbols a libc may lack (compat-only
  * __xstat family, newer additions); a hook whose real symbol is missing fails with ENOSYS. */
@@ -41,6 +47,27 @@ int __fxstatat64(int, int, const char *, struct stat64 *, int);
   X(1, FILE *, fopen, (const char *, const char *))                                                 \
   X(1, FILE *, fopen64, (const char *, const char *))                                               \
   X(1, int, fclose, (FILE *))                                                                       \
+  /* files: reads of a remote file still arriving (hooks_read.c) */                               \
+  X(1, ssize_t, read, (int, void *, size_t))                                                        \
+  X(1, ssize_t, __read_chk, (int, void *, size_t, size_t))                                          \
+  X(1, ssize_t, readv, (int, const struct iovec *, int))                                            \
+  X(1, ssize_t, pread, (int, void *, size_t, off_t))                                                \
+  X(1, ssize_t, pread64, (int, void *, size_t, off64_t))                                            \
+  X(1, ssize_t, __pread_chk, (int, void *, size_t, off_t, size_t))                                  \
+  X(1, ssize_t, __pread64_chk, (int, void *, size_t, off64_t, size_t))                              \
+  X(1, ssize_t, preadv, (int, const struct iovec *, int, off_t))                                    \
+  X(1, ssize_t, preadv64, (int, const struct iovec *, int, off64_t))                                \
+  X(0, ssize_t, preadv2, (int, const struct iovec *, int, off_t, int))                              \
+  X(0, ssize_t, preadv64v2, (int, const struct iovec *, int, off64_t, int))                         \
+  X(1, void *, mmap, (void *, size_t, int, int, int, off_t))                                        \
+  X(1, void *, mmap64, (void *, size_t, int, int, int, off64_t))                                    \
+  X(1, off_t, lseek, (int, off_t, int))                                                             \
+  X(1, off64_t, lseek64, (int, off64_t, int))                                                       \
+  X(1, ssize_t, sendfile, (int, int, off_t *, size_t))                                              \
+  X(1, ssize_t, sendfile64, (int, int, off64_t *, size_t))                                          \
+  X(0, ssize_t, copy_file_range, (int, off64_t *, int, off64_t *, size_t, unsigned int))            \
+  X(1, ssize_t, splice, (int, off64_t *, int, off64_t *, size_t, unsigned int))                     \
+  X(1, FILE *, fdopen, (int, const char *))                                                         \
   /* files: stat family (path forms only) */                                                       \
   X(1, int, stat, (const char *, struct stat *))                                                    \
   X(1, int, lstat, (const char *, struct stat *))                                                   \

@@ -6,35 +6,6 @@
 #include "config.h"
 
 #define P(s) {s, sizeof s - 1}
-/* The built-in local list: /proc /sys /dev /run /tmp /var/tmp /usr /lib /lib32 /lib64 /libx32 /bin /sbin
- * /boot /snap /nix /opt /etc. Checked by its first letter (a switch), then a memcmp. */
-/* A byte loop, not memcmp: it stops at the path's NUL and never reads past a short path. */
-static inline bool lit_under(const char *path, const char *lit, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (path[i] != lit[i]) return false;
-  return path[n] == '\0' || path[n] == '/';
-}
-
-static bool builtin_dir(const char *path) {
-#define IS(lit) lit_under(path, lit, sizeof lit - 1)
-  switch (path[1]) {
-    case 'b': return IS("/bin") || IS("/boot");
-    case 'd': return IS("/dev");
-    case 'e': return IS("/etc");
-    case 'l': return IS("/lib") || IS("/lib64") || IS("/lib32") || IS("/libx32");
-    case 'n': return IS("/nix");
-    case 'o': return IS("/opt");
-    case 'p': return IS("/proc");
-    case 'r': return IS("/run");
-    case 's': return IS("/sys") || IS("/sbin") || IS("/snap");
-    case 't': return IS("/tmp");
-    case 'u': return IS("/usr");
-    case 'v': return IS("/var/tmp");
-    default: return false;
-  }
-#undef IS
-}
-
 /* Files under /etc that come from the target when remote DNS is on (resolvers that parse them). */
 static const struct {
   const char *s;
@@ -77,7 +48,7 @@ static bool has_local_suffix(const char *path) {
 }
 
 static bool builtin_local(const char *path, const struct pl_exe_prefix *exe, enum pl_bypass *why) {
-  if (builtin_dir(path)) {
+  if (pl_builtin_dir(path)) {
     *why = BYPASS_BUILTIN_LOCAL;
     return true;
   }
@@ -140,11 +111,16 @@ static bool normalise(const char *in, char *out, size_t cap) {
   return true;
 }
 
-static bool is_dns_file(const char *path) {
-  /* "/etc/r..." or "/etc/h..." before any strcmp */
-  if (!pl_cfg.dns || path[1] != 'e' || path[2] != 't' || path[3] != 'c' || path[4] != '/' ||
-      (path[5] != 'r' && path[5] != 'h'))
-    return false;
+uint8_t pl_route_fast;
+
+void pl_route_fast_init(bool active) {
+  uint8_t fast = FAST_NONE;
+  if (active && !pl_debug_on) fast = pl_cfg.fs_mode == FS_LOCAL ? FAST_ALL : pl_cfg.any_regex ? FAST_NONE : FAST_BUILTIN;
+  __atomic_store_n(&pl_route_fast, fast, __ATOMIC_RELEASE);
+}
+
+/* The DNS files by name (pl_dns_file in route.h only looks at the first letters). */
+bool pl_dns_file_exact(const char *path) {
   for (size_t i = 0; i < sizeof dns_files / sizeof dns_files[0]; i++)
     if (strcmp(path, dns_files[i].s) == 0) return true;
   return false;
@@ -170,7 +146,7 @@ void pl_route_path_for(const struct pl_exe_prefix *exe, int dirfd, const char *p
   bool regexes = pl_cfg.any_regex;
   /* Fast path for the common case (no user regex): a built-in local directory decided on the path as
    * given, before any normalisation. A path like /usr/../x therefore stays local: the safe direction. */
-  if (PL_LIKELY(!regexes) && builtin_dir(path) && !is_dns_file(path)) {
+  if (PL_LIKELY(!regexes) && pl_builtin_dir(path) && !pl_dns_file(path)) {
     out->why = BYPASS_BUILTIN_LOCAL;
     return;
   }
@@ -200,7 +176,7 @@ void pl_route_path_for(const struct pl_exe_prefix *exe, int dirfd, const char *p
       return;
     }
   }
-  if (is_dns_file(path)) {
+  if (pl_dns_file(path)) {
     out->route = ROUTE_REMOTE;
     out->write_remote = pl_cfg.fs_mode == FS_WRITE;
     return;

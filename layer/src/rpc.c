@@ -54,7 +54,8 @@ static void drop_fd(int fd) {
 /* Result of one exchange on one connection. */
 enum { XCH_OK, XCH_IO, XCH_PROTO };
 
-static int read_answer(int fd, uint32_t id, struct pl_resp *resp) {
+/* One frame into resp, whatever its id. */
+static int read_frame(int fd, struct pl_resp *resp) {
   uint8_t head[4];
   if (!read_all(fd, head, 4)) return XCH_IO;
   uint32_t n = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24;
@@ -65,8 +66,13 @@ static int read_answer(int fd, uint32_t id, struct pl_resp *resp) {
     if (!buf) return XCH_PROTO;
   }
   if (!read_all(fd, buf, n)) return XCH_IO;
-  if (pl_decode_body(buf, n, &resp->msg) != PL_OK || resp->msg.id != id) return XCH_PROTO;
+  if (pl_decode_body(buf, n, &resp->msg) != PL_OK) return XCH_PROTO;
   return XCH_OK;
+}
+
+static int read_answer(int fd, uint32_t id, struct pl_resp *resp) {
+  int x = read_frame(fd, resp);
+  return x == XCH_OK && resp->msg.id != id ? XCH_PROTO : x;
 }
 
 static int exchange(int fd, const uint8_t *req, size_t req_len, uint32_t id, struct pl_resp *resp) {
@@ -74,7 +80,8 @@ static int exchange(int fd, const uint8_t *req, size_t req_len, uint32_t id, str
   return read_answer(fd, id, resp);
 }
 
-static int open_conn(void) {
+/* A new connection to the intproxy, out of the app's way and marked as ours; no Hello yet. */
+static int dial(void) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -93,7 +100,11 @@ static int open_conn(void) {
     }
   }
   pl_fd_mark_layer(fd, true);
+  return fd;
+}
 
+/* The Hello every link starts with, encoded into buf; returns its length (0: does not fit). */
+static size_t encode_hello(uint8_t *buf, size_t cap, uint32_t *id) {
   extern char *program_invocation_short_name;
   const char *name = program_invocation_short_name ? program_invocation_short_name : "";
   pl_msg hello = {.type = PL_MSG_HELLO};
@@ -104,10 +115,18 @@ static int open_conn(void) {
   hello.u.hello.pid = (uint32_t)pl_pid;
   hello.u.hello.ppid = (uint32_t)getppid();
   hello.u.hello.name = pl_str(name, strnlen(name, 255));
+  *id = hello.id;
+  return pl_encode(&hello, buf, cap);
+}
+
+static int open_conn(void) {
+  int fd = dial();
+  if (fd < 0) return -1;
   uint8_t buf[512];
-  size_t len = pl_encode(&hello, buf, sizeof buf);
+  uint32_t hello_id;
+  size_t len = encode_hello(buf, sizeof buf, &hello_id);
   struct pl_resp resp = {.heap = NULL};
-  int x = len ? exchange(fd, buf, len, hello.id, &resp) : XCH_PROTO;
+  int x = len ? exchange(fd, buf, len, hello_id, &resp) : XCH_PROTO;
   bool ok = x == XCH_OK && resp.msg.type == PL_MSG_HELLO_OK;
   if (!ok && x == XCH_OK && resp.msg.type == PL_MSG_ERROR)
     pl_debug("rpc: intproxy refused Hello: errno %u", resp.msg.u.error.err);
@@ -220,14 +239,18 @@ void pl_rpc_send_only(pl_msg *req) {
   release(slot, fd, write_all(slot_fd(slot, fd), buf, len));
 }
 
+/* Hello and the request go out together, in one write: the app's call does not wait for HelloOk,
+ * which pl_rpc_answer takes off the link before the answer (the intproxy sends the two together). */
 int pl_rpc_dedicated(pl_msg *req) {
-  uint8_t buf[256];
+  uint8_t buf[768];
+  uint32_t hello_id;
+  size_t hl = encode_hello(buf, 512, &hello_id);
   req->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
-  size_t len = pl_encode(req, buf, sizeof buf);
+  size_t len = hl ? pl_encode(req, buf + hl, sizeof buf - hl) : 0;
   if (!len) return -1;
-  int fd = open_conn();
+  int fd = dial();
   if (fd < 0) return -1;
-  if (!write_all(fd, buf, len)) {
+  if (!write_all(fd, buf, hl + len)) {
     drop_fd(fd);
     return -1;
   }
@@ -236,10 +259,19 @@ int pl_rpc_dedicated(pl_msg *req) {
 
 int pl_rpc_answer(int fd, uint32_t id, uint16_t want, struct pl_resp *resp) {
   resp->heap = NULL;
-  if (read_answer(fd, id, resp) != XCH_OK) return PL_RPC_GONE;
-  if (resp->msg.type == want) return 0;
-  if (resp->msg.type == PL_MSG_ERROR) return resp->msg.u.error.err ? (int)resp->msg.u.error.err : EIO;
-  return PL_RPC_GONE;
+  for (;;) {
+    if (read_frame(fd, resp) != XCH_OK) return PL_RPC_GONE;
+    if (resp->msg.type == PL_MSG_HELLO_OK && resp->msg.id != id) {
+      pl_resp_free(resp);
+      char c;
+      if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 1) return PL_RPC_NOT_YET;
+      continue;
+    }
+    if (resp->msg.id != id) return PL_RPC_GONE; /* the Hello refused (another protocol version), or garbage */
+    if (resp->msg.type == want) return 0;
+    if (resp->msg.type == PL_MSG_ERROR) return resp->msg.u.error.err ? (int)resp->msg.u.error.err : EIO;
+    return PL_RPC_GONE;
+  }
 }
 
 void pl_rpc_drop(int fd) { drop_fd(fd); }

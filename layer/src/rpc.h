@@ -7,6 +7,8 @@
 
 /* Returned by pl_rpc when the intproxy cannot be reached or the link broke (also after a retry). */
 #define PL_RPC_GONE (-1)
+/* pl_rpc_answer: only the Hello's answer has come so far; poll again. */
+#define PL_RPC_NOT_YET (-2)
 
 struct pl_resp {
   pl_msg msg;
@@ -24,10 +26,11 @@ void pl_resp_free(struct pl_resp *resp) PL_HIDDEN;
 void pl_rpc_send_only(pl_msg *req) PL_HIDDEN;
 
 /* A request on a connection of its own, answered later (a non-blocking connect): returns that
- * connection (marked as the layer's, CLOEXEC) with the request sent, or -1. Closing it before the
- * answer is used tells the intproxy the request is abandoned. */
+ * connection (marked as the layer's, CLOEXEC) with its Hello and the request sent in one write, or -1.
+ * Closing it before the answer is used tells the intproxy the request is abandoned. */
 int pl_rpc_dedicated(pl_msg *req) PL_HIDDEN;
-/* Reads the answer to request `id` on a dedicated connection: as pl_rpc. */
+/* Reads the answer to request `id` on a dedicated connection: as pl_rpc, after the Hello's answer; or
+ * PL_RPC_NOT_YET when that was all there was to read. */
 int pl_rpc_answer(int fd, uint32_t id, uint16_t want, struct pl_resp *resp) PL_HIDDEN;
 void pl_rpc_drop(int fd) PL_HIDDEN;
 

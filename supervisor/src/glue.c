@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "fdtable.h"
+#include "file_stream.h"
 #include "real.h"
 #include "sup.h"
 
@@ -33,6 +34,10 @@ int pl_file_writeback(int fd, struct pl_fdobj *o) {
 void pl_pending_cancel(struct pl_fdobj *o) {
   (void)o;
   never("pl_pending_cancel");
+}
+void pl_stream_unref(struct pl_stream *s) {
+  (void)s;
+  never("pl_stream_unref");
 }
 /* Announced listening sockets (incoming traffic) are the layer's: the supervisor announces none, so a
  * served static or Go program's listeners stay local (supervisor/README.md, limits). */

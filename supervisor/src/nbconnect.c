@@ -141,17 +141,19 @@ static void complete(struct nb *b, int R, const pl_addr *remote) {
   }
   /* Wait for the target, checking now and then that the program still wants this connect. */
   bool abandoned = false;
-  int ready = -1;
-  while (D >= 0) {
-    ready = poll(&(struct pollfd){.fd = D, .events = POLLIN}, 1, 250);
-    if (ready > 0 || (ready < 0 && errno != EINTR)) break;
-    if (ready == 0 && !still_there(b)) {
-      abandoned = true;
-      break;
-    }
-  }
+  int ready = -1, r;
   struct pl_resp resp = {.heap = NULL};
-  int r = D >= 0 && ready > 0 ? pl_rpc_answer(D, req.id, PL_MSG_CONNECTED, &resp) : PL_RPC_GONE;
+  do { /* (PL_RPC_NOT_YET: only the Hello's answer was there; the Connect's is on its way) */
+    while (D >= 0) {
+      ready = poll(&(struct pollfd){.fd = D, .events = POLLIN}, 1, 250);
+      if (ready > 0 || (ready < 0 && errno != EINTR)) break;
+      if (ready == 0 && !still_there(b)) {
+        abandoned = true;
+        break;
+      }
+    }
+    r = D >= 0 && ready > 0 ? pl_rpc_answer(D, req.id, PL_MSG_CONNECTED, &resp) : PL_RPC_GONE;
+  } while (r == PL_RPC_NOT_YET && !abandoned);
   struct sockaddr_storage ep;
   socklen_t ep_len = r == 0 ? pl_endpoint(&resp.msg.u.connected.local, AF_INET, &ep) : 0;
   pl_resp_free(&resp);

@@ -108,6 +108,10 @@ export const T = {
   LINK: '/podlink-remote/app/current',
   MISSING: '/podlink-remote/missing',
   WFILE: '/podlink-remote/out/written.txt',
+  /** Large enough to stream (first chunk, then 4 MiB chunks): see bigContent. */
+  BIG: '/podlink-remote/big/big.bin',
+  /** The same content, its chunks after the first held back until the snippet opens the gate. */
+  BIG_GATED: '/podlink-remote/big/big-gated.bin',
   HOST: 'service-b',
   HOST_FQDN: 'service-b.default.svc.cluster.local',
   HOST_IP: '10.77.0.10',
@@ -136,9 +140,19 @@ function http(body: string) {
   };
 }
 
+/** The large remote file: 9 MiB and a bit, each byte a function of its offset. */
+export function bigContent(): Buffer {
+  const b = Buffer.allocUnsafe(9 * 1024 * 1024 + 12_345);
+  for (let i = 0; i < b.length; i++) b[i] = (i ^ (i >>> 8) ^ (i >>> 17)) & 0xff;
+  return b;
+}
+const big = bigContent();
+
 export function scenarioTable(extra: Partial<ScriptedTable> = {}): ScriptedTable {
   return {
     files: {
+      [T.BIG]: { data: big },
+      [T.BIG_GATED]: { data: big, gated: true },
       [T.FILE]: { data: T.FILE_CONTENT, mode: 0o640, mtimeSec: 1_700_000_123 },
       '/podlink-remote/app/data/blob.bin': { data: Buffer.from([0, 1, 2, 255]) },
       '/etc/resolv.conf': { data: 'nameserver 10.77.0.53\nsearch default.svc.cluster.local\n' },
@@ -164,6 +178,8 @@ export function snippetEnv(localOut: string): Record<string, string> {
     PL_T_LINK: T.LINK,
     PL_T_MISSING: T.MISSING,
     PL_T_WFILE: T.WFILE,
+    PL_T_BIG: T.BIG,
+    PL_T_BIG_GATED: T.BIG_GATED,
     PL_T_HOST: T.HOST,
     PL_T_TCP: T.TCP,
     PL_T_TCP_REFUSED: T.TCP_REFUSED,

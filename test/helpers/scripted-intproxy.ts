@@ -34,6 +34,8 @@ export interface ScriptedFile {
   data: string | Buffer;
   mode?: number; // permission bits, default 0o644
   mtimeSec?: number;
+  /** Chunks after the file's start are answered only once the gate file (ScriptedIntproxy.gate) exists. */
+  gated?: boolean;
 }
 
 export interface ScriptedName {
@@ -77,7 +79,9 @@ export class ScriptedIntproxy {
   readonly hellos: HelloSeen[] = [];
   /** Paths written back with WriteFile, with their final content. */
   readonly written = new Map<string, Buffer>();
-  private readonly files = new Map<string, { data: Buffer; mode: number; mtimeSec: number }>();
+  private readonly files = new Map<string, { data: Buffer; mode: number; mtimeSec: number; gated?: boolean }>();
+  /** Created by a test's program to release the chunks of gated files. */
+  readonly gate: string;
   private readonly dirs = new Set<string>(['/']);
   private readonly links = new Map<string, string>();
   private readonly sockets = new Set<net.Socket>();
@@ -91,8 +95,9 @@ export class ScriptedIntproxy {
   private constructor(private readonly table: ScriptedTable) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-scripted-'));
     this.sockPath = path.join(this.dir, 'intproxy.sock');
+    this.gate = path.join(this.dir, 'gate');
     for (const [p, f] of Object.entries(table.files ?? {})) {
-      this.files.set(p, { data: Buffer.from(f.data), mode: f.mode ?? 0o644, mtimeSec: f.mtimeSec ?? 1_700_000_000 });
+      this.files.set(p, { data: Buffer.from(f.data), mode: f.mode ?? 0o644, mtimeSec: f.mtimeSec ?? 1_700_000_000, gated: f.gated });
       this.addParents(p);
     }
     for (const d of table.dirs ?? []) {
@@ -234,6 +239,7 @@ export class ScriptedIntproxy {
         const f = this.files.get(p);
         if (!f) return this.error(m.id, this.dirs.has(p) ? EISDIR : ENOENT);
         const start = Number(m.offset);
+        if (f.gated && start > 0) while (!fs.existsSync(this.gate)) await new Promise((r) => setTimeout(r, 10));
         const data = f.data.subarray(start, start + m.max);
         return { type: 'FileData', id: m.id, stat: this.statOf(p, true)!, data, eof: start + data.length >= f.data.length };
       }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ScriptedIntproxy } from '../helpers/scripted-intproxy.js';
-import { LAYER_TEST_BIN, T, keyValues, runUnderLayer, scenarioTable, snippetEnv } from '../helpers/layer-run.js';
+import { LAYER_TEST_BIN, T, bigContent, keyValues, runUnderLayer, scenarioTable, snippetEnv } from '../helpers/layer-run.js';
 
 const CONTENT = 'remote config|line2|';
 const FILE_STAT = 'size:20 mode:100640 mtime:1700000123';
@@ -42,6 +42,12 @@ const openCase: Case = { expect: { remote: CONTENT, missing: ENOENT, local_write
 const openatCase: Case = { expect: { remote: CONTENT, dirfd_absolute: CONTENT, relative_local: ENOENT } };
 const fopenCase: Case = { expect: { remote: 'remote config', fclose: '0', missing: 'No such file or directory' } };
 const accessCase: Case = { expect: { remote: '0', missing: ENOENT } };
+/** Reads of the large remote file while it streams in: its bytes, in hex. */
+const big = bigContent();
+const hex = (at: number): string => big.subarray(at, at + 16).toString('hex');
+const TAIL = hex(big.length - 16);
+const tailCase: Case = { expect: { tail: TAIL } };
+const pvCase: Case = { expect: { tail: TAIL, tail_current: TAIL } };
 
 const cases: Record<string, Case> = {
   open: openCase,
@@ -161,6 +167,26 @@ const cases: Record<string, Case> = {
   posix_spawn: { ...execCase, expect: { status: '0' } },
   posix_spawnp: { ...execCase, expect: { status: '0' } },
   fork: { expect: { parent_before: CONTENT, child: CONTENT, parent_after: CONTENT } },
+  read: { expect: { size: String(big.length), head: hex(0), mid: hex(5 * 1024 * 1024 + 3), tail: TAIL, eof: '0' } },
+  __read_chk: tailCase,
+  readv: tailCase,
+  pread: tailCase,
+  pread64: tailCase,
+  __pread_chk: tailCase,
+  __pread64_chk: tailCase,
+  preadv: tailCase,
+  preadv64: tailCase,
+  preadv2: pvCase,
+  preadv64v2: pvCase,
+  mmap: tailCase,
+  mmap64: tailCase,
+  lseek: { expect: { data: '0', hole_at_end: '1', tail: TAIL } },
+  lseek64: { expect: { data: '0', hole_at_end: '1', tail: TAIL } },
+  sendfile: tailCase,
+  sendfile64: tailCase,
+  splice: tailCase,
+  copy_file_range: tailCase,
+  fdopen: tailCase,
 };
 
 describe('layer snippets (one per hooked function, two harnesses)', () => {
@@ -183,7 +209,7 @@ describe('layer snippets (one per hooked function, two harnesses)', () => {
           const localOut = path.join(tmp, `${name}-${harness}.txt`);
           const r = await runUnderLayer(path.join(LAYER_TEST_BIN, `${harness}_${name}`), [], {
             sock: proxy.sockPath,
-            env: snippetEnv(localOut),
+            env: { ...snippetEnv(localOut), PL_T_GATE: proxy.gate },
             timeoutMs: 20_000,
           });
           const detail = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;

@@ -73,6 +73,7 @@ describe('link hello', () => {
     const fromClient = new PassThrough();
     const client = new Link(toClient, fromClient);
     const pending = client.request('Hello', helloFrom(Role.intproxy, 'intproxy'));
+    await new Promise((r) => setImmediate(r)); // frames go out together at the end of the tick
     const sent = fromClient.read() as Buffer;
     const id = sent.readUInt32LE(6);
     const okFrame = futureHello(id);

@@ -163,4 +163,30 @@ static inline void list_dir(const char *tag, DIR *d, int use64) {
 }
 
 
+
+/* Shared by the read snippets: the large remote file (PL_T_BIG), opened close-on-exec, so the open
+ * returns after its first chunk and the rest arrives behind the reads. */
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+static inline int open_big(const char *env) {
+  int fd = open(T(env), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) printf("open=ERR:%s\n", strerror(errno));
+  return fd;
+}
+static inline long file_size(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 ? (long)st.st_size : -1;
+}
+/* "tag=<hex of n bytes>", or the error when rc < 0. */
+static inline void print_hex(const char *tag, const void *p, long rc) {
+  if (rc < 0) {
+    printf("%s=ERR:%s\n", tag, strerror(errno));
+    return;
+  }
+  printf("%s=", tag);
+  for (long i = 0; i < rc; i++) printf("%02x", ((const unsigned char *)p)[i]);
+  printf("\n");
+}
+
 #endif

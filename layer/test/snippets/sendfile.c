@@ -1,0 +1,14 @@
+/* Snippet: sendfile: the last bytes of the streamed file into a pipe. */
+#include "snippet.h"
+
+SNIPPET_BODY {
+  int fd = open_big("PL_T_BIG");
+  if (fd < 0) return;
+  int p[2];
+  if (pipe(p) != 0) return;
+  off_t off = file_size(fd) - 16;
+  unsigned char b[16];
+  ssize_t n = sendfile(p[1], fd, &off, 16);
+  print_hex("tail", b, n < 0 ? n : read(p[0], b, sizeof b));
+  close(fd);
+}
