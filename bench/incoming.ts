@@ -7,7 +7,7 @@
  *       to a local app, vs not mirrored                                      target ≥ 0.9×
  *   (c) a stolen connection's throughput (pod B → the local app) vs the same upload direct to the
  *       pod's app                                                             target ≥ 0.8×
- *   sudo node dist/bench/incoming.js [--rounds N] [--requests N] [--mib N]
+ *   sudo node dist/bench/incoming.js [--rounds N] [--requests N] [--mib N] [--parts abc]
  */
 import path from 'node:path';
 import { packageRoot } from '../common/paths.js';
@@ -23,6 +23,11 @@ const ROUNDS = arg('rounds', 3);
 const REQUESTS = arg('requests', 1500);
 const MIB = arg('mib', 256);
 const SINK = 8085;
+/** Which figures to measure: `--parts ac` skips (b). */
+const PARTS = (() => {
+  const i = process.argv.indexOf('--parts');
+  return i > 0 ? process.argv[i + 1]! : 'abc';
+})();
 
 async function latencies(world: World): Promise<number[]> {
   const client = path.join(packageRoot, 'bench', 'http-client.mjs');
@@ -60,24 +65,33 @@ async function main(): Promise<void> {
     const steal: number[] = [];
     const figures: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const direct = await latencies(world);
-      const via = await withSession(world, filtered, ['http', world.podA.httpPort, 'local'], () => latencies(world));
-      p50.push(percentile(via, 50) / percentile(direct, 50));
-      p99.push(percentile(via, 99) / percentile(direct, 99));
-      figures.push(`round ${round + 1}: unmatched p50 ${percentile(direct, 50).toFixed(0)} → ${percentile(via, 50).toFixed(0)} µs, p99 ${percentile(direct, 99).toFixed(0)} → ${percentile(via, 99).toFixed(0)} µs`);
-
+      if (PARTS.includes('a')) {
+        const direct = await latencies(world);
+        const via = await withSession(world, filtered, ['http', world.podA.httpPort, 'local'], () => latencies(world));
+        p50.push(percentile(via, 50) / percentile(direct, 50));
+        p99.push(percentile(via, 99) / percentile(direct, 99));
+        figures.push(`round ${round + 1}: unmatched p50 ${percentile(direct, 50).toFixed(0)} → ${percentile(via, 50).toFixed(0)} µs, p99 ${percentile(direct, 99).toFixed(0)} → ${percentile(via, 99).toFixed(0)} µs`);
+      }
+      if (!/[bc]/.test(PARTS)) continue;
       const plain = await upload(world);
-      const mirrored = await withSession(world, { feature: { network: { incoming: 'mirror' } } }, ['sink', SINK, 'local-sink'], () => upload(world));
-      mirror.push(mirrored / plain);
-      const stolen = await withSession(world, { feature: { network: { incoming: 'steal' } } }, ['sink', SINK, 'local-sink'], () => upload(world));
-      steal.push(stolen / plain);
-      figures.push(`round ${round + 1}: upload ${MIB} MiB direct ${plain.toFixed(0)} MiB/s, mirrored ${mirrored.toFixed(0)} MiB/s, stolen ${stolen.toFixed(0)} MiB/s`);
+      const line = [`round ${round + 1}: upload ${MIB} MiB direct ${plain.toFixed(0)} MiB/s`];
+      if (PARTS.includes('b')) {
+        const mirrored = await withSession(world, { feature: { network: { incoming: 'mirror' } } }, ['sink', SINK, 'local-sink'], () => upload(world));
+        mirror.push(mirrored / plain);
+        line.push(`mirrored ${mirrored.toFixed(0)} MiB/s`);
+      }
+      if (PARTS.includes('c')) {
+        const stolen = await withSession(world, { feature: { network: { incoming: 'steal' } } }, ['sink', SINK, 'local-sink'], () => upload(world));
+        steal.push(stolen / plain);
+        line.push(`stolen ${stolen.toFixed(0)} MiB/s`);
+      }
+      figures.push(line.join(', '));
     }
     console.log(`Incoming traffic (pid target, netns world; ${ROUNDS} alternating rounds)`);
     for (const f of figures) console.log(`  ${f}`);
-    console.log(`(a) unmatched requests under a filtered steal / no session (${REQUESTS} keep-alive GETs per round): p50 ${ratioSummary(p50)}, p99 ${ratioSummary(p99)}   target ≤ 1.1×`);
-    console.log(`(b) the pod's upload throughput mirrored / not mirrored (${MIB} MiB): ${ratioSummary(mirror)}   target ≥ 0.9×`);
-    console.log(`(c) a stolen connection's upload throughput / direct to the pod (${MIB} MiB): ${ratioSummary(steal)}   target ≥ 0.8×`);
+    if (p50.length) console.log(`(a) unmatched requests under a filtered steal / no session (${REQUESTS} keep-alive GETs per round): p50 ${ratioSummary(p50)}, p99 ${ratioSummary(p99)}   target ≤ 1.1×`);
+    if (mirror.length) console.log(`(b) the pod's upload throughput mirrored / not mirrored (${MIB} MiB): ${ratioSummary(mirror)}   target ≥ 0.9×`);
+    if (steal.length) console.log(`(c) a stolen connection's upload throughput / direct to the pod (${MIB} MiB): ${ratioSummary(steal)}   target ≥ 0.8×`);
   } finally {
     sink.kill('SIGKILL');
     await world.destroy();

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, unavailableFeatures, type PodlinkConfig } from '../config/load.js';
+import { loadConfig, refusedValues, unavailableFeatures, type PodlinkConfig } from '../config/load.js';
 import { findCommand } from './command-path.js';
 import { mergeEnv, readEnvFile } from './env.js';
 import { PodlinkError, errorLine } from './errors.js';
@@ -19,6 +19,7 @@ import { choosePath, type PathChoice } from './program-path.js';
 import { jsonEvent, runSteps, type OutputMode, type Step } from './progress.js';
 import { Session, type SessionOptions } from './session.js';
 import { incomingSettings } from '../intproxy/incoming-settings.js';
+import { sessionOwner } from './owner.js';
 import type { PortEvent } from '../intproxy/incoming.js';
 import { ExecSignals } from './signals.js';
 import { pidTarget } from './target.js';
@@ -45,6 +46,8 @@ function statusOf(code: number | null, signal: NodeJS.Signals | null): number {
 }
 
 function checkAvailable(config: PodlinkConfig): void {
+  const [refused] = refusedValues(config);
+  if (refused) throw new PodlinkError('value_refused', `${refused.key} = ${JSON.stringify(refused.value)} is refused: ${refused.reason}`, refused.hint);
   const keys = unavailableFeatures(config);
   if (keys.length > 0) {
     throw new PodlinkError(
@@ -63,7 +66,7 @@ function sessionOptions(config: PodlinkConfig, cwd: string): SessionOptions {
   return {
     startupTimeoutMs: config.agent.startup_timeout * 1000,
     log: { file, level: config.internal_proxy.log_level },
-    ...(incoming.mode !== 'off' ? { incoming: incomingSettings({ ...incoming, mode: incoming.mode }) } : {}),
+    ...(incoming.mode !== 'off' ? { incoming: incomingSettings({ ...incoming, mode: incoming.mode }, sessionOwner()) } : {}),
   };
 }
 
@@ -190,10 +193,17 @@ async function runChild(
     say('agent-lost', { message }, `${message}; the process's remote calls now fail (its DNS, connections and remote files)`);
     onLost();
   });
+  let conflict: string | undefined;
   session.onIncoming = (e) => {
     const { type: _type, ...fields } = e as PortEvent & { type?: string };
     if (req.output === 'json') jsonEvent('incoming', fields);
-    else if (req.output === 'tree' || e.error) req.stderr.write(`podlink: ${portLine(e)}\n`);
+    if (e.conflict) {
+      // on_concurrent_steal "abort": another session holds the port; this one ends, nobody's traffic moved.
+      if (conflict !== undefined) return;
+      conflict = `${e.error}; this session ends (on_concurrent_steal "abort"; "continue" would leave the port local)`;
+      if (req.output !== 'json') req.stderr.write(`podlink: ${conflict}\n`);
+      child.kill('SIGTERM');
+    } else if (req.output === 'tree' || e.error) req.stderr.write(`podlink: ${portLine(e)}\n`);
   };
   session.onLink = (e) => {
     if (req.output === 'quiet') return;
@@ -204,6 +214,7 @@ async function runChild(
     child.once('error', (e) => reject(new PodlinkError('spawn_failed', `cannot run ${argv0}: ${e.message}`)));
     child.once('exit', (code, signal) => resolve(statusOf(code, signal)));
   });
+  if (conflict !== undefined) return 1;
   return agentLost !== undefined && status === 0 ? 1 : status;
 }
 

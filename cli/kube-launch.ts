@@ -8,13 +8,13 @@
  * itself exiting once its link has been gone for its grace period (the Job's TTL then removes it).
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import os from 'node:os';
 import type { PodlinkConfig } from '../config/load.js';
 import { defaultAgentImage } from '../agent/image.js';
 import type { AgentPodRef } from '../intproxy/control.js';
 import { deleteAgent, startAgent, type AgentOptions, type AgentPod } from '../kube/agent.js';
 import { loadKube, type Kube, type KubeSelection } from '../kube/client.js';
 import { resolveTarget, type PodTarget } from '../kube/target.js';
+import { sessionOwner } from './owner.js';
 import type { Step } from './progress.js';
 import { Session, type SessionOptions } from './session.js';
 
@@ -77,7 +77,7 @@ function agentOptions(config: PodlinkConfig, target: PodTarget | undefined, toke
     args: ['--listen', String(port), ...(target ? ['--container-id', target.containerId] : []), '--grace', String(graceS)],
     env: { PODLINK_AGENT_TOKEN: token },
     port,
-    session: { id: token.slice(0, 12), user: os.userInfo().username, host: os.hostname(), ...(target ? { target: config.target.path! } : {}) },
+    session: { id: token.slice(0, 12), ...sessionOwner(), ...(target ? { target: config.target.path! } : {}) },
   };
   if (a.namespace !== undefined) opts.namespace = a.namespace;
   if (a.service_account !== undefined) opts.serviceAccount = a.service_account;

@@ -19,7 +19,7 @@ import { configSchema, type PodlinkConfig, type RawConfig } from './schema.js';
 import { renderTemplates } from './template.js';
 
 export type { PodlinkConfig, RawConfig } from './schema.js';
-export { unavailableFeatures, defaultConfig } from './unavailable.js';
+export { unavailableFeatures, refusedValues, defaultConfig } from './unavailable.js';
 export { ConfigError } from './errors.js';
 
 export interface LoadConfigOptions {

@@ -10,8 +10,6 @@ import type { PodlinkConfig } from './schema.js';
 
 /** Dotted paths in the effective config. */
 const UNAVAILABLE = [
-  // Several sessions stealing one port: the issue "Several developers, one pod".
-  'feature.network.incoming.on_concurrent_steal',
   'feature.network.outgoing.filter',
   'feature.network.dns.filter',
   'agent.json_log',
@@ -20,6 +18,24 @@ const UNAVAILABLE = [
   'internal_proxy.idle_timeout',
 ];
 const ALSO_FINE: Record<string, { value: unknown; note: string }> = {};
+
+/**
+ * Values podlink refuses by design, with the reason (not "not built yet": they will not be).
+ * THE list, like UNAVAILABLE.
+ */
+const REFUSED: { key: string; value: unknown; reason: string; hint: string }[] = [
+  {
+    key: 'feature.network.incoming.on_concurrent_steal',
+    value: 'override',
+    reason: 'a podlink session never takes another developer\'s traffic away (sessions sharing a port only ever get their own matched requests)',
+    hint: 'use an http_filter of your own (several filtered sessions share a port), or on_concurrent_steal "continue" to leave a held port local',
+  },
+];
+
+/** The values set that podlink refuses by design: key, value, why, and the way out. */
+export function refusedValues(config: PodlinkConfig): { key: string; value: unknown; reason: string; hint: string }[] {
+  return REFUSED.filter((r) => JSON.stringify(valueAt(config, r.key.split('.'))) === JSON.stringify(r.value));
+}
 
 let defaults: PodlinkConfig | undefined;
 /** The effective config of an empty file. */

@@ -10,6 +10,13 @@ export type WireFilter = MessageOf<'Subscribe'>['filter'];
 
 export interface IncomingSettings {
   mode: 'mirror' | 'steal';
+  /** Who this session is, for the sessions sharing a port (the agent's Subscribe.owner). */
+  owner: { user: string; host: string };
+  /**
+   * on_concurrent_steal: `abort` — a port another session holds in a conflicting way ends this
+   * session with the line that says who; `continue` — that port stays local, the session goes on.
+   */
+  onConcurrentSteal: 'abort' | 'continue';
   /** `match: none` = whole ports. */
   filter: WireFilter;
   /** http_filter.ports: the target's ports the filter applies to (others are stolen whole); undefined = all. */
@@ -49,16 +56,23 @@ export function wireFilter(f: HttpFilterConfig): WireFilter {
 }
 
 /** The settings of an incoming config whose mode is not `off`. */
-export function incomingSettings(c: {
+export function incomingSettings(
+  c: {
   mode: 'mirror' | 'steal';
   http_filter: HttpFilterConfig;
   port_mapping: [number, number][];
   ports?: number[];
   ignore_ports: number[];
   ignore_localhost: boolean;
-}): IncomingSettings {
+  on_concurrent_steal: 'abort' | 'continue' | 'override';
+  },
+  owner: { user: string; host: string },
+): IncomingSettings {
+  // `override` (take the port from the sessions holding it) is refused before this (config/unavailable.ts).
   const s: IncomingSettings = {
     mode: c.mode,
+    owner,
+    onConcurrentSteal: c.on_concurrent_steal === 'continue' ? 'continue' : 'abort',
     filter: wireFilter(c.http_filter),
     portMapping: c.port_mapping,
     ignorePorts: c.ignore_ports,

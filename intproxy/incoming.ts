@@ -17,7 +17,7 @@
  * last layer link, gives the port back. After a dropped agent link every port is subscribed again.
  */
 import net from 'node:net';
-import { E } from '../common/errno.js';
+import { E, errnoOf } from '../common/errno.js';
 import { logger } from '../common/log.js';
 import type { ConnTable } from '../link/conns.js';
 import type { LinkPeer } from '../link/link.js';
@@ -39,6 +39,8 @@ export interface PortEvent {
   local?: string;
   /** The subscription failed: why. */
   error?: string;
+  /** …because another session holds the port (on_concurrent_steal `abort`: the session ends). */
+  conflict?: boolean;
 }
 
 /** What the intproxy needs of its agent link to serve the agent's own requests. */
@@ -56,6 +58,8 @@ interface Listener {
 
 interface Subscription {
   listeners: Listener[];
+  /** When this session first subscribed the port (kept across reconnects: the order of filters). */
+  since: bigint;
   /** Resolves once the agent answered (rejects with its error). */
   ready: Promise<void>;
 }
@@ -92,7 +96,8 @@ export class IntproxyIncoming {
     const listener: Listener = { pid, local: m.local, appPort: m.port, remotePort };
     let sub = this.subs.get(remotePort);
     if (!sub) {
-      sub = { listeners: [], ready: this.subscribe(remotePort, m.port) };
+      const since = BigInt(Date.now());
+      sub = { listeners: [], since, ready: this.subscribe(remotePort, m.port, since) };
       this.subs.set(remotePort, sub);
       sub.ready.catch(() => this.subs.get(remotePort) === sub && this.subs.delete(remotePort));
     }
@@ -100,14 +105,18 @@ export class IntproxyIncoming {
     await sub.ready;
   }
 
-  private async subscribe(remotePort: number, appPort: number): Promise<void> {
+  private async subscribe(remotePort: number, appPort: number, since: bigint): Promise<void> {
     const filter = filterFor(this.settings, remotePort);
     const event: PortEvent = { port: appPort, remotePort, mode: this.settings.mode };
     if (filter.match !== 0) event.filter = describeFilter(filter);
+    const owner = { ...this.settings.owner, since };
     try {
-      await this.agent.request('Subscribe', { port: remotePort, mode: IncomingMode[this.settings.mode], filter });
+      await this.agent.request('Subscribe', { port: remotePort, mode: IncomingMode[this.settings.mode], filter, owner });
     } catch (e) {
-      this.tell({ ...event, error: (e as Error).message });
+      const message = (e as Error).message;
+      if (errnoOf(e) !== E.EBUSY) this.tell({ ...event, error: message });
+      else if (this.settings.onConcurrentSteal === 'continue') this.tell({ ...event, local: `${message} (on_concurrent_steal: continue)` });
+      else this.tell({ ...event, error: message, conflict: true });
       throw e;
     }
     this.tell(event);
@@ -139,7 +148,7 @@ export class IntproxyIncoming {
     for (const [port, sub] of this.subs) {
       const first = sub.listeners[0];
       if (!first) continue;
-      sub.ready = this.subscribe(port, first.appPort);
+      sub.ready = this.subscribe(port, first.appPort, sub.since);
       sub.ready.catch(() => undefined);
     }
   }

@@ -77,13 +77,14 @@ export const validSamples: { name: string; message: Message }[] = [
   { name: 'unlisten', message: msg('Unlisten', 24, { local: { family: 4, ip: '127.0.0.1', port: 3000 } }) },
   { name: 'incoming-peer', message: msg('IncomingPeer', 25, { listener: { family: 4, ip: '0.0.0.0', port: 3000 }, peer: { family: 4, ip: '127.0.0.1', port: 51234 } }) },
   { name: 'peer', message: msg('Peer', 25, { remote: { family: 4, ip: '10.244.0.17', port: 40912 }, local: { family: 4, ip: '10.244.0.9', port: 3030 } }) },
-  { name: 'subscribe-mirror', message: msg('Subscribe', 26, { port: 8080, mode: 1, filter: { match: 0, rules: [] } }) },
+  { name: 'subscribe-mirror', message: msg('Subscribe', 26, { port: 8080, mode: 1, filter: { match: 0, rules: [] }, owner: { user: 'bob', host: 'laptop-2', since: 1764434400123n } }) },
   {
     name: 'subscribe-steal-filtered',
     message: msg('Subscribe', 27, {
       port: 65535,
       mode: 2,
       filter: { match: 2, rules: [{ field: 1, pattern: '^X-Dev-User: alice$' }, { field: 2, pattern: '^/api/' }, { field: 3, pattern: 'POST' }] },
+      owner: { user: 'alice', host: 'alice-laptop.example', since: 0n },
     }),
   },
   { name: 'unsubscribe', message: msg('Unsubscribe', 28, { port: 8080 }) },

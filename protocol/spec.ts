@@ -33,7 +33,7 @@
  *   - Type codes are never reused.
  */
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 /** Largest frame accepted (length field value). File chunks and relayed data stay well below it. */
 export const MAX_FRAME = 16 * 1024 * 1024 + 1024;
 /** Bytes of the frame header after the length field: type (2) + id (4). */
@@ -74,6 +74,12 @@ const envVar = { struct: { name: 'str', value: 'str' } } as const;
  * method (exact).
  */
 const httpFilter = { struct: { match: 'u8', rules: { list: { struct: { field: 'u8', pattern: 'str' } } } } } as const;
+/**
+ * Who subscribes a port (since 5), for the sessions sharing it: the developer's `user` and `host`, and
+ * `since` (ms since the epoch) when the session first subscribed the port — kept across reconnects, so
+ * "the first registered matching filter wins" survives a dropped link and a hand-over of the port.
+ */
+const subscriber = { struct: { user: 'str', host: 'str', since: 'u64' } } as const;
 
 /** Who sent a Hello. */
 export const Role = { layer: 1, intproxy: 2, cli: 3 } as const;
@@ -200,9 +206,11 @@ export const messages = {
   /**
    * Take the target's TCP port `port`: `mode` 1 = mirror (copies of what clients send), 2 = steal. With
    * a filter, only matching HTTP requests are taken (steal), the others reach the target's app.
-   * Answered with Ok once traffic flows to this session, or Error (nothing changed).
+   * Several sessions (agents) may steal one port with different filters (`owner` says who; since 5).
+   * Answered with Ok once traffic flows to this session, or Error (nothing changed): EBUSY when the
+   * port is taken in a way this subscription conflicts with (the message names the other sessions).
    */
-  Subscribe: { code: 0x0070, dir: 'req', fields: { port: 'u16', mode: 'u8', filter: httpFilter } },
+  Subscribe: { code: 0x0070, dir: 'req', fields: { port: 'u16', mode: 'u8', filter: httpFilter, owner: subscriber } },
   /** Give the port back: the target's app gets all its traffic again. Answered with Ok. */
   Unsubscribe: { code: 0x0071, dir: 'req', fields: { port: 'u16' } },
   /**

@@ -9,6 +9,7 @@
  * can serve several sessions (issue "Several developers, one pod").
  */
 import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { E, errnoOf } from '../../common/errno.js';
 import type { ConnFrame, ConnHandler, ConnTable } from '../../link/conns.js';
 import type { Link } from '../../link/link.js';
@@ -23,27 +24,32 @@ export interface Endpoints {
   local: Addr;
 }
 
-/** A connection opened towards the local process, not yet attached to anything. */
+/** A connection opened towards a session's local process, not yet attached to anything. */
 export interface Opened {
-  conn: number;
   /** Relay a socket over it (the whole client connection). */
-  relay(socket: net.Socket): TcpRelay;
-  /** Speak over it as a Duplex (an HTTP client towards the local app). */
-  stream(): LinkStream;
+  relay(socket: net.Socket): void;
+  /** Carry bytes over it as a Duplex (a request the HTTP dispatcher forwards). */
+  stream(): Duplex;
+  /** Nothing will be attached after all: close it towards the local process. */
+  abandon(errno: number): void;
+}
+
+/** A connection of this agent's own link: what a mirrored copy needs besides. */
+export interface LinkOpened extends Opened {
+  conn: number;
   /** The frame sink, for a one-way copy (mirror). */
   readonly link: Link;
   /** Attach any handler (mirror copies). */
   attach(handler: ConnHandler): void;
-  /** Nothing will be attached after all: close it towards the local process. */
-  abandon(errno: number): void;
   /** The peer closed it: forget it (nothing is sent). */
   release(): void;
 }
 
-/** One session as the dispatchers see it. */
+/** One session as the dispatchers see it: this agent's own (LinkSession), or another agent's (peer.ts). */
 export interface IncomingSession {
   /** Stable for the session's life; names it in errors. */
   readonly id: string;
+  /** Who it is, for errors and `podlink sessions`: `alice@laptop-1 (pid 4242)`. */
   readonly describe: string;
   /** Open a connection towards the local process; rejects with an errno when it cannot be. */
   open(port: number, mode: 'mirror' | 'steal', ends: Endpoints): Promise<Opened>;
@@ -58,7 +64,7 @@ export class LinkSession implements IncomingSession {
     private readonly conns: ConnTable,
   ) {}
 
-  async open(port: number, mode: 'mirror' | 'steal', ends: Endpoints): Promise<Opened> {
+  async open(port: number, mode: 'mirror' | 'steal', ends: Endpoints): Promise<LinkOpened> {
     const conn = this.conns.allocate();
     const early: ConnFrame[] = [];
     let gone = false;
@@ -82,11 +88,7 @@ export class LinkSession implements IncomingSession {
       conn,
       link: this.link,
       attach,
-      relay: (socket) => {
-        const relay = new TcpRelay(this.link, conn, socket, drop);
-        attach(relay);
-        return relay;
-      },
+      relay: (socket) => attach(new TcpRelay(this.link, conn, socket, drop)),
       stream: () => {
         const s = new LinkStream(this.link, conn, drop);
         attach(s.handler);

@@ -1,24 +1,26 @@
 /**
- * One dispatcher per (pod, port): the sessions subscribed to that port of the target, in the order
- * they subscribed, and what happens to each connection that reaches it.
+ * One dispatcher per (pod, port): the sessions stealing that port of the target — this agent's own
+ * and, through the port's share (share.ts), those of other agents in the same network namespace —
+ * and what happens to each connection the redirect brings. Only the agent hosting the port has one.
  *
  *   steal, no filter   the whole connection goes to that session (its relay); refused with a reset
  *                      when the local side cannot take it (nothing listens, the link is down).
  *   steal, filtered    HTTP is parsed once (http1.ts, http2.ts) and each request goes to the first
- *                      session, in subscription order, whose filter takes it; unmatched requests,
- *                      and all of them when the local side cannot be reached, go to the original app.
- *                      A client that sends nothing HTTP-like (or nothing within DETECT_MS: a protocol
- *                      where the server speaks first) is passed to the original app whole.
- *   mirror             never redirected: the capture (mirror.ts) gives each subscribed session a copy.
+ *                      matching session in the order the sessions first subscribed (`owner.since`,
+ *                      kept across reconnects and hand-overs); unmatched requests, and all of them
+ *                      when the local side cannot be reached, go to the original app. A client that
+ *                      sends nothing HTTP-like (or nothing within DETECT_MS: a protocol where the
+ *                      server speaks first) is passed to the original app whole.
  *
- * A port is stolen whole by one session, or shared by filtered sessions; mixing the two is refused,
- * naming the port. The redirect exists exactly while at least one session steals the port.
+ * Conflicts are refused (SubscribeError EBUSY, naming the other sessions): a port is stolen whole by
+ * one session, or shared by sessions whose filters differ. The redirect exists exactly while at least
+ * one session steals the port here.
  */
 import net from 'node:net';
 import { E } from '../../common/errno.js';
 import { logger } from '../../common/log.js';
 import type { Endpoints, IncomingSession } from './delivery.js';
-import type { RequestFilter, RequestView } from './filter.js';
+import type { RequestFilter, RequestView, WireFilter } from './filter.js';
 import { Http1Dispatch, type Router } from './http1.js';
 import { H2_PREFACE, Http2Dispatch } from './http2.js';
 import { addrOf, passThrough } from './passthrough.js';
@@ -29,13 +31,22 @@ const log = logger('agent');
 /** How long a filtered port waits for a client's first bytes before passing it through whole. */
 export const DETECT_MS = 1000;
 
+/** Who subscribed (protocol/spec.ts `Subscribe.owner`), `since` in ms since the epoch. */
+export interface Owner {
+  user: string;
+  host: string;
+  since: number;
+}
+
 export interface Subscriber {
   session: IncomingSession;
-  mode: 'mirror' | 'steal';
-  /** Steal only: undefined = the whole port. */
+  /** Undefined = the whole port. */
   filter?: RequestFilter;
-  /** For messages: what the filter is. */
+  /** The filter as sent (identical filters are refused). */
+  wire: WireFilter;
+  /** What the filter is, for messages (`header ^X-Dev-User: alice$`, `unfiltered`). */
   describe: string;
+  owner: Owner;
 }
 
 /** A refused subscription: the errno and the line that says why. */
@@ -48,15 +59,22 @@ export class SubscribeError extends Error {
   }
 }
 
-/** The copies of a port's traffic (mirror.ts). */
-export interface MirrorSource {
-  watch(port: number, dispatcher: PortDispatcher): Promise<void>;
-  unwatch(port: number): Promise<void>;
+/** `alice@laptop-1 (header ^X-Dev-User: alice$, since 14:02:11)`. */
+export function who(s: Pick<Subscriber, 'owner' | 'describe'>): string {
+  const since = new Date(s.owner.since).toISOString().slice(11, 19);
+  return `${s.owner.user}@${s.owner.host} (${s.describe}, since ${since} UTC)`;
 }
 
-export interface DispatcherDeps {
-  redirector(): Promise<Redirector>;
-  mirror(): Promise<MirrorSource>;
+/** Why `sub` cannot join `others` stealing `port`, or undefined. */
+export function conflict(port: number, sub: Subscriber, others: Subscriber[]): string | undefined {
+  if (!others.length) return undefined;
+  const whole = others.find((s) => !s.filter);
+  if (whole) return `port ${port} is stolen whole by ${who(whole)}: nobody else can steal it until that session ends (or steals with an http_filter)`;
+  const names = others.map(who).join(', ');
+  if (!sub.filter) return `port ${port} is shared by HTTP filters of ${names}: an unfiltered steal would take their requests; steal with an http_filter of your own`;
+  const same = others.find((s) => JSON.stringify(s.wire) === JSON.stringify(sub.wire));
+  if (same) return `port ${port} is already filtered by ${who(same)} with the same filter: only one session can take those requests; use a filter of your own (e.g. your own X-Dev-User)`;
+  return undefined;
 }
 
 /** HTTP/2 prior knowledge, HTTP/1 (a method token and a space), something else, or not yet known. */
@@ -72,12 +90,16 @@ export function classify(head: Buffer): 'h1' | 'h2' | 'other' | undefined {
 export class PortDispatcher implements Router {
   private subs: Subscriber[] = [];
   private server: net.Server | undefined;
+  /** Redirected client connections, cut when the dispatcher stops (the port is handed over). */
+  private readonly clients = new Set<net.Socket>();
   private readonly http1 = new Http1Dispatch(this);
   private readonly http2 = new Http2Dispatch(this);
+  /** Adds, removals and the stop apply one after the other. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly port: number,
-    private readonly deps: DispatcherDeps,
+    private readonly redirector: () => Promise<Redirector>,
   ) {}
 
   get empty(): boolean {
@@ -89,66 +111,71 @@ export class PortDispatcher implements Router {
     return this.server !== undefined;
   }
 
-  /** Sessions that want copies of this port's connections. */
-  mirrors(): IncomingSession[] {
-    return this.subs.filter((s) => s.mode === 'mirror').map((s) => s.session);
+  /** Who steals the port here, in order. */
+  subscribers(): readonly Subscriber[] {
+    return this.subs;
   }
 
   choose(view: RequestView): IncomingSession | undefined {
-    for (const s of this.subs) if (s.mode === 'steal' && s.filter?.(view)) return s.session;
+    for (const s of this.subs) if (s.filter?.(view)) return s.session;
     return undefined;
   }
 
-  private stealers(): Subscriber[] {
-    return this.subs.filter((s) => s.mode === 'steal');
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(work);
+    this.queue = p.catch(() => undefined);
+    return p;
   }
 
-  /** Adds (or, for a session already here, replaces) a subscription; SubscribeError when it conflicts. */
-  async add(sub: Subscriber): Promise<void> {
-    const others = this.subs.filter((s) => s.session.id !== sub.session.id);
-    if (sub.mode === 'steal') {
-      const stealing = others.filter((s) => s.mode === 'steal');
-      const whole = stealing.find((s) => !s.filter);
-      if (whole || (!sub.filter && stealing.length)) {
-        const who = (whole ?? stealing[0]!).session.describe;
-        throw new SubscribeError(E.EBUSY, `port ${this.port} is already stolen by ${who}${whole ? '' : ' with an HTTP filter'}; a port is stolen whole by one session, or shared by HTTP filters`);
+  /** Adds (or, for a session already here, replaces) a subscription; SubscribeError EBUSY when it conflicts. */
+  add(sub: Subscriber): Promise<void> {
+    return this.serial(async () => {
+      const others = this.subs.filter((s) => s.session.id !== sub.session.id);
+      const why = conflict(this.port, sub, others);
+      if (why) throw new SubscribeError(E.EBUSY, why);
+      const before = this.subs;
+      // The first registered matching filter wins: keep the order of `since` (then of arrival).
+      this.subs = [...others, sub].sort((a, b) => a.owner.since - b.owner.since);
+      try {
+        await this.startStealing();
+      } catch (e) {
+        this.subs = before;
+        throw e;
       }
-    }
-    const before = this.subs;
-    this.subs = [...others, sub];
-    try {
-      if (sub.mode === 'steal') await this.startStealing();
-      else await (await this.deps.mirror()).watch(this.port, this);
-    } catch (e) {
-      this.subs = before;
-      await this.settle();
-      throw e;
-    }
-    if (before.some((s) => s.session.id === sub.session.id && s.mode !== sub.mode)) await this.settle();
-    log.debug('incoming', `port ${this.port}: ${sub.mode} (${sub.describe}) for ${sub.session.describe}`);
+      log.debug('incoming', `port ${this.port}: ${who(sub)} (${sub.session.describe})`);
+    });
   }
 
-  /** Drops a session's subscription; the redirect and the capture go with the last one that needs them. */
-  async remove(sessionId: string): Promise<void> {
-    this.subs = this.subs.filter((s) => s.session.id !== sessionId);
-    await this.settle();
+  /** Drops a session's subscription; the redirect goes with the last one. */
+  remove(sessionId: string): Promise<void> {
+    return this.serial(async () => {
+      this.subs = this.subs.filter((s) => s.session.id !== sessionId);
+      if (!this.subs.length) await this.stopStealing();
+    });
   }
 
-  /** Stops what no subscription needs any more. */
-  private async settle(): Promise<void> {
-    if (!this.stealers().length && this.server) {
-      const server = this.server;
-      this.server = undefined;
-      server.close();
-      await (await this.deps.redirector()).remove(this.port).catch((e: Error) => log.warn(`port ${this.port}: removing the redirect: ${e.message}`));
-    }
-    if (!this.subs.some((s) => s.mode === 'mirror')) await (await this.deps.mirror().catch(() => undefined))?.unwatch(this.port);
+  /** Everything stops: the redirect, the listener, every redirected connection (requests in flight are cut). */
+  stop(): Promise<void> {
+    return this.serial(async () => {
+      this.subs = [];
+      await this.stopStealing();
+    });
+  }
+
+  private async stopStealing(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.close();
+    for (const c of this.clients) c.destroy();
+    this.clients.clear();
+    await (await this.redirector()).remove(this.port).catch((e: Error) => log.warn(`port ${this.port}: removing the redirect: ${e.message}`));
   }
 
   /** The agent's own listener for redirected connections, then the redirect to it. */
   private async startStealing(): Promise<void> {
     if (this.server) return;
-    const redirector = await this.deps.redirector();
+    const redirector = await this.redirector();
     const server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (s) => this.onConnection(s));
     const listen = (host: string): Promise<void> =>
       new Promise((resolve, reject) => {
@@ -170,11 +197,12 @@ export class PortDispatcher implements Router {
 
   private onConnection(socket: net.Socket): void {
     socket.on('error', () => undefined); // a reset client: whatever carries it on sees the close
+    this.clients.add(socket);
+    socket.once('close', () => this.clients.delete(socket));
     const ends: Endpoints = { remote: addrOf(socket.remoteAddress, socket.remotePort), local: addrOf(socket.localAddress, this.port) };
-    const stealing = this.stealers();
-    const whole = stealing.find((s) => !s.filter);
+    const whole = this.subs.find((s) => !s.filter);
     if (whole) return this.stealWhole(whole.session, socket, ends);
-    if (!stealing.length) return passThrough(socket, ends.local);
+    if (!this.subs.length) return passThrough(socket, ends.local);
     this.sniff(socket, ends);
   }
 
@@ -192,7 +220,7 @@ export class PortDispatcher implements Router {
 
   /** Reads the first bytes to know the protocol, then hands the connection (bytes unconsumed) on. */
   private sniff(socket: net.Socket, ends: Endpoints): void {
-    let head = Buffer.alloc(0);
+    let head: Buffer = Buffer.alloc(0);
     let decided = false;
     const decide = (kind: 'h1' | 'h2' | 'other'): void => {
       if (decided) return;
@@ -205,7 +233,7 @@ export class PortDispatcher implements Router {
       else passThrough(socket, ends.local, head);
     };
     const onData = (d: Buffer): void => {
-      head = Buffer.concat([head, d]);
+      head = head.length ? Buffer.concat([head, d]) : d;
       const kind = classify(head);
       if (kind) decide(kind);
     };
@@ -213,12 +241,5 @@ export class PortDispatcher implements Router {
     socket.on('data', onData);
     socket.once('end', () => decide('other'));
     socket.resume();
-  }
-
-  /** Everything stops (the agent is exiting). */
-  close(): void {
-    this.subs = [];
-    this.server?.close();
-    this.server = undefined;
   }
 }

@@ -1,25 +1,29 @@
 /**
- * Filtered steal over HTTP/1.x, per request: Node's own HTTP server parses what the client sends (one
- * server per port, fed each redirected connection), and each request goes to the first session whose
- * filter takes it or, unmatched, to the target's original app — so a matched and an unmatched request
- * may alternate on one keep-alive connection. Each side gets one connection per client connection
- * (an http.Agent of one socket each), so keep-alive stays keep-alive on both.
+ * Filtered steal over HTTP/1.x, per request, forwarding bytes as they are. llhttp (h1-framing.ts)
+ * finds where each request begins and ends and reads its head for the filter; the request's bytes go,
+ * unchanged, to the first session whose filter takes it or, unmatched, to the target's original app —
+ * so a matched and an unmatched request may alternate on one keep-alive connection. Each client
+ * connection has its own ways out (h1-upstream.ts): one connection to the original app and one to
+ * each session that took a request, opened on first use and kept while the client's is.
  *
- * What is forwarded is the client's own: the request line's target, every header line in the client's
- * order and case (`rawHeaders`), the body, trailers; and back, the answer's status line, raw headers,
- * body and trailers. Node adds no Date, Host or Keep-Alive of its own; it may add
- * `Connection: keep-alive` where the sender left HTTP/1.1's default implicit, and a chunked body's
- * chunk sizes are its own.
+ * Answers are framed by llhttp too, and written back in the order of the requests (HTTP/1.1
+ * pipelining): an answer whose turn has not come is held (and its way paused past HOLD_MAX).
+ * Nothing is parsed into objects or written again: the client gets the answering app's bytes.
  *
- * Upgrades (WebSocket, h2c, CONNECT) go wholly to the side that took the upgrade request: the request
- * is written out again as it came, and from then on the bytes are relayed as they are.
+ * Upgrades (WebSocket, `Upgrade: h2c`, CONNECT) go wholly to the side that took the upgrade request:
+ * from that request on, both ways are relayed as they are. A request llhttp refuses goes, with the
+ * rest of the connection, to the original app, which answers it as it would have.
+ *
+ * When a session cannot be reached (its app stopped listening, its link is gone) its requests go to
+ * the original app instead; when it fails after taking a request, the client gets a 502 if nothing of
+ * the answer was sent yet, else its connection is reset (docs/ARCHITECTURE.md, "When the local side fails").
  */
-import http from 'node:http';
 import type net from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Endpoints, IncomingSession } from './delivery.js';
-import { headerPairs, type RequestView } from './filter.js';
-import { connectOriginal, passThrough, splice } from './passthrough.js';
+import type { RequestView } from './filter.js';
+import { Framer, type Head, type Piece } from './h1-framing.js';
+import { exchange, HOLD_MAX, Upstream, type Exchange, type UpstreamOwner } from './h1-upstream.js';
+import { connectOriginal } from './passthrough.js';
 
 /** What a port's dispatcher offers the protocol handlers. */
 export interface Router {
@@ -28,148 +32,221 @@ export interface Router {
   choose(view: RequestView): IncomingSession | undefined;
 }
 
-/** One client connection's ways out: to the original app, and to each session that took a request. */
-class ConnState {
-  readonly original: http.Agent;
-  private readonly local = new Map<string, { agent: http.Agent; next?: Duplex }>();
+const BAD_GATEWAY_BODY = 'podlink: the app that took this request failed to answer\n';
+const BAD_GATEWAY = Buffer.from(
+  `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${BAD_GATEWAY_BODY.length}\r\n\r\n${BAD_GATEWAY_BODY}`,
+  'latin1',
+);
+
+export function viewOf(head: Head): RequestView {
+  return { method: head.method, target: head.target, headers: head.headers };
+}
+
+/** One redirected client connection speaking HTTP/1. */
+class ClientConnection implements UpstreamOwner {
+  private readonly framer = new Framer('request');
+  private readonly pieces: Piece[] = [];
+  private readonly ups = new Map<string, Upstream>();
+  /** Answers owed to the client, in the order of its requests. */
+  private readonly order: Exchange[] = [];
+  /** Where the body of the request being received goes. */
+  private sending: Upstream | undefined;
+  /** After an upgrade (or bytes llhttp refused): where everything the client sends goes. */
+  private tunnel: Upstream | undefined;
+  /** Sessions this connection could not reach: their requests go to the original app. */
+  private readonly unreachableSessions = new Set<string>();
+  private clientEnded = false;
+  private finished = false;
+  private readonly corked = new Set<Upstream>();
 
   constructor(
-    readonly ends: Endpoints,
+    private readonly client: net.Socket,
+    private readonly ends: Endpoints,
     private readonly router: Router,
   ) {
-    this.original = oneSocketAgent(() => connectOriginal(ends.local));
-  }
-
-  /**
-   * The session's way, once a connection to the local process is open (or was opened before and is
-   * still there). Rejects when none can be opened: the caller gives the request to the original app.
-   */
-  async toSession(session: IncomingSession): Promise<http.Agent> {
-    let l = this.local.get(session.id);
-    if (!l) {
-      const entry: { agent: http.Agent; next?: Duplex } = {
-        agent: oneSocketAgent((cb) => {
-          const ready = entry.next;
-          entry.next = undefined;
-          if (ready) return ready;
-          // The earlier connection went away between requests: open another.
-          session.open(this.router.port, 'steal', this.ends).then((o) => cb(null, o.stream()), (e: Error) => cb(e));
-          return undefined;
-        }),
-      };
-      this.local.set(session.id, (l = entry));
-    }
-    if (!hasSocket(l.agent) && !l.next) l.next = (await session.open(this.router.port, 'steal', this.ends)).stream();
-    return l.agent;
-  }
-
-  close(): void {
-    this.original.destroy();
-    for (const l of this.local.values()) {
-      l.agent.destroy();
-      l.next?.destroy();
-    }
-  }
-}
-
-function oneSocketAgent(create: (cb: (err: Error | null, s?: Duplex) => void) => Duplex | undefined): http.Agent {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
-  (agent as unknown as { createConnection: unknown }).createConnection = (_opts: unknown, cb: (err: Error | null, s?: Duplex) => void) => create(cb);
-  return agent;
-}
-
-function hasSocket(agent: http.Agent): boolean {
-  const busy = Object.values(agent.sockets).some((l) => l && l.length > 0);
-  const free = Object.values(agent.freeSockets).some((l) => l && l.length > 0);
-  return busy || free;
-}
-
-/** The request head as the client sent it (request line, raw header lines). */
-export function rawRequestHead(req: http.IncomingMessage): Buffer {
-  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
-  for (const [n, v] of headerPairs(req.rawHeaders)) lines.push(`${n}: ${v}`);
-  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-}
-
-export function viewOf(req: http.IncomingMessage): RequestView {
-  return { method: req.method ?? '', target: req.url ?? '', headers: headerPairs(req.rawHeaders) };
-}
-
-/** Forwards one request through `agent` and its answer back to `res`. */
-function forward(req: http.IncomingMessage, res: http.ServerResponse, agent: http.Agent): void {
-  const up = http.request({ agent, host: 'podlink', method: req.method, path: req.url, headers: req.rawHeaders, setHost: false });
-  up.on('response', (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
-    answer.pipe(res, { end: false });
-    answer.on('end', () => {
-      if (answer.rawTrailers.length) res.addTrailers(headerPairs(answer.rawTrailers));
-      res.end();
+    client.on('data', (d: Buffer) => this.fromClient(d));
+    client.on('end', () => this.clientEnd());
+    client.on('close', () => this.closeAll());
+    client.on('drain', () => {
+      for (const up of this.ups.values()) up.resume('client');
     });
-    answer.on('error', () => res.destroy());
-  });
-  up.on('error', () => {
-    if (res.headersSent) return void res.destroy();
-    res.writeHead(502, { 'content-type': 'text/plain', connection: 'close' });
-    res.end('podlink: the app that took this request failed before answering\n');
-  });
-  res.on('close', () => {
-    if (!res.writableFinished) up.destroy();
-  });
-  req.pipe(up);
+  }
+
+  fromClient(d: Buffer): void {
+    if (this.tunnel) return this.toUpstream(this.tunnel, d, false);
+    const pieces = this.pieces;
+    pieces.length = 0;
+    this.framer.push(d, pieces);
+    // What one read brings goes out in one write per way (a head and its body: one segment).
+    const corked = this.corked;
+    for (const p of pieces) {
+      switch (p.kind) {
+        case 'head': {
+          const up = this.route(p.head);
+          const ex = exchange(p.head.method, up, p.head.upgrade);
+          this.order.push(ex);
+          up.expect(ex);
+          this.sending = up;
+          if (p.head.upgrade) this.tunnel = up;
+          this.toUpstream(up, p.bytes);
+          break;
+        }
+        case 'body':
+          this.toUpstream(this.sending!, p.bytes);
+          break;
+        case 'end':
+          this.sending = undefined;
+          break;
+        case 'raw':
+          this.toUpstream(this.tunnel!, p.bytes);
+          break;
+        case 'broken': {
+          // Half a request went somewhere already: nobody can make sense of the rest.
+          if (this.sending) return void this.client.resetAndDestroy();
+          const up = this.upstream(undefined);
+          const ex = exchange('', up, true);
+          this.order.push(ex);
+          up.expect(ex);
+          this.tunnel = up;
+          this.toUpstream(up, p.bytes);
+          break;
+        }
+      }
+    }
+    for (const up of corked) up.uncork();
+    corked.clear();
+  }
+
+  private route(head: Head): Upstream {
+    const session = this.router.choose(viewOf(head));
+    return this.upstream(session && !this.unreachableSessions.has(session.id) ? session : undefined);
+  }
+
+  private upstream(session: IncomingSession | undefined): Upstream {
+    const key = session?.id ?? '';
+    let up = this.ups.get(key);
+    if (!up) {
+      const open = session ? session.open(this.router.port, 'steal', this.ends).then((o) => o.stream()) : connectOriginal(this.ends.local);
+      up = new Upstream(key, open, this);
+      this.ups.set(key, up);
+    }
+    return up;
+  }
+
+  private toUpstream(up: Upstream, b: Buffer, batched = true): void {
+    if (batched && !this.corked.has(up)) {
+      up.cork();
+      this.corked.add(up);
+    }
+    if (up.write(b)) return;
+    this.client.pause();
+    up.onDrain(() => this.client.resume());
+  }
+
+  private clientEnd(): void {
+    this.clientEnded = true;
+    // The apps finish what they were asked, then close their side.
+    if (this.tunnel) this.tunnel.end();
+    else for (const up of this.ups.values()) up.end();
+    this.flush();
+  }
+
+  // --- answers --------------------------------------------------------------------------------
+
+  batchStart(): void {
+    this.client.cork();
+  }
+
+  batchEnd(): void {
+    this.client.uncork();
+  }
+
+  deliver(ex: Exchange, bytes: Buffer): void {
+    ex.answered = true;
+    if (this.order[0] === ex) return this.toClient(bytes);
+    ex.held.push(bytes);
+    ex.heldBytes += bytes.length;
+    if (ex.heldBytes > HOLD_MAX) ex.up.pause('held');
+  }
+
+  completed(): void {
+    this.flush();
+  }
+
+  unreachable(up: Upstream, unsent: Buffer[], exchanges: Exchange[]): void {
+    // Nothing reached the session: its requests go to the original app, in the order they came.
+    this.ups.delete(up.key);
+    this.unreachableSessions.add(up.key);
+    const original = this.upstream(undefined);
+    for (const ex of exchanges) {
+      ex.up = original;
+      original.expect(ex);
+    }
+    if (this.sending === up) this.sending = original;
+    if (this.tunnel === up) this.tunnel = original;
+    for (const b of unsent) this.toUpstream(original, b, false);
+  }
+
+  lost(up: Upstream, exchanges: Exchange[]): void {
+    if (this.ups.get(up.key) === up) this.ups.delete(up.key);
+    if (this.sending === up) this.sending = undefined;
+    const first = exchanges[0];
+    if (!first) return this.flush(); // an idle way closed: the next request opens another
+    // The connection ends with the first answer that cannot be given.
+    first.last = true;
+    first.done = true;
+    if (up.key !== '' && !first.answered && !first.tunnel) this.deliver(first, BAD_GATEWAY);
+    else if (first.answered) first.reset = true;
+    this.flush();
+  }
+
+  /** Writes every answer whose turn has come. */
+  private flush(): void {
+    while (this.order.length && !this.finished) {
+      const ex = this.order[0]!;
+      if (ex.held.length) {
+        for (const b of ex.held.splice(0)) this.toClient(b);
+        ex.heldBytes = 0;
+        ex.up.resume('held');
+      }
+      if (!ex.done) return;
+      this.order.shift();
+      if (ex.last) return this.finish(ex);
+      const next = this.order[0];
+      if (next) next.up.resume('held');
+    }
+    if (this.clientEnded && !this.sending && !this.finished) this.finish(undefined);
+  }
+
+  private toClient(b: Buffer): void {
+    if (this.client.write(b)) return;
+    for (const up of this.ups.values()) up.pause('client');
+  }
+
+  /** No more answers: end (or reset) the client's connection and every way out but a tunnel's. */
+  private finish(last: Exchange | undefined): void {
+    this.finished = true;
+    if (last?.reset) return void this.client.resetAndDestroy();
+    this.client.end();
+    for (const up of this.ups.values()) if (up !== this.tunnel) up.destroy();
+  }
+
+  closeAll(): void {
+    this.finished = true;
+    this.framer.close();
+    for (const up of this.ups.values()) up.destroy();
+    this.ups.clear();
+  }
 }
 
-/** The HTTP/1 server of one port's dispatcher. */
+/** The HTTP/1 side of one port's dispatcher. */
 export class Http1Dispatch {
-  private readonly server: http.Server;
-  private readonly states = new WeakMap<object, ConnState>();
+  constructor(private readonly router: Router) {}
 
-  constructor(private readonly router: Router) {
-    // No timeouts of our own: the client and the apps keep theirs.
-    this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 0, noDelay: true });
-    this.server.headersTimeout = 0;
-    this.server.on('request', (req, res) => this.onRequest(req, res));
-    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket as net.Socket, head));
-    this.server.on('connect', (req, socket, head) => this.onUpgrade(req, socket as net.Socket, head));
-    this.server.on('clientError', (_e, socket) => socket.destroy());
-  }
-
-  /** A client connection whose first bytes (`head`, not consumed) look like HTTP/1. */
+  /** A client connection whose first bytes (`head`, already read) look like HTTP/1. */
   serve(socket: net.Socket, ends: Endpoints, head: Buffer): void {
-    const state = new ConnState(ends, this.router);
-    this.states.set(socket, state);
-    socket.once('close', () => state.close());
-    socket.unshift(head);
-    this.server.emit('connection', socket);
+    const c = new ClientConnection(socket, ends, this.router);
+    c.fromClient(head);
     socket.resume();
-  }
-
-  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const state = this.states.get(req.socket)!;
-    res.sendDate = false;
-    const session = this.router.choose(viewOf(req));
-    if (!session) return forward(req, res, state.original);
-    state.toSession(session).then(
-      (agent) => forward(req, res, agent),
-      () => forward(req, res, state.original), // the local side is gone: the pod answers instead
-    );
-  }
-
-  private onUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
-    const state = this.states.get(socket);
-    if (!state) return void socket.destroy();
-    state.close();
-    const raw = Buffer.concat([rawRequestHead(req), head]);
-    const session = this.router.choose(viewOf(req));
-    if (!session) return passThrough(socket, state.ends.local, raw);
-    socket.pause();
-    session.open(this.router.port, 'steal', state.ends).then(
-      (o) => {
-        const s = o.stream();
-        s.write(raw);
-        splice(socket, s);
-        socket.resume();
-      },
-      () => passThrough(socket, state.ends.local, raw),
-    );
   }
 }

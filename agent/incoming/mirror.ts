@@ -19,10 +19,14 @@ import { logger } from '../../common/log.js';
 import { captureHelper } from '../../common/paths.js';
 import { INITIAL_WINDOW, MAX_DATA_CHUNK } from '../../protocol/spec.js';
 import type { Addr } from '../../protocol/types.js';
-import type { Endpoints, IncomingSession, Opened } from './delivery.js';
-import type { MirrorSource, PortDispatcher } from './dispatcher.js';
+import type { Endpoints, LinkOpened, LinkSession } from './delivery.js';
 
 const log = logger('agent');
+
+/** A mirrored port: the sessions (of this agent) that want a copy of each of its connections. */
+export interface MirrorPort {
+  mirrors(): LinkSession[];
+}
 
 const EV = { ready: 0, open: 1, data: 2, end: 3, reset: 4, drop: 5, ports: 6 } as const;
 
@@ -35,14 +39,14 @@ function ipOf(family: number, b: Buffer): string {
 
 /** One session's copy of one flow. */
 class Copy {
-  private opened: Opened | undefined;
+  private opened: LinkOpened | undefined;
   private early: Buffer[] = [];
   private earlyBytes = 0;
   private window = INITIAL_WINDOW;
   private dead = false;
   private ended = false;
 
-  constructor(session: IncomingSession, port: number, ends: Endpoints) {
+  constructor(session: LinkSession, port: number, ends: Endpoints) {
     session.open(port, 'mirror', ends).then(
       (o) => {
         if (this.dead) return o.abandon(E.ECONNRESET);
@@ -92,8 +96,8 @@ class Copy {
   }
 }
 
-export class Mirror implements MirrorSource {
-  private readonly ports = new Map<number, PortDispatcher>();
+export class Mirror {
+  private readonly ports = new Map<number, MirrorPort>();
   private readonly flows = new Map<number, Copy[]>();
   private readonly acks: (() => void)[] = [];
   private buf: Buffer = Buffer.alloc(0);
@@ -125,8 +129,8 @@ export class Mirror implements MirrorSource {
     return m;
   }
 
-  async watch(port: number, dispatcher: PortDispatcher): Promise<void> {
-    this.ports.set(port, dispatcher);
+  async watch(port: number, source: MirrorPort): Promise<void> {
+    this.ports.set(port, source);
     await this.sendPorts();
   }
 

@@ -28,15 +28,23 @@ export function connectOriginal(local: Addr): net.Socket {
   return net.connect(opts);
 }
 
+/** A TCP socket is reset (RST), anything else (a unix socket, a link connection) destroyed. */
+export function resetOrDestroy(s: Duplex): void {
+  if (s instanceof net.Socket) {
+    try {
+      return void s.resetAndDestroy();
+    } catch {
+      /* not TCP: destroyed below */
+    }
+  }
+  s.destroy();
+}
+
 /** Joins two streams both ways, half-closes included; either one failing resets the other. */
 export function splice(a: Duplex, b: Duplex): void {
   a.pipe(b);
   b.pipe(a);
-  const reset = (other: Duplex) => (): void => {
-    if (other.destroyed) return;
-    if (other instanceof net.Socket) other.resetAndDestroy();
-    else other.destroy();
-  };
+  const reset = (other: Duplex) => (): void => void (other.destroyed || resetOrDestroy(other));
   a.on('error', reset(b));
   b.on('error', reset(a));
   a.on('close', () => b.end());

@@ -86,7 +86,9 @@ const incomingObject = z
     on_concurrent_steal: z
       .enum(['abort', 'continue', 'override'])
       .default('abort')
-      .describe('When someone else already steals the same port: `abort` (default), `continue` alongside, or `override` them.'),
+      .describe(
+        'When another session already holds the port in a way this one conflicts with (an unfiltered steal, or the same filter): `abort` (default) ends this session with one line naming them; `continue` leaves that port local and goes on. `override` (taking their traffic) is refused: a session never moves another developer\'s traffic. Sessions with different HTTP filters share a port without conflict.',
+      ),
   })
   .superRefine((o, ctx) => {
     if (o.ports !== undefined && o.ignore_ports.length > 0)

@@ -45,7 +45,7 @@ export async function startSession(
   world: World,
   config: unknown,
   app: [string, number, string],
-  opts: { extra?: string[]; waitPort?: number; allowError?: boolean; shell?: (appCommand: string) => string } = {},
+  opts: { extra?: string[]; waitPort?: number; allowError?: boolean; shell?: (appCommand: string) => string; laptop?: string } = {},
 ): Promise<Session> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-incoming-'));
   fs.writeFileSync(path.join(dir, 'podlink.json'), JSON.stringify(config));
@@ -53,7 +53,7 @@ export async function startSession(
   // `shell` wraps the app in a shell command line (the session then outlives the app).
   const command = opts.shell ? ['sh', '-c', opts.shell(appArgv.join(' '))] : appArgv;
   const argv = [cli, 'exec', '-o', 'json', '-f', path.join(dir, 'podlink.json'), '-t', `pid/${world.podA.pid}`, ...(opts.extra ?? []), '--', ...command];
-  const child = spawn('nsenter', [`--net=/run/netns/${world.laptop}`, '--', process.execPath, ...argv], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('nsenter', [`--net=/run/netns/${opts.laptop ?? world.laptop}`, '--', process.execPath, ...argv], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const s: Session = {
     child,
     app: [],
@@ -109,6 +109,13 @@ export async function podServer(world: World, kind: string, port: number, name =
     child.once('exit', (c) => reject(new Error(`pod server ${kind}:${port} exited (${c})`)));
   });
   return child;
+}
+
+/** The abstract unix sockets of pod A's network namespace whose name starts with `@podlink/`. */
+export async function podlinkSockets(world: World): Promise<string[]> {
+  const r = await exec('nsenter', [`--net=/run/netns/${world.podA.netns}`, '--', 'cat', '/proc/net/unix']);
+  if (r.code !== 0) throw new Error(`cannot read pod A's unix sockets: ${r.stderr}`);
+  return r.stdout.split('\n').flatMap((l) => /\s(@podlink\/\S+)$/.exec(l)?.[1] ?? []);
 }
 
 /** Runs a command in a netns of the world and returns its stdout (throws with stderr on failure). */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Every netns of world N is named `${N}-${suffix}`; teardown only ever touches these exact names. */
-export const NETNS_SUFFIXES = ['laptop', 'a', 'b', 'dns', 'sw'] as const;
+export const NETNS_SUFFIXES = ['laptop', 'laptop2', 'a', 'b', 'dns', 'sw'] as const;
 export type NetnsRole = (typeof NETNS_SUFFIXES)[number];
 
 // `pl-` keeps us clear of the test cluster's `kcl*` namespaces; the length cap keeps

@@ -6,6 +6,7 @@
 //   pl-XXXX-b       pod B, 10.77.0.20/24 — node HTTP "hello from service-b"
 //   pl-XXXX-dns     dnsmasq on 10.77.0.53 answering service-b.default.svc.cluster.local
 //   pl-XXXX-laptop  loopback only: no other interface, no route — where podlink's user runs
+//   pl-XXXX-laptop2 the same, a second developer's laptop (several sessions on one pod)
 //
 //   const world = await createWorld();          // ~0.4–0.9 s; destroy() ~0.1 s
 //   await world.runIn(world.laptop, 'curl', [...]) // fails: the laptop has no route
@@ -32,6 +33,8 @@ export interface World {
   name: string;
   /** netns of the "laptop": lo up (127.0.0.1, ::1), no other interface, no route. */
   laptop: string;
+  /** A second laptop like the first: another developer's sessions on the same pod. */
+  laptop2: string;
   /** The target. pid = the node server process (HTTP on httpPort, UDP echo on udpPort, both 0.0.0.0). */
   podA: Pod & { pid: number; httpPort: number; udpPort: number };
   podB: Pod & { httpPort: number };
@@ -97,7 +100,7 @@ function ipBatch(ns: string, lines: string[]): Promise<string> {
 }
 
 async function buildNetwork(state: WorldState, ns: Record<NetnsRole, string>): Promise<void> {
-  for (const role of ['sw', 'a', 'b', 'dns', 'laptop'] as const) {
+  for (const role of ['sw', 'a', 'b', 'dns', 'laptop', 'laptop2'] as const) {
     // Recorded only once created: a name that already exists belongs to someone else.
     await must('ip', ['netns', 'add', ns[role]]);
     state.netns.push(ns[role]);
@@ -113,6 +116,7 @@ async function buildNetwork(state: WorldState, ns: Record<NetnsRole, string>): P
   await Promise.all([
     ...pods.map((p) => ipBatch(ns[p], ['link set lo up', `addr add ${IPS[p]}/24 dev eth0`, 'link set eth0 up'])),
     ipBatch(ns.laptop, ['link set lo up']),
+    ipBatch(ns.laptop2, ['link set lo up']),
   ]);
 }
 
@@ -187,7 +191,7 @@ export async function createWorld(opts: CreateWorldOptions = {}): Promise<World>
       await teardown(state);
     })());
 
-  const ns = Object.fromEntries((['laptop', 'a', 'b', 'dns', 'sw'] as const).map((r) => [r, netnsName(name, r)])) as Record<NetnsRole, string>;
+  const ns = Object.fromEntries((['laptop', 'laptop2', 'a', 'b', 'dns', 'sw'] as const).map((r) => [r, netnsName(name, r)])) as Record<NetnsRole, string>;
   const step = (s: CreateWorldOptions['failAfter']) => {
     if (opts.failAfter === s) throw new Error(`createWorld: failing after '${s}' as asked (test hook)`);
   };
@@ -267,6 +271,7 @@ export async function createWorld(opts: CreateWorldOptions = {}): Promise<World>
     const world: World = {
       name,
       laptop: ns.laptop,
+      laptop2: ns.laptop2,
       podA: { netns: ns.a, ip: IPS.a, pid: target.pid, httpPort: POD_A_HTTP, udpPort: POD_A_UDP },
       podB: { netns: ns.b, ip: IPS.b, httpPort: POD_B_HTTP },
       dns: { netns: ns.dns, ip: IPS.dns },

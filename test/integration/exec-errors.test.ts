@@ -138,11 +138,19 @@ describe('podlink exec: errors and clean-up', () => {
   });
 
   it('a feature that is not built yet is refused, not ignored', async () => {
-    const file = path.join(dir, 'concurrent.json');
-    fs.writeFileSync(file, JSON.stringify({ feature: { network: { incoming: { mode: 'steal', on_concurrent_steal: 'continue' } } } }));
+    const file = path.join(dir, 'json-log.json');
+    fs.writeFileSync(file, JSON.stringify({ agent: { json_log: true } }));
     const r = await run(['exec', '-f', file, '-t', `pid/${world.podA.pid}`, '--', 'true']);
     assert.equal(r.code, 1);
-    await oneLine(r, /^podlink: feature\.network\.incoming\.on_concurrent_steal .*not available/);
+    await oneLine(r, /^podlink: agent\.json_log .*not available/);
+  });
+
+  it('taking another session\'s port (on_concurrent_steal "override") is refused with the reason and the way out', async () => {
+    const file = path.join(dir, 'override.json');
+    fs.writeFileSync(file, JSON.stringify({ feature: { network: { incoming: { mode: 'steal', on_concurrent_steal: 'override' } } } }));
+    const r = await run(['exec', '-f', file, '-t', `pid/${world.podA.pid}`, '--', 'true']);
+    assert.equal(r.code, 1);
+    await oneLine(r, /^podlink: feature\.network\.incoming\.on_concurrent_steal = "override" is refused: a podlink session never takes another developer's traffic away .*http_filter of your own/);
   });
 
   it('agent killed mid-session: the process gets connection errors, not a hang; the CLI says so and exits non-zero', async () => {

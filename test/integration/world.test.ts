@@ -12,6 +12,7 @@ import {
   LOOPBACK_CLIENT, UDP_CLIENT, alive, eventually, exec, inTarget, livingChildren, netnsList, netnsPids,
   nodeScript, pidsMentioning, rootNetSnapshot,
 } from '../helpers/world-check.js';
+import { NETNS_SUFFIXES } from '../helpers/world-sys.js';
 
 const CLI = fileURLToPath(new URL('../helpers/world-cli.js', import.meta.url));
 
@@ -167,7 +168,7 @@ describe('ring-2 test world', () => {
 
   test('a taken name is refused and nothing that was not created is deleted', async () => {
     await assert.rejects(createWorld({ name: world.name }), /exists or left leftovers/);
-    assert.equal((await netnsList()).filter((n) => n.startsWith(`${world.name}-`)).length, 5);
+    assert.equal((await netnsList()).filter((n) => n.startsWith(`${world.name}-`)).length, NETNS_SUFFIXES.length);
     // Someone else's netns with a colliding name: createWorld fails, cleans up its own, keeps theirs.
     const name = `pl-t${process.pid.toString(36)}`;
     await exec('ip', ['netns', 'add', `${name}-b`]);
@@ -240,7 +241,7 @@ describe('world-cli', () => {
     await exited;
     // The servers die with their creator (parent-death signal); the namespaces stay behind.
     assert.ok(await eventually(() => pidsMentioning(name).length === 0 && !alive(w.podA.pid)), 'world processes died with the CLI');
-    assert.equal((await netnsList()).filter((n) => n.startsWith(`${name}-`)).length, 5);
+    assert.equal((await netnsList()).filter((n) => n.startsWith(`${name}-`)).length, NETNS_SUFFIXES.length);
     const listed = await nodeScript(CLI, ['list']);
     assert.match(listed.stdout, new RegExp(`^${name}\\towner pid \\d+ \\(gone\\)$`, 'm'));
     const down = await nodeScript(CLI, ['down', '--name', name]);

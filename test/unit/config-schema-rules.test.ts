@@ -254,7 +254,7 @@ describe('unavailableFeatures', () => {
 
   it('should name each key set away from its default', () => {
     assert.deepEqual(unavailableFeatures(ok({ feature: { network: { incoming: 'steal' } } })), []);
-    assert.deepEqual(unavailableFeatures(ok({ feature: { network: { incoming: { mode: 'steal', on_concurrent_steal: 'continue' } } } })), ['feature.network.incoming.on_concurrent_steal']);
+    assert.deepEqual(unavailableFeatures(ok({ feature: { network: { incoming: { mode: 'steal', on_concurrent_steal: 'continue' } } } })), []);
     assert.deepEqual(
       unavailableFeatures(ok({ agent: { ephemeral: true, tolerations: [], json_log: true }, internal_proxy: { idle_timeout: 30 }, feature: { env: { env_file: '.env' }, network: { dns: { filter: { local: ['x'] } } } } })),
       ['feature.network.dns.filter', 'agent.json_log', 'internal_proxy.idle_timeout'],

@@ -84,7 +84,8 @@ describe('incoming settings', () => {
     ports: [3000, 8080, 9000],
     ignore_ports: [9000],
     ignore_localhost: true,
-  });
+    on_concurrent_steal: 'abort',
+  }, { user: 'alice', host: 'laptop-1' });
 
   it('should say why a port stays local', () => {
     assert.equal(portStaysLocal(s, 4000, false), 'port 4000 is not in incoming.ports');
