@@ -8,6 +8,11 @@
  *   a UDP socket) and serves it with the handler given for that remote address, exactly as the real
  *   intproxy would hand the user's socket an endpoint relayed to the target.
  *
+ * - incoming: on Listen it answers Ok and delivers one connection to the app's listener, as the real
+ *   intproxy delivers the target's clients — from loopback, greeting with `hello from <client>`, where
+ *   <client> is a fictional remote (INCOMING_CLIENT_IP); IncomingPeer names that client for those
+ *   connections and answers ENOENT for any other (a local client).
+ *
  * `agentGone` makes it answer every request after Hello with Error{EHOSTDOWN}; `kill()` closes the
  * listener and every connection at once (an intproxy that died).
  */
@@ -70,6 +75,9 @@ export interface HelloSeen {
   name: string;
 }
 
+/** The address the incoming connections the scripted intproxy delivers come from (a pod, for the app). */
+export const INCOMING_CLIENT_IP = '10.77.0.99';
+
 function addrKey(a: Addr): string {
   return a.family === 6 ? `[${a.ip}]:${a.port}` : `${a.ip}:${a.port}`;
 }
@@ -88,6 +96,9 @@ export class ScriptedIntproxy {
   private readonly servers = new Set<net.Server>();
   private readonly udpSockets = new Map<number, dgram.Socket>();
   private nextConn = 1;
+  /** Delivered incoming connections: the loopback port they come from → the client they stand for. */
+  private readonly incoming = new Map<number, Addr>();
+  private readonly delivering = new Set<Promise<void>>();
   private server!: net.Server;
   readonly sockPath: string;
   private readonly dir: string;
@@ -269,9 +280,39 @@ export class ScriptedIntproxy {
         return { type: 'AddrConfig', id: m.id, ...(this.table.addrConfig ?? { ipv4: true, ipv6: false }) };
       case 'Connect':
         return m.proto === 1 ? this.connectTcp(m) : this.connectUdp(m);
+      case 'Listen':
+        if (m.port !== 0) this.deliver(m.local);
+        return { type: 'Ok', id: m.id };
+      case 'Unlisten':
+        return undefined;
+      case 'IncomingPeer': {
+        await Promise.all(this.delivering);
+        const remote = ['127.0.0.1', '::1'].includes(m.peer.ip) ? this.incoming.get(m.peer.port) : undefined;
+        return remote ? { type: 'Peer', id: m.id, remote, local: m.listener } : this.error(m.id, ENOENT);
+      }
       default:
         return this.error(m.id, EIO, `scripted intproxy does not answer ${m.type}`);
     }
+  }
+
+  /** One connection to the app's listener at `local`, standing for a client of the target. */
+  private deliver(local: Addr): void {
+    const remote: Addr = { family: 4, ip: INCOMING_CLIENT_IP, port: 40_000 + this.incoming.size };
+    const host = local.family === 6 ? '::1' : '127.0.0.1';
+    const sock = net.connect({ host: local.ip === '0.0.0.0' || local.ip === '::' ? host : local.ip, port: local.port });
+    this.sockets.add(sock);
+    sock.on('close', () => this.sockets.delete(sock));
+    sock.on('error', () => {});
+    const connected = new Promise<void>((resolve) => {
+      sock.once('connect', () => {
+        this.incoming.set(sock.localPort!, remote);
+        sock.write(`hello from ${remote.ip}:${remote.port}\n`);
+        resolve();
+      });
+      sock.once('close', () => resolve());
+    });
+    this.delivering.add(connected);
+    void connected.then(() => this.delivering.delete(connected));
   }
 
   private async connectTcp(m: MessageOf<'Connect'>): Promise<Message> {

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ScriptedIntproxy } from '../helpers/scripted-intproxy.js';
+import { INCOMING_CLIENT_IP, ScriptedIntproxy } from '../helpers/scripted-intproxy.js';
+import { freePort } from '../helpers/ports.js';
 import { LAYER_TEST_BIN, T, bigContent, keyValues, runUnderLayer, scenarioTable, snippetEnv } from '../helpers/layer-run.js';
 
 const CONTENT = 'remote config|line2|';
@@ -25,6 +26,8 @@ interface Case {
   written?: string;
   /** The snippet execs: its stdout must contain this (from the hooked child). */
   stdoutHas?: string;
+  /** Incoming on (PODLINK_INCOMING=1), the app listening at APP_PORT; `mapped`: listen_ports APP_PORT → LOCAL_PORT. */
+  incoming?: 'plain' | 'mapped';
 }
 
 const statCase = (follow: boolean): Case => ({
@@ -48,6 +51,13 @@ const hex = (at: number): string => big.subarray(at, at + 16).toString('hex');
 const TAIL = hex(big.length - 16);
 const tailCase: Case = { expect: { tail: TAIL } };
 const pvCase: Case = { expect: { tail: TAIL, tail_current: TAIL } };
+
+/** The incoming snippets' ports: the one the app listens on, and where listen_ports moves it. */
+const APP_PORT = await freePort();
+const LOCAL_PORT = await freePort();
+const CLIENT = `${INCOMING_CLIENT_IP}:40000`;
+const DELIVERED = `hello from ${CLIENT}`;
+const listening = { bind: '0', listen: '0' };
 
 const cases: Record<string, Case> = {
   open: openCase,
@@ -187,7 +197,27 @@ const cases: Record<string, Case> = {
   splice: tailCase,
   copy_file_range: tailCase,
   fdopen: tailCase,
+  listen: { incoming: 'plain', expect: { ...listening, delivered: DELIVERED, peer: CLIENT, local_peer_loopback: '1' } },
+  accept: { incoming: 'plain', expect: { ...listening, from: CLIENT, len: '16', delivered: DELIVERED, local_from_loopback: '1' } },
+  accept4: { incoming: 'plain', expect: { ...listening, from: CLIENT, cloexec: '1', nonblock: '1', peer: CLIENT, greeting: DELIVERED } },
+  bind: {
+    incoming: 'mapped',
+    expect: { ...listening, kernel_port: String(LOCAL_PORT), delivered: DELIVERED, udp_bind: '0', udp_kernel_port: String(APP_PORT) },
+  },
+  getsockname: {
+    incoming: 'mapped',
+    expect: {
+      ...listening, rc: '0', name: `127.0.0.1:${APP_PORT}`, accepted_name: `127.0.0.1:${LOCAL_PORT}`, client_port_is_its_own: '1',
+    },
+  },
 };
+
+function incomingEnv(c: Case): Record<string, string> {
+  if (!c.incoming) return {};
+  const env: Record<string, string> = { PODLINK_INCOMING: '1', PL_T_LISTEN_PORT: String(APP_PORT), PL_T_LISTEN_LOCAL: String(LOCAL_PORT) };
+  if (c.incoming === 'mapped') env['PODLINK_LISTEN_PORTS'] = `${APP_PORT}:${LOCAL_PORT}`;
+  return env;
+}
 
 describe('layer snippets (one per hooked function, two harnesses)', () => {
   let tmp: string;
@@ -209,7 +239,7 @@ describe('layer snippets (one per hooked function, two harnesses)', () => {
           const localOut = path.join(tmp, `${name}-${harness}.txt`);
           const r = await runUnderLayer(path.join(LAYER_TEST_BIN, `${harness}_${name}`), [], {
             sock: proxy.sockPath,
-            env: { ...snippetEnv(localOut), PL_T_GATE: proxy.gate },
+            env: { ...snippetEnv(localOut), PL_T_GATE: proxy.gate, ...incomingEnv(c) },
             timeoutMs: 20_000,
           });
           const detail = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
@@ -231,6 +261,13 @@ describe('layer snippets (one per hooked function, two harnesses)', () => {
             // Closing the UDP socket releases its relay (no answer expected: wait for it to arrive).
             for (let i = 0; i < 100 && proxy.seen('Release').length === 0; i++) await new Promise((res) => setTimeout(res, 10));
             assert.equal(proxy.seen('Release').length, 1, `Release after close\n${detail}`);
+          }
+          if (c.incoming) {
+            // The app's port is announced once, as the port it asked for at the address it really has.
+            const port = c.incoming === 'mapped' ? LOCAL_PORT : APP_PORT;
+            assert.deepEqual(proxy.seen('Listen').map((m) => [m.port, m.local.ip, m.local.port]), [[APP_PORT, '127.0.0.1', port]], detail);
+            for (let i = 0; i < 100 && proxy.seen('Unlisten').length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+            assert.deepEqual(proxy.seen('Unlisten').map((m) => m.local.port), [port], `Unlisten after close\n${detail}`);
           }
           if (name === 'fork') {
             const [parent, child] = [proxy.hellos[0], proxy.hellos.find((h) => h.ppid === proxy.hellos[0]?.pid)];

@@ -112,6 +112,37 @@ static inline void peer(const char *tag, int fd) {
 
 
 
+/* Shared by the incoming snippets (bind, listen, accept, accept4, getsockname): a TCP listener on
+ * 127.0.0.1 at the port PL_T_LISTEN_PORT names. With PODLINK_INCOMING=1 the layer announces it and the
+ * scripted intproxy delivers one connection to it, greeting "hello from <the client it stands for>". */
+static inline int app_listener(void) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(T("PL_T_LISTEN_PORT")))};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  print_rc("bind", bind(s, (struct sockaddr *)&sa, sizeof sa));
+  print_rc("listen", listen(s, 8));
+  return s;
+}
+/* A local client of the listener (loopback, the port the kernel gave it): the layer leaves it local. */
+static inline int local_client(int listener) {
+  struct sockaddr_in sa;
+  socklen_t len = sizeof sa;
+  syscall(SYS_getsockname, listener, (struct sockaddr *)&sa, &len); /* the kernel's port, not the app's */
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(c, (struct sockaddr *)&sa, sizeof sa) != 0) printf("local_connect=ERR:%s\n", strerror(errno));
+  return c;
+}
+/* "tag=<first line read>" from an accepted connection. */
+static inline void print_line(const char *tag, int fd) {
+  char buf[128] = "";
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  buf[n > 0 ? n : 0] = 0;
+  buf[strcspn(buf, "\n")] = 0;
+  printf("%s=%s\n", tag, buf);
+}
+
 /* Shared by the non-blocking connect snippets (getsockopt, poll, ppoll, select, pselect): starts a
  * non-blocking connect to the remote named by env, printing "<tag>_first=<errno name>". */
 static inline int nb_connect(const char *tag, const char *env) {
