@@ -5,7 +5,8 @@
  * build with this machine's C compiler (`layer/build/`, what `npm run build` and the fallback
  * `make -C layer runtime` write) wins, else the prebuilt copy the package ships for this machine's
  * architecture (`layer/prebuilt/linux-x64/`, `linux-arm64/`, see scripts/prebuild-layer.sh). The
- * supervisor (static and Go programs, supervisor/README.md) is found the same way under `supervisor/`.
+ * supervisor (static and Go programs, supervisor/README.md) is found the same way under `supervisor/`,
+ * and the mirror's capture helper (run by a local agent, for `pid/` targets) under `agent/capture/`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,15 +25,15 @@ export function layerFile(name: string, arch: string = process.arch): string {
   return nativeFile('layer', name, arch);
 }
 
-/** A native file of `part` (layer, supervisor): its local build, else its prebuilt copy for `arch`. */
-export function nativeFile(part: 'layer' | 'supervisor', name: string, arch: string = process.arch): string {
+/** A native file of `part` (layer, supervisor, the capture helper): its local build, else its prebuilt copy for `arch`. */
+export function nativeFile(part: 'layer' | 'supervisor' | 'agent/capture', name: string, arch: string = process.arch): string {
   const candidates = [path.join(packageRoot, part, 'build', name), path.join(packageRoot, part, 'prebuilt', `linux-${arch}`, name)];
   return candidates.find((p) => fs.existsSync(p)) ?? candidates[0]!;
 }
 
 export const layerLibrary = layerFile('libpodlink.so');
-/** The mirror's packet capture, run by the agent (agent/capture; `make -C agent/capture`). */
-export const captureHelper = path.join(packageRoot, 'agent', 'capture', 'build', 'podlink-capture');
+/** The mirror's packet capture, run by the agent (agent/capture): `agent/capture/build/` wins over `agent/capture/prebuilt/linux-<arch>/`. */
+export const captureHelper = nativeFile('agent/capture', 'podlink-capture');
 /** The seccomp supervisor: `supervisor/build/` (a local build) wins over `supervisor/prebuilt/linux-<arch>/`. */
 export const supervisorBinary = nativeFile('supervisor', 'podlink-supervisor');
 /** Compiles fs patterns with glibc's regcomp exactly as the layer does (layer/tools/regcheck.c). */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the layer's runtime files (libpodlink.so, podlink-regcheck) and the supervisor
-# (podlink-supervisor, static) for every architecture the package ships, into
-# layer/prebuilt/linux-<arch>/ and supervisor/prebuilt/linux-<arch>/ (Node's process.arch names): x64 with the system
+# (podlink-supervisor, static) and the mirror's capture helper (podlink-capture) for every architecture the package ships, into
+# layer/, supervisor/ and agent/capture/ prebuilt/linux-<arch>/ (Node's process.arch names): x64 with the system
 # compiler, arm64 with Debian's cross compiler (gcc-aarch64-linux-gnu, libc6-dev-arm64-cross; both
 # link against this machine's glibc version, so neither needs a newer one than the other).
 # common/paths.ts picks the copy for the running machine; `npm pack` runs this (prepack).
@@ -16,4 +16,7 @@ for arch in x64 arm64; do
   make -s -C ../supervisor runtime CC="${cc[$arch]}" BUILD="build/prebuild-$arch"
   mkdir -p "../supervisor/prebuilt/linux-$arch"
   cp "../supervisor/build/prebuild-$arch/podlink-supervisor" "../supervisor/prebuilt/linux-$arch/"
+  make -s -C ../agent/capture CC="${cc[$arch]}" BUILD="build/prebuild-$arch"
+  mkdir -p "../agent/capture/prebuilt/linux-$arch"
+  cp "../agent/capture/build/prebuild-$arch/podlink-capture" "../agent/capture/prebuilt/linux-$arch/"
 done

@@ -16,6 +16,9 @@
  *                         missed), or stdout was full (the agent is behind)
  *             PORTS 6     the filter of the last "ports" line is in place
  *
+ * argv: `--ignore-source IPv4`: connections from that address are not copied (the agent's own
+ * pass-through to the original app, agent/incoming/passthrough.ts: it would be a second copy).
+ *
  * Each flow is reassembled strictly in order from its SYN; connections that were open before a port was
  * subscribed are not copied. Needs CAP_NET_RAW. Built by agent/capture/Makefile (npm run build). */
 #define _GNU_SOURCE
@@ -155,6 +158,10 @@ static void end_flow(struct flow *f, uint8_t ev) {
   f->used = false;
 }
 
+/* --ignore-source: the IPv4 source whose connections are never copied. */
+static bool has_ignored;
+static uint8_t ignored_src[4];
+
 static void on_tcp(uint8_t fam, const uint8_t *src, const uint8_t *dst, const uint8_t *tcp, size_t len) {
   if (len < 20) return;
   uint16_t sport = (uint16_t)(tcp[0] << 8 | tcp[1]), dport = (uint16_t)(tcp[2] << 8 | tcp[3]);
@@ -166,7 +173,7 @@ static void on_tcp(uint8_t fam, const uint8_t *src, const uint8_t *dst, const ui
   size_t n = len - hl;
   struct flow *f = find(fam, src, dst, sport, dport);
   if ((flags & 0x02) && !(flags & 0x10)) { /* SYN: a new connection (a retransmitted SYN: the same one) */
-    if (f) return;
+    if (f || (fam == 4 && has_ignored && memcmp(src, ignored_src, 4) == 0)) return;
     for (int i = 0; i < MAX_FLOWS && !f; i++)
       if (!flows[i].used) f = &flows[i];
     if (!f) return; /* table full: this connection is not copied */
@@ -224,8 +231,17 @@ static void on_command(char *line) {
   }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--ignore-source") == 0 && i + 1 < argc && inet_pton(AF_INET, argv[i + 1], ignored_src) == 1) {
+      has_ignored = true;
+      i++;
+    } else {
+      fprintf(stderr, "podlink-capture: unknown argument %s (usage: podlink-capture [--ignore-source IPv4])\n", argv[i]);
+      return 2;
+    }
+  }
   signal(SIGPIPE, SIG_IGN);
   int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
   if (fd < 0) die("AF_PACKET socket (CAP_NET_RAW is needed)");

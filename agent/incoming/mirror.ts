@@ -20,6 +20,7 @@ import { captureHelper } from '../../common/paths.js';
 import { INITIAL_WINDOW, MAX_DATA_CHUNK } from '../../protocol/spec.js';
 import type { Addr } from '../../protocol/types.js';
 import type { Endpoints, LinkOpened, LinkSession } from './delivery.js';
+import { PASSTHROUGH_SOURCE } from './redirect.js';
 
 const log = logger('agent');
 
@@ -122,7 +123,8 @@ export class Mirror {
 
   /** Starts the capture helper; rejects with the line that says what is missing (CAP_NET_RAW, the helper). */
   static async start(bin = process.env['PODLINK_CAPTURE'] ?? captureHelper): Promise<Mirror> {
-    const m = new Mirror(spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    // The agent's own connections to the original app (unmatched requests of a filtered steal) are not the pod's clients.
+    const m = new Mirror(spawn(bin, ['--ignore-source', PASSTHROUGH_SOURCE], { stdio: ['pipe', 'pipe', 'pipe'] }));
     await new Promise<void>((resolve, reject) => (m.readyWaiter = (err) => (err ? reject(new Error(`mirror is not available: ${err.message}`)) : resolve())));
     m.readyWaiter = undefined;
     log.debug('mirror', `capture helper ${m.helper.pid} ready`);

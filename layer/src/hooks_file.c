@@ -31,16 +31,7 @@ static int new_memfd(const char *path, int flags) {
 }
 
 /* Remote stat, to learn whether a file exists before an open that does not read it. */
-static int remote_exists(const char *path, pl_stat *st) {
-  pl_msg req = {.type = PL_MSG_STAT};
-  req.u.stat_req.path = pl_str(path, strlen(path));
-  req.u.stat_req.follow = true;
-  struct pl_resp resp;
-  int r = pl_rpc(&req, PL_MSG_STAT_RESULT, &resp);
-  if (r == 0) *st = resp.msg.u.stat_res.st;
-  pl_resp_free(&resp);
-  return r;
-}
+static int remote_exists(const char *path, pl_stat *st) { return pl_rpc_stat(path, true, st); }
 
 /* After the remote answered r for the memfd fd: 0 to go on, else fd is closed and the open ends with
  * OPEN_BYPASS (do the local call) or -1 with errno. */

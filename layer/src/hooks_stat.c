@@ -56,13 +56,7 @@ static int stat_decide(const char *hook, int dirfd, const char *path, bool follo
   struct pl_path pp;
   int routed = pl_route_hook(hook, dirfd, path, &pp);
   if (routed <= 0) return routed;
-  pl_msg req = {.type = PL_MSG_STAT};
-  req.u.stat_req.path = pl_str(pp.path, strlen(pp.path));
-  req.u.stat_req.follow = follow;
-  struct pl_resp resp;
-  int r = pl_rpc(&req, PL_MSG_STAT_RESULT, &resp);
-  if (r == 0) *out = resp.msg.u.stat_res.st;
-  pl_resp_free(&resp);
+  int r = pl_rpc_stat(pp.path, follow, out);
   int err = 0;
   switch (pl_outcome_of(r, &pp, &err)) {
     case OUT_HANDLED: pl_debug("%s: remote %s", hook, pp.path); return 1;

@@ -227,6 +227,17 @@ int pl_rpc(pl_msg *req, uint16_t want, struct pl_resp *resp) {
   return result;
 }
 
+int pl_rpc_stat(const char *path, bool follow, pl_stat *st) {
+  pl_msg req = {.type = PL_MSG_STAT};
+  req.u.stat_req.path = pl_str(path, strlen(path));
+  req.u.stat_req.follow = follow;
+  struct pl_resp resp;
+  int r = pl_rpc(&req, PL_MSG_STAT_RESULT, &resp);
+  if (r == 0) *st = resp.msg.u.stat_res.st;
+  pl_resp_free(&resp);
+  return r;
+}
+
 void pl_rpc_send_only(pl_msg *req) {
   uint8_t buf[64];
   req->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);

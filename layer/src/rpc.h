@@ -22,6 +22,9 @@ struct pl_resp {
 int pl_rpc(pl_msg *req, uint16_t want, struct pl_resp *resp) PL_HIDDEN;
 void pl_resp_free(struct pl_resp *resp) PL_HIDDEN;
 
+/* Stat of a path in the target: 0 with *st filled, or as pl_rpc. */
+int pl_rpc_stat(const char *path, bool follow, pl_stat *st) PL_HIDDEN;
+
 /* A request with no answer (Release). Best effort. */
 void pl_rpc_send_only(pl_msg *req) PL_HIDDEN;
 

@@ -80,17 +80,6 @@ static bool settle(struct sup_call *c, int r) {
   }
 }
 
-static int remote_stat(const char *path, bool follow, pl_stat *st) {
-  pl_msg req = {.type = PL_MSG_STAT};
-  req.u.stat_req.path = pl_str(path, strlen(path));
-  req.u.stat_req.follow = follow;
-  struct pl_resp resp;
-  int r = pl_rpc(&req, PL_MSG_STAT_RESULT, &resp);
-  if (r == 0) *st = resp.msg.u.stat_res.st;
-  pl_resp_free(&resp);
-  return r;
-}
-
 static int fetch_into(int fd, const char *path, pl_stat *st) {
   for (uint64_t off = 0;;) {
     pl_msg req = {.type = PL_MSG_READ_FILE};
@@ -122,7 +111,7 @@ static void open_remote(struct sup_call *c) {
   bool dir = false;
   int mem = -1;
   if (c->flags & O_DIRECTORY) {
-    r = remote_stat(path, true, &st);
+    r = pl_rpc_stat(path, true, &st);
     if (r == 0 && !S_ISDIR(st.mode)) r = ENOTDIR;
     dir = r == 0;
   } else {
@@ -185,7 +174,7 @@ void sup_on_open(struct sup_call *c, int dirfd, uint64_t path, int flags, bool o
 
 static void stat_remote(struct sup_call *c) {
   pl_stat s;
-  if (!settle(c, remote_stat(c->pp.path, !(c->flags & AT_SYMLINK_NOFOLLOW), &s))) return;
+  if (!settle(c, pl_rpc_stat(c->pp.path, !(c->flags & AT_SYMLINK_NOFOLLOW), &s))) return;
   int w;
   if (c->is_statx) {
     struct statx x = {.stx_mask = STATX_BASIC_STATS, .stx_blksize = (uint32_t)s.blksize, .stx_nlink = (uint32_t)s.nlink,

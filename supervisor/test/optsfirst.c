@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "remote.h"
+
 static int opt(int s, int level, int name) {
   int v = -1;
   socklen_t l = sizeof v;
@@ -23,15 +25,8 @@ static int opt(int s, int level, int name) {
 }
 
 int main(void) {
-  const char *t = getenv("PL_T_TCP");
-  if (!t) return 2;
-  char host[64];
-  snprintf(host, sizeof host, "%s", t);
-  char *colon = strchr(host, ':');
-  if (!colon) return 2;
-  *colon = '\0';
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(colon + 1))};
-  inet_pton(AF_INET, host, &to.sin_addr);
+  struct sockaddr_in to;
+  if (!remote_from_env("PL_T_TCP", &to)) return 2;
   int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
   setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
   setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -8,16 +8,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "remote.h"
+
 int main(void) {
-  const char *t = getenv("PL_T_UDP");
-  if (!t) return 2;
-  char host[64];
-  snprintf(host, sizeof host, "%s", t);
-  char *colon = strchr(host, ':');
-  if (!colon) return 2;
-  *colon = '\0';
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(colon + 1))};
-  inet_pton(AF_INET, host, &to.sin_addr);
+  struct sockaddr_in to;
+  if (!remote_from_env("PL_T_UDP", &to)) return 2;
   int s = socket(AF_INET, SOCK_DGRAM, 0);
   struct iovec v[2] = {{"one", 3}, {"two", 3}};
   struct mmsghdr m[2] = {0};

@@ -2,8 +2,9 @@
  * The package as a user gets it: `npm pack`, then `npm install -g` of the tarball into a temporary
  * prefix with install scripts disabled (npm's default for global installs here), and that installed
  * `podlink exec -t pid/<pod A>` run from the laptop netns: env, DNS, a fetch and a remote file. The
- * tarball carries the compiled JavaScript and the layer prebuilt for linux-x64 and linux-arm64 (an
- * aarch64 ELF needing no newer glibc than the x64 one) and no tests, benchmarks or test cluster.
+ * tarball carries the compiled JavaScript and the layer, supervisor and mirror capture helper prebuilt
+ * for linux-x64 and linux-arm64 (the layer's aarch64 ELF needing no newer glibc than the x64 one), and
+ * no tests, benchmarks or test cluster.
  * Needs root (network namespaces) and the npm registry (or its cache) for the dependencies.
  */
 import assert from 'node:assert/strict';
@@ -45,11 +46,14 @@ describe('npm pack + npm install -g --ignore-scripts', () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('should pack the compiled code and the prebuilt layer, and only runtime files', () => {
+  it('should pack the compiled code and the prebuilt layer, supervisor and capture helper, and only runtime files', () => {
     for (const f of ['bin/podlink.js', 'dist/cli/main.js', 'dist/intproxy/main.js', 'dist/agent/main.js', 'package.json'])
       assert.ok(files.includes(f), `${f} is not in the package`);
     for (const arch of ['x64', 'arm64'])
-      for (const f of ['libpodlink.so', 'podlink-regcheck']) assert.ok(files.includes(`layer/prebuilt/linux-${arch}/${f}`), `layer/prebuilt/linux-${arch}/${f} is not in the package`);
+      for (const f of ['layer/prebuilt/ARCH/libpodlink.so', 'layer/prebuilt/ARCH/podlink-regcheck', 'supervisor/prebuilt/ARCH/podlink-supervisor', 'agent/capture/prebuilt/ARCH/podlink-capture']) {
+        const want = f.replace('ARCH', `linux-${arch}`);
+        assert.ok(files.includes(want), `${want} is not in the package`);
+      }
     const outside = files.filter((f) => /^(test|bench|testcluster|tools|scripts|demo|docs)\/|^dist\/(test|bench|testcluster|tools|demo)\/|\.map$|\.ts$/.test(f));
     assert.deepEqual(outside, []);
     assert.ok(!fs.existsSync(path.join(installed, 'layer', 'build')), 'the install built the layer although install scripts were off');
@@ -58,6 +62,8 @@ describe('npm pack + npm install -g --ignore-scripts', () => {
   it('should ship an aarch64 layer that needs no newer glibc than the x64 one', () => {
     const layer = (arch: string, f: string) => path.join(installed, 'layer', 'prebuilt', `linux-${arch}`, f);
     assert.equal(elfMachine(layer('x64', 'libpodlink.so')), 62);
+    const capture = (arch: string) => path.join(installed, 'agent', 'capture', 'prebuilt', `linux-${arch}`, 'podlink-capture');
+    assert.deepEqual([elfMachine(capture('x64')), elfMachine(capture('arm64'))], [62, 183], 'the capture helper for each architecture');
     for (const f of ['libpodlink.so', 'podlink-regcheck']) {
       assert.equal(elfMachine(layer('arm64', f)), 183, `${f} for arm64 is not an AArch64 ELF`);
       const [arm, x64] = [newestGlibc(layer('arm64', f)), newestGlibc(layer('x64', f))];

@@ -15,10 +15,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { packageRoot } from '../../common/paths.js';
-import { CLI, PORTS } from '../helpers/matrix.js';
+import { blackholeConnectCases, dropSyns } from '../helpers/blackhole.js';
+import { CLI } from '../helpers/matrix.js';
 import { createWorld, type World } from '../helpers/world.js';
 
-const KEPT = 82;
 const FORCED = 'PODLINK_EXEC_PATH=supervisor';
 
 describe('the supervisor passes the layer scenarios (dynamic programs forced onto it)', () => {
@@ -29,10 +29,7 @@ describe('the supervisor passes the layer scenarios (dynamic programs forced ont
   before(async () => {
     world = await createWorld();
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-sup-same-'));
-    for (const port of [PORTS.blackhole, KEPT]) {
-      const r = await world.runIn(world.podB.netns, 'iptables', ['-w', '-A', 'INPUT', '-p', 'tcp', '--dport', String(port), '-j', 'DROP']);
-      assert.equal(r.code, 0, r.stderr);
-    }
+    await dropSyns(world);
   });
   after(async () => {
     await world?.destroy();
@@ -81,61 +78,5 @@ describe('the supervisor passes the layer scenarios (dynamic programs forced ont
     assert.equal(fs.readFileSync(localOut, 'utf8'), 'written by udp-node\n');
   });
 
-  it('node: the timer fires while connecting (the loop is not blocked); the error comes through SO_ERROR', async () => {
-    const js = `const s = require('net').connect({ host: ${JSON.stringify(world.podB.ip)}, port: ${PORTS.blackhole} });
-setImmediate(() => setTimeout(() => console.log('timer, connecting=' + s.connecting), 100));
-s.on('connect', () => console.log('connected?!'));
-s.on('error', (e) => console.log('error ' + e.code + ' from ' + e.syscall));`;
-    const r = await exec([process.execPath, '-e', js]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'timer, connecting=true\nerror ETIMEDOUT from connect\n');
-  });
-
-  it('python: EINPROGRESS at once, EALREADY on a second connect, ETIMEDOUT from SO_ERROR', async () => {
-    const py = `import errno, select, socket
-s = socket.socket(); s.setblocking(False)
-print(errno.errorcode[s.connect_ex((${JSON.stringify(world.podB.ip)}, ${PORTS.blackhole}))])
-print(errno.errorcode[s.connect_ex((${JSON.stringify(world.podB.ip)}, ${PORTS.blackhole}))])
-select.select([], [s], [])
-print(errno.errorcode[s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)])`;
-    const r = await exec(['python3', '-c', py]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'EINPROGRESS\nEALREADY\nETIMEDOUT\n');
-  });
-
-  it('a connect the program closes is abandoned in the target; one it keeps goes on', async () => {
-    const py = `import select, socket, sys
-def start(port):
-    s = socket.socket(); s.setblocking(False); s.connect_ex((${JSON.stringify(world.podB.ip)}, port)); return s
-kept = start(${KEPT}); dropped = start(${PORTS.blackhole})
-print("started", flush=True)
-sys.stdin.readline()
-dropped.close()
-print("closed", flush=True)
-select.select([], [kept], [])
-print("kept", kept.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), flush=True)`;
-    const child = world.spawnIn(world.laptop, 'env', [FORCED, process.execPath, CLI, 'exec', '-q', '-t', `pid/${world.podA.pid}`, '--', 'python3', '-c', py], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const synSent = async (): Promise<number[]> => {
-      const r = await world.runIn(world.podA.netns, 'ss', ['-Htn', 'state', 'syn-sent']);
-      return [...r.stdout.matchAll(new RegExp(`${world.podB.ip.replace(/\./g, '\\.')}:(\\d+)`, 'g'))].map((m) => Number(m[1])).sort();
-    };
-    const until = async (what: string, ok: () => boolean | Promise<boolean>): Promise<void> => {
-      for (let i = 0; !(await ok()); i++) {
-        if (i > 2000) throw new Error(`never: ${what} (output so far: ${stdout})`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
-    await until('both connects in flight from the target', async () => stdout.includes('started') && (await synSent()).length === 2);
-    child.stdin!.write('\n');
-    await until('the program closed one', () => stdout.includes('closed'));
-    await until('only the kept connect left in the target', async () => (await synSent()).length === 1);
-    assert.deepEqual(await synSent(), [KEPT]);
-    assert.equal(await exited, 0);
-    assert.equal(stdout, 'started\nclosed\nkept 110\n');
-  });
+  blackholeConnectCases(() => world, (command) => ['env', [FORCED, process.execPath, CLI, 'exec', '-q', '-t', `pid/${world.podA.pid}`, '--', ...command]]);
 });
