@@ -22,49 +22,14 @@
 #include "common.h"
 #include "config.h"
 #include "fdtable.h"
+#include "incoming.h"
 #include "real.h"
 #include "rpc.h"
 #include "socket.h"
 
-static bool inet_family(const struct sockaddr *sa, socklen_t len) {
-  if (!sa) return false;
-  if (sa->sa_family == AF_INET) return len >= sizeof(struct sockaddr_in);
-  if (sa->sa_family == AF_INET6) return len >= sizeof(struct sockaddr_in6);
-  return false;
-}
-
-static uint16_t port_of(const struct sockaddr *sa) {
-  return ntohs(sa->sa_family == AF_INET ? ((const struct sockaddr_in *)sa)->sin_port : ((const struct sockaddr_in6 *)sa)->sin6_port);
-}
-
 static void set_port(struct sockaddr *sa, uint16_t port) {
   if (sa->sa_family == AF_INET) ((struct sockaddr_in *)sa)->sin_port = htons(port);
   else ((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
-}
-
-/* A sockaddr as a protocol address; IPv4-mapped IPv6 as family 4. */
-static void to_addr(const struct sockaddr *sa, pl_addr *a) {
-  memset(a, 0, sizeof *a);
-  a->port = port_of(sa);
-  if (sa->sa_family == AF_INET) {
-    a->family = 4;
-    memcpy(a->ip, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    return;
-  }
-  const struct in6_addr *in6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-  if (IN6_IS_ADDR_V4MAPPED(in6)) {
-    a->family = 4;
-    memcpy(a->ip, &in6->s6_addr[12], 4);
-  } else {
-    a->family = 6;
-    memcpy(a->ip, in6, 16);
-  }
-}
-
-static bool loopback(const pl_addr *a) {
-  if (a->family == 4) return a->ip[0] == 127;
-  static const uint8_t one[16] = {[15] = 1};
-  return memcmp(a->ip, one, 16) == 0;
 }
 
 /* listen_ports: the local port a bind to `port` really takes (the same port when not mapped). */
@@ -90,13 +55,13 @@ PL_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len) {
   if (!pl_enter()) return pl_real.bind(fd, sa, len);
   struct pl_fdobj *known = pl_fd_get(fd);
   /* Only the app's own TCP sockets: ours, and sockets the layer relays, are never touched. */
-  if (!pl_cfg.incoming || !inet_family(sa, len) || (known && known->kind != FDK_LISTEN) ||
+  if (!pl_cfg.incoming || !pl_inet_sockaddr(sa, len) || (known && known->kind != FDK_LISTEN) ||
       pl_sock_type(fd) != SOCK_STREAM) {
     pl_leave();
     return pl_real.bind(fd, sa, len);
   }
   int saved = errno;
-  uint16_t port = port_of(sa);
+  uint16_t port = pl_sockaddr_port(sa);
   uint16_t local = port ? local_port_for(port) : 0;
   int rc;
   if (local != port) {
@@ -130,13 +95,13 @@ static void announce(int fd) {
   struct sockaddr_storage ss;
   socklen_t sl = sizeof ss;
   if (pl_sock_type(fd) != SOCK_STREAM || pl_real.getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
-      !inet_family((struct sockaddr *)&ss, sl))
+      !pl_inet_sockaddr((struct sockaddr *)&ss, sl))
     return;
   ino_t ino = 0;
   struct pl_fdobj *o = listen_entry(fd, &ino);
   if (pl_fd_get(fd) == &pl_layer_mark || (o && o->announced)) return;
   /* No bind seen (inherited, or bound before our start): the port it has is the one it asked for. */
-  uint16_t port = o ? o->app_port : port_of((struct sockaddr *)&ss);
+  uint16_t port = o ? o->app_port : pl_sockaddr_port((struct sockaddr *)&ss);
   if (!port) {
     pl_debug("listen: fd %d on an ephemeral port: not announced", fd);
     return;
@@ -150,12 +115,7 @@ static void announce(int fd) {
   }
   o->local = ss;
   o->local_len = sl;
-  pl_msg req = {.type = PL_MSG_LISTEN};
-  to_addr((struct sockaddr *)&ss, &req.u.listen.local);
-  req.u.listen.port = port;
-  struct pl_resp resp;
-  int r = pl_rpc(&req, PL_MSG_OK, &resp);
-  pl_resp_free(&resp);
+  int r = pl_listen_announce((struct sockaddr *)&ss, port);
   /* Announced = the intproxy delivers to it: only then does accept ask about peers. */
   o->announced = r == 0;
   pl_debug("listen: fd %d port %u: %s (%d)", fd, port, r == 0 ? "subscribed" : "stays local", r);
@@ -175,7 +135,7 @@ PL_EXPORT int listen(int fd, int backlog) {
 /* Called by fdtable.c when the last descriptor of an announced listener closes. Silent (close path). */
 void pl_listen_release(struct pl_fdobj *o) {
   pl_msg req = {.type = PL_MSG_UNLISTEN};
-  to_addr((struct sockaddr *)&o->local, &req.u.unlisten.local);
+  pl_addr_of((struct sockaddr *)&o->local, &req.u.unlisten.local);
   pl_rpc_send_only(&req);
 }
 
@@ -184,30 +144,18 @@ void pl_listen_release(struct pl_fdobj *o) {
 static void delivered(struct pl_fdobj *lo, int nfd, struct sockaddr *sa, socklen_t *len) {
   struct sockaddr_storage kpeer;
   socklen_t kl = sizeof kpeer;
-  if (pl_real.getpeername(nfd, (struct sockaddr *)&kpeer, &kl) != 0 || !inet_family((struct sockaddr *)&kpeer, kl)) return;
-  pl_msg req = {.type = PL_MSG_INCOMING_PEER};
-  to_addr((struct sockaddr *)&kpeer, &req.u.incoming_peer.peer);
-  if (!loopback(&req.u.incoming_peer.peer)) return; /* the intproxy connects over loopback only */
-  to_addr((struct sockaddr *)&lo->local, &req.u.incoming_peer.listener);
-  struct pl_resp resp;
-  int r = pl_rpc(&req, PL_MSG_PEER, &resp);
-  if (r != 0) {
-    pl_resp_free(&resp);
-    return; /* ENOENT: a local client */
-  }
+  if (pl_real.getpeername(nfd, (struct sockaddr *)&kpeer, &kl) != 0 || !pl_inet_sockaddr((struct sockaddr *)&kpeer, kl)) return;
+  pl_addr remote;
+  if (pl_incoming_peer((struct sockaddr *)&kpeer, (struct sockaddr *)&lo->local, &remote) != 0) return; /* ENOENT: a local client */
   struct pl_fdobj *o = pl_fd_new(FDK_INCOMING);
-  if (!o) {
-    pl_resp_free(&resp);
-    return;
-  }
+  if (!o) return;
   struct stat st;
   if (fstat(nfd, &st) == 0) o->ino = st.st_ino;
   o->connected = true;
   o->local = kpeer; /* getpeername answers with peer only while the kernel still says this */
   o->local_len = kl;
   o->sock_family = lo->sock_family;
-  o->peer_len = pl_endpoint(&resp.msg.u.peer.remote, lo->sock_family, &o->peer);
-  pl_resp_free(&resp);
+  o->peer_len = pl_endpoint(&remote, lo->sock_family, &o->peer);
   if (!o->peer_len) { /* an IPv6 client on an IPv4 socket: cannot be named */
     free(o);
     return;
@@ -249,9 +197,9 @@ PL_EXPORT int getsockname(int fd, struct sockaddr *restrict sa, socklen_t *restr
   struct pl_fdobj *o = pl_fd_get(fd);
   int rc = pl_real.getsockname(fd, sa, len);
   if (PL_LIKELY(!o) || rc != 0 || pl_guard || o == &pl_layer_mark || o->kind != FDK_LISTEN || !sa || !len ||
-      !inet_family(sa, *len) || !o->app_port)
+      !pl_inet_sockaddr(sa, *len) || !o->app_port)
     return rc;
-  uint16_t real = port_of(sa);
+  uint16_t real = pl_sockaddr_port(sa);
   if (real != o->app_port && real == local_port_for(o->app_port)) set_port(sa, o->app_port);
   return rc;
 }

@@ -132,6 +132,15 @@ static void network(void) {
   }
 }
 
+/* Incoming traffic (listen.c): the program's listening sockets, and what it accepts from them. */
+static void incoming(void) {
+  always(SYS_listen);
+#ifdef SYS_accept
+  always(SYS_accept);
+#endif
+  always(SYS_accept4);
+}
+
 const struct sock_fprog *sup_filter(void) {
   len = 0;
   put((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
@@ -147,6 +156,7 @@ const struct sock_fprog *sup_filter(void) {
   /* In "local" mode nothing is remote, not even the DNS files. */
   if (pl_cfg.fs_mode != FS_LOCAL) files();
   if (pl_cfg.tcp || pl_cfg.udp || pl_cfg.dns) network();
+  if (pl_cfg.incoming) incoming();
   ret(ALLOW);
   fprog.len = (unsigned short)len;
   fprog.filter = prog;

@@ -139,6 +139,11 @@ static void dispatch(struct sup_call *c) {
     case SYS_readlinkat: return sup_on_readlink(c, (int)A(0), A(1), A(2), (size_t)A(3));
     case SYS_connect: return sup_on_connect(c);
     case SYS_getpeername: return sup_on_getpeername(c);
+    case SYS_listen: return sup_on_listen(c);
+#ifdef SYS_accept
+    case SYS_accept:
+#endif
+    case SYS_accept4: return sup_on_accept(c);
     case SYS_getsockopt: return sup_on_so_error(c);
     case SYS_sendto: return sup_on_sendto(c);
     case SYS_sendmsg: return sup_on_sendmsg(c, false);

@@ -90,6 +90,8 @@ void sup_on_so_error(struct sup_call *c);
 void sup_on_sendto(struct sup_call *c);
 void sup_on_sendmsg(struct sup_call *c, bool mmsg);
 void sup_on_recv(struct sup_call *c, bool msg);
+void sup_on_listen(struct sup_call *c);
+void sup_on_accept(struct sup_call *c);
 
 /* dirs.c: remote directories as local placeholder directories. */
 /* Opens a placeholder listing the remote directory: an fd of ours, or -errno. */

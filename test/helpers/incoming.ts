@@ -45,11 +45,12 @@ export async function startSession(
   world: World,
   config: unknown,
   app: [string, number, string],
-  opts: { extra?: string[]; waitPort?: number; allowError?: boolean; shell?: (appCommand: string) => string; laptop?: string } = {},
+  opts: { extra?: string[]; waitPort?: number; allowError?: boolean; shell?: (appCommand: string) => string; laptop?: string; program?: string } = {},
 ): Promise<Session> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-incoming-'));
   fs.writeFileSync(path.join(dir, 'podlink.json'), JSON.stringify(config));
-  const appArgv = [process.execPath, path.join(fixtures, 'app.mjs'), app[0], String(app[1]), app[2]];
+  // `program`: another server speaking app.mjs's arguments and lines (a Go one, for the supervisor).
+  const appArgv = [...(opts.program ? [opts.program] : [process.execPath, path.join(fixtures, 'app.mjs')]), app[0], String(app[1]), app[2]];
   // `shell` wraps the app in a shell command line (the session then outlives the app).
   const command = opts.shell ? ['sh', '-c', opts.shell(appArgv.join(' '))] : appArgv;
   const argv = [cli, 'exec', '-o', 'json', '-f', path.join(dir, 'podlink.json'), '-t', `pid/${world.podA.pid}`, ...(opts.extra ?? []), '--', ...command];
