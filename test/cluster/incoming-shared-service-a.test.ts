@@ -15,22 +15,11 @@
  * PODLINK_AGENT_IMAGE (default: this release's), imported with `bash scripts/agent-image.sh --import`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { type ClusterEnv, eventually, kubectlJson, podOf, run } from './cluster.js';
+import { type ClusterEnv, eventually, kubectlJson, laptop2Netns, podOf, run } from './cluster.js';
 import { agentPods, callIn, containerPid, podlinkIn, ruleset, startSession, stopSession, type Session, type Where } from './incoming.js';
 import { kubeTestEnv } from './kube-laptop.js';
-
-const ENV_FILE = process.env.PODLINK_CLUSTER_ENV ?? '/run/podlink-cluster/env';
-
-/** The second laptop's netns, from the env file (a cluster booted before it existed: its default name). */
-function laptop2(): string {
-  const vars = existsSync(ENV_FILE) ? readFileSync(ENV_FILE, 'utf8') : '';
-  const name = /^PODLINK_CLUSTER_LAPTOP2_NETNS=(.*)$/m.exec(vars)?.[1] ?? 'kcl-laptop2';
-  if (!existsSync(`/run/netns/${name}`)) throw new Error(`the test cluster has no second laptop netns ${name}: run this branch's testcluster/up.sh (it adds it to a cluster that is up)`);
-  return name;
-}
 
 const filtered = (user: string) => ({ feature: { network: { incoming: { mode: 'steal', http_filter: { header_filter: `^X-Dev-User: ${user}$` } } } } });
 
@@ -64,7 +53,7 @@ describe('several developers, one pod: alice and bob filter deployment/service-a
     const k = kubeTestEnv().kubeconfigs;
     where = {
       alice: { netns: env.laptopNetns, kubeconfig: k.alice, hostname: 'alice-laptop' },
-      bob: { netns: laptop2(), kubeconfig: k.bob, hostname: 'bob-laptop' },
+      bob: { netns: laptop2Netns(), kubeconfig: k.bob, hostname: 'bob-laptop' },
       carol: { netns: env.laptopNetns, kubeconfig: k.alice, hostname: 'carol-laptop' },
     };
     serviceIp = (await kubectlJson(env, ['get', 'service', 'service-a'])).spec.clusterIP;
