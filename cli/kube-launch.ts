@@ -71,6 +71,8 @@ function agentOptions(config: PodlinkConfig, kube: Kube, target: PodTarget | und
     session.target = config.target.path!;
     session.pod = target.pod;
     session.incoming = incoming ? { mode: incoming.mode, filter: incoming.filter, ...(incoming.filterPorts ? { filterPorts: incoming.filterPorts } : {}) } : { mode: 'off' };
+  } else {
+    session.incoming = { mode: 'off' }; // targetless: there is no pod whose traffic it could take
   }
   const opts: AgentOptions = {
     image: a.image ?? defaultAgentImage(),

@@ -102,7 +102,7 @@ export class SessionsCommand extends Command {
       let path: string | undefined;
       if (this.target !== undefined) {
         const parsed = parseTargetPath(this.target);
-        if ('problem' in parsed) throw new PodlinkError('bad_target', parsed.problem, 'write kind/NAME, e.g. deployment/service-a');
+        if ('problem' in parsed) throw new PodlinkError('bad_target', parsed.problem);
         if (parsed.path === undefined) throw new PodlinkError('bad_target', 'a targetless session is on no target: run `podlink sessions` without -t to see every session', 'give a target, e.g. deployment/service-a');
         if (parsed.path.startsWith('pid/')) throw new PodlinkError('bad_target', `\`${this.target}\` is a local process: podlink sessions lists the sessions on a cluster target`, 'give a cluster target, e.g. deployment/service-a');
         path = parsed.path;

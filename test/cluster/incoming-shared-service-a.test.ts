@@ -159,4 +159,18 @@ describe('several developers, one pod: alice and bob filter deployment/service-a
     await eventually(async () => assert.equal(await ruleset(podPid), rulesBefore, 'service-a\'s ruleset'), 30_000);
     assert.ok(isPod(await get('/whoami?b4', 'bob')), 'bob\'s request reaches the pod');
   });
+
+  it('should say in one line why podlink sessions cannot list (RBAC, no such target)', async () => {
+    const k = kubeTestEnv().kubeconfigs;
+    for (const [as, args, line] of [
+      [{ kubeconfig: k.nobody }, [], /^podlink: forbidden: user nobody cannot list jobs \(API group batch\) in namespace default .*docs\/rbac\.md\)$/],
+      [where.alice, ['-t', 'deployment/nope'], /^podlink: deployment\/nope not found in namespace default \(list what can be targeted with `podlink ls -n default`\)$/],
+    ] as const) {
+      const [cmd, argv] = podlinkIn(env, ['sessions', ...args], as);
+      const r = await run(cmd, argv, { timeoutMs: 60_000 });
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr.trim(), line);
+    }
+  });
 });
