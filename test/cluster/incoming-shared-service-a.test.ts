@@ -127,6 +127,22 @@ describe('several developers, one pod: alice and bob filter deployment/service-a
     }
     assert.equal(await ruleset(podPid), during, 'service-a\'s ruleset did not change');
     assert.equal(JSON.parse(await sessions(where.alice)).length, 2);
+
+    // With on_concurrent_steal "continue" nothing is refused early: carol's agent starts, and the port's
+    // host (alice's agent, another Job) refuses her unfiltered steal; the port stays local, she goes on.
+    // (Her app listens on 18080, the pod's 8080: alice's app has 8080 on this laptop.)
+    const continuing = { feature: { network: { incoming: { mode: 'steal', on_concurrent_steal: 'continue', port_mapping: [[18080, 8080]] } } } };
+    const carol = await startSession(env, continuing, ['http', 18080, 'carol'], where.carol);
+    const e = carol.events.find((v) => v['event'] === 'incoming');
+    assert.match(String(e?.['local']), /^port 8080 is shared by HTTP filters of .*@alice-laptop .*, .*@bob-laptop .*: an unfiltered steal would take their requests; steal with an http_filter of your own \(on_concurrent_steal: continue\)$/);
+    assert.ok(isPod(await get('/whoami?c2', 'carol')), 'carol took nothing');
+    assert.ok(isPod(await get('/whoami?none3')));
+    assert.equal(await get('/a4', 'alice'), 'alice GET /a4\n');
+    assert.equal(carol.app.filter((v) => v['what']).length, 0, 'carol\'s app got no request');
+    const three = JSON.parse(await sessions(where.alice));
+    assert.deepEqual(three.map((s: any) => [s.host, s.filter, s.ports]), [['alice-laptop', 'header ^X-Dev-User: alice$', [8080]], ['bob-laptop', 'header ^X-Dev-User: bob$', [8080]], ['carol-laptop', null, []]]);
+    await stopSession(carol, 'end');
+    assert.equal(await ruleset(podPid), during, 'service-a\'s ruleset did not change');
     assert.equal(await get('/a2', 'alice'), 'alice GET /a2\n');
     assert.equal(await get('/b2', 'bob'), 'bob GET /b2\n');
   });
