@@ -13,6 +13,7 @@ import { findCommand } from './command-path.js';
 import { mergeEnv, readEnvFile } from './env.js';
 import { PodlinkError, errorLine } from './errors.js';
 import { cleanupKube, kubeSteps, type KubeCtx } from './kube-launch.js';
+import { recordPort } from './kube-sessions.js';
 import { layerEnv } from './layer-env.js';
 import { layerLibrary, packageRoot, supervisorBinary } from '../common/paths.js';
 import { choosePath, type PathChoice } from './program-path.js';
@@ -158,7 +159,8 @@ export async function runExec(req: ExecRequest): Promise<number> {
   else if (req.output === 'tree') req.stderr.write(`podlink: running ${req.command.join(' ')} (served by the ${choice.path})\n`);
   try {
     // A lost agent serves nothing any more: delete its pod now, not when the process ends.
-    return await runChild(choice, program, cmd!, args, env, req, session, signals, () => void cleanupKube(ctx, warn));
+    const hooks = { onLost: () => void cleanupKube(ctx, warn), onTaken: (e: PortEvent) => recordPort(ctx, e.remotePort, warn) };
+    return await runChild(choice, program, cmd!, args, env, req, session, signals, hooks);
   } finally {
     signals.dispose();
     await session.stop();
@@ -175,7 +177,7 @@ async function runChild(
   req: ExecRequest,
   session: Session,
   signals: ExecSignals,
-  onLost: () => void,
+  hooks: { onLost: () => void; onTaken: (e: PortEvent) => void },
 ): Promise<number> {
   // The supervisor runs the program as its child and exits as it does (supervisor/README.md).
   const child =
@@ -191,12 +193,13 @@ async function runChild(
   session.onLost((message) => {
     agentLost = message;
     say('agent-lost', { message }, `${message}; the process's remote calls now fail (its DNS, connections and remote files)`);
-    onLost();
+    hooks.onLost();
   });
   let conflict: string | undefined;
   session.onIncoming = (e) => {
     const { type: _type, ...fields } = e as PortEvent & { type?: string };
     if (req.output === 'json') jsonEvent('incoming', fields);
+    if (!e.error && !e.local) hooks.onTaken(e);
     if (e.conflict) {
       // on_concurrent_steal "abort": another session holds the port; this one ends, nobody's traffic moved.
       if (conflict !== undefined) return;

@@ -14,6 +14,10 @@ import type { AgentPodRef } from '../intproxy/control.js';
 import { deleteAgent, startAgent, type AgentOptions, type AgentPod } from '../kube/agent.js';
 import { loadKube, type Kube, type KubeSelection } from '../kube/client.js';
 import { resolveTarget, type PodTarget } from '../kube/target.js';
+import type { IncomingSettings } from '../intproxy/incoming-settings.js';
+import type { SessionFacts } from '../kube/sessions.js';
+import { PodlinkError } from './errors.js';
+import { heldPortConflict, sessionsAround } from './kube-sessions.js';
 import { sessionOwner } from './owner.js';
 import type { Step } from './progress.js';
 import { Session, type SessionOptions } from './session.js';
@@ -30,6 +34,9 @@ export interface KubeCtx {
   agentPod?: AgentPod;
   /** The agent pod's deletion, once started (it happens once, whoever asks first). */
   deleting?: Promise<void>;
+  /** The target's ports this session took, as recorded on its Job (cli/kube-sessions.ts). */
+  ports?: Set<number>;
+  recording?: Promise<void>;
 }
 
 /**
@@ -57,8 +64,16 @@ export function kubeSelection(config: PodlinkConfig): KubeSelection {
   return sel;
 }
 
-function agentOptions(config: PodlinkConfig, target: PodTarget | undefined, token: string, port: number, graceS: number): AgentOptions {
+function agentOptions(config: PodlinkConfig, kube: Kube, target: PodTarget | undefined, token: string, port: number, graceS: number, incoming: IncomingSettings | undefined): AgentOptions {
   const a = config.agent;
+  const session: SessionFacts = { id: token.slice(0, 12), ...sessionOwner(), kubeUser: kube.user, since: Date.now() };
+  if (target) {
+    session.target = config.target.path!;
+    session.pod = target.pod;
+    session.incoming = incoming ? { mode: incoming.mode, filter: incoming.filter, ...(incoming.filterPorts ? { filterPorts: incoming.filterPorts } : {}) } : { mode: 'off' };
+  } else {
+    session.incoming = { mode: 'off' }; // targetless: there is no pod whose traffic it could take
+  }
   const opts: AgentOptions = {
     image: a.image ?? defaultAgentImage(),
     imagePullPolicy: a.image_pull_policy,
@@ -77,7 +92,7 @@ function agentOptions(config: PodlinkConfig, target: PodTarget | undefined, toke
     args: ['--listen', String(port), ...(target ? ['--container-id', target.containerId] : []), '--grace', String(graceS)],
     env: { PODLINK_AGENT_TOKEN: token },
     port,
-    session: { id: token.slice(0, 12), ...sessionOwner(), ...(target ? { target: config.target.path! } : {}) },
+    session,
   };
   if (a.namespace !== undefined) opts.namespace = a.namespace;
   if (a.service_account !== undefined) opts.serviceAccount = a.service_account;
@@ -103,6 +118,11 @@ export function kubeSteps(config: PodlinkConfig, session: SessionOptions, abort:
         c.kube = loadKube(sel);
         if (path) {
           c.target = await resolveTarget(c.kube, path);
+          if (session.incoming?.mode === 'steal') {
+            const others = await sessionsAround(c.kube, config.agent.namespace ?? c.target.namespace);
+            const why = heldPortConflict(session.incoming, others, c.target.pod);
+            if (why) throw new PodlinkError('port_held', why, `nothing was started; \`podlink sessions -t ${path}\` lists who is on the target`);
+          }
           done(`Target ${c.target.describe}`);
         } else {
           done(`Targetless: the agent runs in namespace ${config.agent.namespace ?? c.kube.namespace} (context ${c.kube.context})`);
@@ -114,7 +134,7 @@ export function kubeSteps(config: PodlinkConfig, session: SessionOptions, abort:
       title: 'Starting the agent pod',
       run: async (c, done, note) => {
         deadline = Date.now() + config.agent.startup_timeout * 1000;
-        const opts = agentOptions(config, c.target, token, port, graceS);
+        const opts = agentOptions(config, c.kube!, c.target, token, port, graceS, session.incoming);
         c.agentPod = await startAgent(c.kube!, c.target, opts, { onCreated: (ref) => (c.agentPod = ref), onProgress: note, signal: abort });
         const where = c.agentPod.ephemeral ? `ephemeral container ${c.agentPod.container} in pod ${c.agentPod.pod}` : `pod ${c.agentPod.pod}`;
         done(`Agent ${where} running on ${c.agentPod.nodeName}`);

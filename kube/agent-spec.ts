@@ -21,6 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Container, V1EphemeralContainer, V1Job, V1SecurityContext, V1Toleration } from '@kubernetes/client-node';
 import { toLabelValue } from './names.js';
+import { sessionAnnotations, type SessionFacts } from './sessions.js';
 import type { PodTarget } from './target.js';
 
 export type Toleration = V1Toleration;
@@ -54,8 +55,8 @@ export interface AgentOptions {
   env: Record<string, string>;
   /** TCP port the agent listens on inside its pod (containerPort; the port-forward's target). */
   port: number;
-  /** Recorded on the pod: label podlink.dev/session, annotations podlink.dev/user, /host, /target. */
-  session: { id: string; user: string; host: string; target?: string };
+  /** Recorded on the Job and its pod: label podlink.dev/session, the annotations of kube/sessions.ts. */
+  session: SessionFacts;
 }
 
 /** Name of the agent container, in the Job's pod and as the base of ephemeral container names. */
@@ -89,10 +90,8 @@ export function agentAnnotations(opts: AgentOptions): Record<string, string> {
     ...opts.annotations,
     'sidecar.istio.io/inject': 'false',
     'linkerd.io/inject': 'disabled',
-    'podlink.dev/user': opts.session.user,
-    'podlink.dev/host': opts.session.host,
+    ...sessionAnnotations(opts.session),
   };
-  if (opts.session.target) a['podlink.dev/target'] = opts.session.target;
   return a;
 }
 

@@ -46,6 +46,12 @@ if healthy; then
     write_env
     say "added users alice, bob, nobody and the target workloads"
   fi
+  # …and the second laptop netns.
+  if [ ! -e "/run/netns/$KCL_LAPTOP2" ]; then
+    net_laptop2_up
+    write_env
+    say "added netns $KCL_LAPTOP2 (a second laptop)"
+  fi
   say "already up (kubeconfig: $KCL_KUBECONFIG; run kubectl inside netns $KCL_LAPTOP)"
   exit 0
 fi

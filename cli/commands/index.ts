@@ -4,5 +4,6 @@ import { ExecCommand } from './Exec.js';
 import { VerifyConfigCommand } from './VerifyConfig.js';
 import { SchemaCommand } from './Schema.js';
 import { LsCommand } from './Ls.js';
+import { SessionsCommand } from './Sessions.js';
 
-export const commands: CommandClass[] = [ExecCommand, LsCommand, VerifyConfigCommand, SchemaCommand];
+export const commands: CommandClass[] = [ExecCommand, LsCommand, SessionsCommand, VerifyConfigCommand, SchemaCommand];

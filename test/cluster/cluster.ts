@@ -73,6 +73,17 @@ export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: 
   });
 }
 
+/**
+ * The second laptop's netns (testcluster/lib/net.sh, net_laptop2_up): from the env file, or its name
+ * on a cluster whose env file predates it. Throws when it does not exist.
+ */
+export function laptop2Netns(): string {
+  const vars = existsSync(ENV_FILE) ? readFileSync(ENV_FILE, 'utf8') : '';
+  const name = /^PODLINK_CLUSTER_LAPTOP2_NETNS=(.*)$/m.exec(vars)?.[1] ?? 'kcl-laptop2';
+  if (!existsSync(`/run/netns/${name}`)) throw new Error(`the test cluster has no second laptop netns ${name}: run this branch's testcluster/up.sh (it adds it to a cluster that is up)`);
+  return name;
+}
+
 /** argv that runs `args` inside the laptop netns. */
 export function inLaptop(env: ClusterEnv, args: string[]): [string, string[]] {
   return ['nsenter', [`--net=/run/netns/${env.laptopNetns}`, '--', ...args]];

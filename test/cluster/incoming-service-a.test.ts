@@ -12,27 +12,11 @@
  * with `bash scripts/agent-image.sh --import`.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { before, describe, it } from 'node:test';
-import { findContainerPid } from '../../agent/container.js';
-import { defaultAgentImage } from '../../agent/image.js';
-import { REPO, type ClusterEnv, clusterEnv, inLaptop, kubectlJson, run } from './cluster.js';
-import { agentPods, podlinkArgv } from './podlink.js';
-
-const fixtures = path.join(REPO, 'test', 'fixtures', 'incoming');
-const image = process.env['PODLINK_AGENT_IMAGE'] ?? defaultAgentImage();
-
-interface Session {
-  child: ChildProcess;
-  app: Record<string, any>[];
-  stderr: string;
-  exited: Promise<number | null>;
-  waitApp(pred: (v: Record<string, any>) => boolean): Promise<Record<string, any>>;
-}
+import { type ClusterEnv, clusterEnv, kubectlJson } from './cluster.js';
+import { agentPods, callIn, containerPid, fixtures, ruleset as rulesOf, startSession, stopSession, type Session } from './incoming.js';
 
 describe('podlink exec -t deployment/service-a: incoming traffic on the cluster', () => {
   let env: ClusterEnv;
@@ -41,84 +25,13 @@ describe('podlink exec -t deployment/service-a: incoming traffic on the cluster'
   let callerPid: number;
   let rulesBefore: string;
 
-  /** The main container's process of a demo app's Running pod, on this machine. */
-  async function containerPid(app: string): Promise<number> {
-    const list = await kubectlJson(env, ['get', 'pods', '-l', `app=${app}`]);
-    const pod = list.items.find((p: any) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp);
-    return findContainerPid(pod.status.containerStatuses[0].containerID);
-  }
-
-  async function ruleset(): Promise<string> {
-    const out: string[] = [];
-    for (const [cmd, args] of [['nft', ['list', 'ruleset']], ['iptables-save', []], ['ip6tables-save', []]] as const) {
-      const r = await run('nsenter', [`--target=${podPid}`, '--net', '--', cmd, ...args]);
-      assert.equal(r.code, 0, `${cmd} in service-a's pod: ${r.stderr}`);
-      out.push(r.stdout.split('\n').filter((l) => !l.startsWith('#')).join('\n'));
-    }
-    return out.join('\n=====\n');
-  }
-
+  const ruleset = () => rulesOf(podPid);
   /** A caller in service-b's pod network namespace. */
-  async function call(cmd: string, args: string[]): Promise<string> {
-    const r = await run('nsenter', [`--target=${callerPid}`, '--net', '--', cmd, ...args], { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  }
-
-  async function start(config: unknown, app: [string, number, string]): Promise<Session> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-incoming-kube-'));
-    const file = path.join(dir, 'podlink.json');
-    fs.writeFileSync(file, JSON.stringify(config));
-    const argv = podlinkArgv(env, ['exec', '-o', 'json', '-f', file, '-i', image, '-t', 'deployment/service-a', '--', process.execPath, path.join(fixtures, 'app.mjs'), app[0], String(app[1]), app[2]]);
-    const [cmd, args] = inLaptop(env, argv);
-    const child = spawn(cmd, args, { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    const s: Session = { child, app: [], stderr: '', exited: new Promise((r) => child.once('exit', (c) => r(c))), waitApp: undefined! };
-    const waiters: (() => void)[] = [];
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      try {
-        s.app.push(JSON.parse(l));
-      } catch {
-        return;
-      }
-      for (const w of waiters.splice(0)) w();
-    });
-    let incoming: (v: Record<string, any>) => void = () => undefined;
-    createInterface({ input: child.stderr! }).on('line', (l) => {
-      s.stderr += `${l}\n`;
-      try {
-        const v = JSON.parse(l);
-        if (v.event === 'incoming') incoming(v);
-      } catch {
-        /* not an event */
-      }
-    });
-    s.waitApp = (pred) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          const hit = s.app.find(pred);
-          if (hit) resolve(hit);
-          else waiters.push(check);
-        };
-        check();
-        void s.exited.then((c) => reject(new Error(`podlink exited (${c}) first: ${s.stderr}`)));
-      });
-    const e = await new Promise<Record<string, any>>((resolve, reject) => {
-      incoming = resolve;
-      void s.exited.then((c) => reject(new Error(`podlink exited (${c}) before the port was subscribed: ${s.stderr}`)));
-    });
-    if (e['error']) throw new Error(`not subscribed: ${e['error']}`);
-    return s;
-  }
+  const call = (cmd: string, args: string[]) => callIn(callerPid, cmd, args);
+  const start = (config: unknown, app: [string, number, string]) => startSession(env, config, app);
 
   async function stop(s: Session, how: 'end' | 'SIGKILL'): Promise<void> {
-    if (how === 'end') process.kill(-s.child.pid!, 'SIGINT');
-    else {
-      process.kill(s.child.pid!, 'SIGKILL');
-      await s.exited;
-      process.kill(-s.child.pid!, 'SIGKILL');
-    }
-    await s.exited;
+    await stopSession(s, how);
     // The agent's pod goes with the session (the intproxy deletes it when the CLI was killed), and
     // its nft with it: the kernel drops the owner table.
     assert.deepEqual(await agentPods(env, 60_000), [], 'no agent pod or Job is left');
@@ -128,8 +41,8 @@ describe('podlink exec -t deployment/service-a: incoming traffic on the cluster'
   before(async () => {
     env = clusterEnv();
     serviceIp = (await kubectlJson(env, ['get', 'service', 'service-a'])).spec.clusterIP;
-    podPid = await containerPid('service-a');
-    callerPid = await containerPid('service-b');
+    podPid = await containerPid(env, 'service-a');
+    callerPid = await containerPid(env, 'service-b');
     rulesBefore = await ruleset();
   });
 

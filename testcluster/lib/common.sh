@@ -19,6 +19,11 @@ KCL_NETNS=kcl
 KCL_LAPTOP=kcl-laptop
 KCL_NODE_IP=10.88.0.2                 # cluster side of the veth: API server, kubelet, node
 KCL_LAPTOP_IP=10.88.0.1
+# A second laptop (two developers on one cluster, issue 15): its own veth and /24, and a route to
+# the node IP only, so it too reaches the API server and nothing else.
+KCL_LAPTOP2=kcl-laptop2
+KCL_LAPTOP2_IP=10.88.1.1
+KCL_NODE_IP2=10.88.1.2
 KCL_POD_CIDR=10.244.0.0/24
 KCL_CLUSTER_CIDR=10.244.0.0/16
 KCL_SERVICE_CIDR=10.96.0.0/16
@@ -49,6 +54,7 @@ explain_failure() { [ "$KCL_DIED" = 1 ] || echo "cluster: ${KCL_ERR:-failed}" >&
 # unshares the mount namespace and remounts /sys, which hides the cgroup mounts from kubelet/runc.
 in_kcl() { nsenter --net=/run/netns/$KCL_NETNS -- "$@"; }
 in_laptop() { nsenter --net=/run/netns/$KCL_LAPTOP -- "$@"; }
+in_laptop2() { nsenter --net=/run/netns/$KCL_LAPTOP2 -- "$@"; }
 KCL_KUBECTL_CACHE=$KCL_RUN/kubectl-cache   # not ~/.kube/cache: nothing of the cluster in $HOME
 kctl() { in_laptop "$KCL_BIN/kubectl" --kubeconfig "$KCL_KUBECONFIG" --cache-dir "$KCL_KUBECTL_CACHE" "$@"; }
 

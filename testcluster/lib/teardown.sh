@@ -5,7 +5,7 @@
 # Where the cluster leaves state (each found on a real boot here, see docs/testcluster.md):
 # processes in netns kcl (components, containerd shims) and in kubepods cgroups (pods); mounts
 # under $KCL_RUN and $KCL_LIB (container rootfs, sandbox shm, pod volumes, the kubelet's root-dir
-# bind mount); pod netns /run/netns/cni-*; netns kcl and kcl-laptop (with their veth, bridge and
+# bind mount); pod netns /run/netns/cni-*; netns kcl, kcl-laptop and kcl-laptop2 (with their veth, bridge and
 # iptables rules); kubepods cgroups in every hierarchy; shim sockets in /run/containerd/s;
 # /var/lib/cni result cache; /var/log/containers links; /var/lib/kubelet/device-plugins; kernel
 # sysctls the kubelet rewrites.
@@ -91,9 +91,10 @@ step() { echo "teardown: $* ($(since "$KCL_T0") s)"; }
 
 teardown() {
   KCL_T0=$(date +%s.%N)
-  local kcl_id laptop_id
+  local kcl_id laptop_id laptop2_id
   kcl_id=$(netns_id "$KCL_NETNS" || true)
   laptop_id=$(netns_id "$KCL_LAPTOP" || true)
+  laptop2_id=$(netns_id "$KCL_LAPTOP2" || true)
   if [ -n "$kcl_id" ]; then
     # Clients first: with them connected the API server takes a minute to exit, without a few s.
     step "stopping the API server's clients"
@@ -105,12 +106,13 @@ teardown() {
     step "stopping etcd and containerd"
     stop_pids 10 "$kcl_id" $(component_pids etcd containerd)
   fi
-  # Whatever else lives in the two netns: containerd shims, a crashed run's components, a test's
-  # kubectl port-forward in the laptop netns.
+  # Whatever else lives in the netns: containerd shims, a crashed run's components, a test's
+  # kubectl port-forward or podlink in a laptop netns.
   step "killing what else runs in the netns"
   local id i ids=()
   [ -n "$kcl_id" ] && ids+=("$kcl_id")
   [ -n "$laptop_id" ] && ids+=("$laptop_id")
+  [ -n "$laptop2_id" ] && ids+=("$laptop2_id")
   for i in 1 2 3 4 5 6 7 8 9 10; do
     local rest=()
     for id in "${ids[@]}"; do mapfile -t -O "${#rest[@]}" rest < <(pids_in_netns "$id"); done
@@ -128,7 +130,7 @@ teardown() {
     [ -e "$n" ] || continue
     was_there "netns ${n##*/}" || ip netns delete "${n##*/}" 2>/dev/null || true
   done
-  for n in "$KCL_NETNS" "$KCL_LAPTOP"; do [ -e "/run/netns/$n" ] && ip netns delete "$n"; done
+  for n in "$KCL_NETNS" "$KCL_LAPTOP" "$KCL_LAPTOP2"; do [ -e "/run/netns/$n" ] && ip netns delete "$n"; done
 
   step "removing cgroups"
   local d
@@ -163,7 +165,7 @@ teardown() {
 # Everything of the cluster still on the machine, one line each; empty when it is really gone.
 leftovers() {
   local n m p
-  for n in "$KCL_NETNS" "$KCL_LAPTOP"; do [ -e "/run/netns/$n" ] && echo "netns $n"; done
+  for n in "$KCL_NETNS" "$KCL_LAPTOP" "$KCL_LAPTOP2"; do [ -e "/run/netns/$n" ] && echo "netns $n"; done
   for m in $(mounts_under "$KCL_RUN" "$KCL_LIB"); do echo "mount $m"; done
   for n in $(kubepods_dirs); do echo "cgroup $n"; done
   for p in /proc/[0-9]*; do
