@@ -72,6 +72,9 @@ function toAddr(ip: string): Addr {
 }
 
 
+/** The longest an answer is reused by the intproxy, whatever the nameserver said (seconds). */
+const MAX_TTL = 300;
+
 /** How long a parsed resolv.conf/hosts is trusted before its identity and mtime are checked again. */
 const RECHECK_MS = 1000;
 
@@ -134,14 +137,18 @@ export class TargetResolver {
     return this.resolver.resolver;
   }
 
-  /** Resolve `name` for `family` (0 any, 4, 6); throws RemoteError (the errno answered to the peer) with ENOENT/ENODATA/EAGAIN. */
-  async resolve(name: string, family: number): Promise<{ canonical: string; addrs: Addr[] }> {
+  /**
+   * Resolve `name` for `family` (0 any, 4, 6); throws RemoteError (the errno answered to the peer) with
+   * ENOENT/ENODATA/EAGAIN. `ttl`: the smallest TTL of the records answered (seconds the intproxy may
+   * reuse the answer); 0 for /etc/hosts, which can change at any time.
+   */
+  async resolve(name: string, family: number): Promise<{ canonical: string; addrs: Addr[]; ttl: number }> {
     const wantFamily = (ip: string): boolean => family === 0 || (family === 4 ? net.isIPv4(ip) : net.isIPv6(ip));
 
     const fromHosts = this.hosts.get().get(name.replace(/\.$/, '').toLowerCase());
     if (fromHosts) {
       const addrs = fromHosts.addrs.filter(wantFamily);
-      if (addrs.length) return { canonical: fromHosts.canonical, addrs: addrs.map(toAddr) };
+      if (addrs.length) return { canonical: fromHosts.canonical, addrs: addrs.map(toAddr), ttl: 0 };
     }
 
     const conf = this.resolvConf.get();
@@ -149,12 +156,15 @@ export class TargetResolver {
     let sawNoData = false;
     let sawTimeout = false;
     for (const fqdn of candidates(name, conf)) {
-      const lookups: Promise<string[]>[] = [];
-      if (family !== 6) lookups.push(resolver.resolve4(fqdn));
-      if (family !== 4) lookups.push(resolver.resolve6(fqdn));
+      const lookups: Promise<{ address: string; ttl: number }[]>[] = [];
+      if (family !== 6) lookups.push(resolver.resolve4(fqdn, { ttl: true }));
+      if (family !== 4) lookups.push(resolver.resolve6(fqdn, { ttl: true }));
       const results = await Promise.allSettled(lookups);
-      const addrs = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
-      if (addrs.length) return { canonical: fqdn, addrs: addrs.map(toAddr) };
+      const records = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+      if (records.length) {
+        const ttl = Math.min(...records.map((r) => r.ttl));
+        return { canonical: fqdn, addrs: records.map((r) => toAddr(r.address)), ttl: Math.max(0, Math.min(ttl, MAX_TTL)) };
+      }
       for (const r of results) {
         if (r.status !== 'rejected') {
           sawNoData = true;

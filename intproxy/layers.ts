@@ -1,7 +1,7 @@
 /**
  * The unix socket every hooked process of the session connects to. Each layer connection is a Link
  * of its own: requests are answered from the agent (forwarded with a fresh id on the agent link) or
- * by the intproxy itself (Hello, Connect, Release).
+ * by the intproxy itself (Hello, Connect, Release, and Resolve while its answer's TTL lasts: dns-cache.ts).
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -10,13 +10,14 @@ import { logger } from '../common/log.js';
 import { Link, type LinkPeer } from '../link/link.js';
 import { helloOk } from '../link/hello.js';
 import type { Message, MessageOf, Unsent } from '../protocol/types.js';
+import { DnsCache } from './dns-cache.js';
 import type { IntproxyIncoming } from './incoming.js';
 import type { IntproxyOutgoing } from './outgoing.js';
 
 const log = logger('intproxy');
 
 /** Requests the agent answers as they are. */
-const forwarded = new Set<Message['type']>(['Resolve', 'GetAddrConfig', 'Stat', 'Access', 'ReadLink', 'ReadDir', 'ReadFile', 'WriteFile']);
+const forwarded = new Set<Message['type']>(['GetAddrConfig', 'Stat', 'Access', 'ReadLink', 'ReadDir', 'ReadFile', 'WriteFile']);
 
 export interface LayerProcess {
   pid: number;
@@ -35,6 +36,7 @@ export class LayerServer {
   /** Which process each link said Hello for, and how many links each process has open. */
   private readonly pidOf = new Map<Link, number>();
   private readonly linksOf = new Map<number, number>();
+  private readonly dns = new DnsCache();
 
   constructor(
     private readonly agent: LinkPeer,
@@ -99,6 +101,16 @@ export class LayerServer {
       return;
     }
     if (m.type === 'Listen' || m.type === 'Unlisten' || m.type === 'IncomingPeer') return this.handleIncoming(link, m);
+    if (m.type === 'Resolve') {
+      const ask = async () => {
+        const res = await this.agent.request('Resolve', { name: m.name, family: m.family });
+        if (res.type !== 'Resolved') throw new Error(`the agent answered Resolve with ${res.type}`);
+        const { id: _id, type: _type, ...answer } = res;
+        return answer;
+      };
+      this.answer(link, m, async () => ({ type: 'Resolved', ...(await this.dns.resolve(m.name, m.family, ask)) }));
+      return;
+    }
     if (m.type === 'Connect') {
       this.answer(link, m, async () => ({ type: 'Connected', ...(await this.outgoing.connect(m, link)) }));
       return;

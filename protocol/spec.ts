@@ -33,7 +33,7 @@
  *   - Type codes are never reused.
  */
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 /** Largest frame accepted (length field value). File chunks and relayed data stay well below it. */
 export const MAX_FRAME = 16 * 1024 * 1024 + 1024;
 /** Bytes of the frame header after the length field: type (2) + id (4). */
@@ -119,7 +119,8 @@ export const messages = {
   /** Resolve a host name the way the target would (its resolv.conf search list, ndots and hosts file). */
   Resolve: { code: 0x0010, dir: 'req', fields: { name: 'str', family: 'u8' } },
   /** Addresses (port 0) in the target's answer order; `canonical` is the name that answered. */
-  Resolved: { code: 0x0011, dir: 'res', fields: { canonical: 'str', addrs: { list: 'addr' } } },
+  /** ttl: seconds the answer may be reused (the smallest record TTL the nameserver gave; 0 = do not). */
+  Resolved: { code: 0x0011, dir: 'res', fields: { canonical: 'str', addrs: { list: 'addr' }, ttl: 'u32' } },
   /** Which address families the target's network has, for getaddrinfo's AI_ADDRCONFIG (since 3). */
   GetAddrConfig: { code: 0x0012, dir: 'req', fields: {} },
   /**

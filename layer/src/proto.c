@@ -193,6 +193,7 @@ int pl_decode_body(const uint8_t *body, size_t len, pl_msg *m) {
     case PL_MSG_RESOLVED:
       m->u.resolved.canonical = get_str(&r);
       get_list(&r, &m->u.resolved.addrs, 7, check_addr);
+      m->u.resolved.ttl = U32(&r);
       break;
     case PL_MSG_GET_ADDR_CONFIG: break;
     case PL_MSG_ADDR_CONFIG:

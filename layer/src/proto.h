@@ -62,7 +62,7 @@ typedef struct {
     struct { uint16_t version; pl_bytes build; uint32_t agent_pid; } hello_ok;
     struct { uint32_t err; pl_bytes message; } error;
     struct { pl_bytes name; uint8_t family; } resolve;
-    struct { pl_bytes canonical; pl_list addrs; } resolved;
+    struct { pl_bytes canonical; pl_list addrs; uint32_t ttl; } resolved;
     struct { pl_bytes path; bool follow; } stat_req;
     struct { pl_stat st; } stat_res;
     struct { pl_bytes path; uint32_t mode; } access;

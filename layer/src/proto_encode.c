@@ -85,6 +85,7 @@ static bool encode_into(const pl_msg *m, wr *w) {
         pl_next_addr(&c, &a);
         put_addr(w, &a);
       }
+      put_le(w, m->u.resolved.ttl, 4);
       break;
     }
     case PL_MSG_GET_ADDR_CONFIG: break;

@@ -122,6 +122,7 @@ static void print_json(const pl_msg *m) {
         json_addr(&a);
       }
       putchar(']');
+      printf(",\"ttl\":%u", m->u.resolved.ttl);
       break;
     case PL_MSG_GET_ADDR_CONFIG: break;
     case PL_MSG_ADDR_CONFIG:

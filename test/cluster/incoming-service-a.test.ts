@@ -1,10 +1,11 @@
 /**
  * Issue 14 on the real cluster: `podlink exec -t deployment/service-a` from the laptop netns takes
  * service-a's incoming traffic — stolen whole, stolen per request by an HTTP filter (HTTP/1.1 keep-alive
- * alternating, gRPC and a WebSocket that match), with port_mapping, or mirrored — while the callers are
- * in other pods (service-b's network namespace, through service-a's Service address). After each
- * session service-a's pod has exactly the ruleset it had (nft and iptables in its network namespace),
- * also after SIGKILL of the CLI, and no agent pod or Job is left.
+ * alternating, a path filter, gRPC and a WebSocket that match), with port_mapping, or mirrored — while the
+ * callers are in other pods (service-b's network namespace, through service-a's Service address) or,
+ * for the path filter, inside service-a's pod over localhost. After each session service-a's pod has
+ * exactly the ruleset it had (nft and iptables in its network namespace), also after SIGKILL of the CLI,
+ * and no agent pod or Job is left.
  *
  * The callers run in service-b's pod network namespace (entered from this machine, which hosts the
  * cluster): their packets leave that pod and reach service-a through the Service's ClusterIP, exactly
@@ -65,6 +66,18 @@ describe('podlink exec -t deployment/service-a: incoming traffic on the cluster'
     assert.equal(JSON.parse(lines[1]!).service, 'service-a', 'the unmatched request reached the pod');
     assert.equal(lines[2], 'local GET /mine2');
     await stop(s, 'SIGKILL');
+  });
+
+  it('should take requests whose path matches, from another pod and from inside the pod over localhost', async () => {
+    const s = await start({ feature: { network: { incoming: { mode: 'steal', http_filter: { path_filter: '^/api/' } } } } }, ['http', 8080, 'local']);
+    const lines = (await call('curl', ['-sS', '-m', '20', url('/api/x?q=1'), '--next', url('/whoami'), '--next', url('/api/y')])).trim().split('\n');
+    assert.equal(lines[0], 'local GET /api/x?q=1');
+    assert.equal(JSON.parse(lines[1]!).service, 'service-a', 'the unmatched path reached the pod');
+    assert.equal(lines[2], 'local GET /api/y');
+    // A caller inside service-a's pod over localhost (a sidecar's path) is filtered the same way.
+    assert.equal(await callIn(podPid, 'curl', ['-sS', '-m', '20', 'http://127.0.0.1:8080/api/inside']), 'local GET /api/inside\n');
+    assert.match(await callIn(podPid, 'curl', ['-sS', '-m', '20', 'http://127.0.0.1:8080/whoami']), /"service":"service-a"/);
+    await stop(s, 'end');
   });
 
   it('should route gRPC calls with the header to the local app (grpc-js both ends)', async () => {

@@ -274,7 +274,7 @@ export class ScriptedIntproxy {
           .map((ip): Addr => ({ family: net.isIPv6(ip) ? 6 : 4, ip, port: 0 }))
           .filter((x) => m.family === 0 || x.family === m.family);
         if (addrs.length === 0) return this.error(m.id, 61);
-        return { type: 'Resolved', id: m.id, canonical: a.canonical ?? m.name, addrs };
+        return { type: 'Resolved', id: m.id, canonical: a.canonical ?? m.name, addrs, ttl: 0 };
       }
       case 'GetAddrConfig':
         return { type: 'AddrConfig', id: m.id, ...(this.table.addrConfig ?? { ipv4: true, ipv6: false }) };

@@ -41,7 +41,8 @@ describe('intproxy layer server', () => {
       asked.push(m);
       if (m.type === 'Stat' && m.path === '/missing') agentEnd.replyError(m, E.ENOENT, '/missing: no such file');
       else if (m.type === 'Stat') agentEnd.reply(m, { type: 'StatResult', stat });
-      else if (m.type === 'Resolve') agentEnd.reply(m, { type: 'Resolved', canonical: 'service-b.default.svc.cluster.local', addrs: [{ family: 4, ip: '10.77.0.20', port: 0 }] });
+      // service-c's answer may be reused for 5 s; service-b's not at all (ttl 0, as for /etc/hosts).
+      else if (m.type === 'Resolve') agentEnd.reply(m, { type: 'Resolved', canonical: `${m.name}.default.svc.cluster.local`, addrs: [{ family: 4, ip: '10.77.0.20', port: 0 }], ttl: m.name === 'service-c' ? 5 : 0 });
     });
     const outgoing = {
       connect: async (m: MessageOf<'Connect'>) => {
@@ -77,6 +78,17 @@ describe('intproxy layer server', () => {
       { type: 'Stat', path: '/etc/app.conf', follow: true },
       { type: 'Resolve', name: 'service-b', family: 0 },
     ]);
+    layer.shutdown();
+  });
+
+  it('should answer a Resolve again from its answer while the TTL lasts, and ask again for one of TTL 0', async () => {
+    const layer = await connectLayer(path.join(dir, 'intproxy.sock'));
+    asked.length = 0;
+    for (const name of ['service-c', 'service-c', 'service-b', 'service-b', 'service-c']) {
+      const r = await layer.request('Resolve', { name, family: 0 });
+      assert.deepEqual(r.type === 'Resolved' && [r.canonical, r.addrs, r.ttl], [`${name}.default.svc.cluster.local`, [{ family: 4, ip: '10.77.0.20', port: 0 }], name === 'service-c' ? 5 : 0]);
+    }
+    assert.deepEqual(asked.map((m) => m.type === 'Resolve' && m.name), ['service-c', 'service-b', 'service-b']);
     layer.shutdown();
   });
 
