@@ -74,6 +74,7 @@ function sessionOptions(config: PodlinkConfig, cwd: string): SessionOptions {
 /** The line for a port of the app: what the target's port now does, or why it does not. */
 export function portLine(e: PortEvent): string {
   const where = e.remotePort === e.port ? `port ${e.port}` : `port ${e.port} (the target's port ${e.remotePort})`;
+  if (e.released) return `${where} given back to the target (the app stopped listening)`;
   if (e.error) return `${where} stays local: ${e.error}`;
   if (e.local) return `${where} stays local: ${e.local}`;
   const what = e.mode === 'mirror' ? 'mirrored: the app gets a copy of its traffic, the target keeps answering' : e.filter ? `stolen: requests matching ${e.filter}` : 'stolen: all its traffic';
@@ -159,7 +160,11 @@ export async function runExec(req: ExecRequest): Promise<number> {
   else if (req.output === 'tree') req.stderr.write(`podlink: running ${req.command.join(' ')} (served by the ${choice.path})\n`);
   try {
     // A lost agent serves nothing any more: delete its pod now, not when the process ends.
-    const hooks = { onLost: () => void cleanupKube(ctx, warn), onTaken: (e: PortEvent) => recordPort(ctx, e.remotePort, warn) };
+    const hooks = {
+      onLost: () => void cleanupKube(ctx, warn),
+      onTaken: (e: PortEvent) => recordPort(ctx, e.remotePort, true, warn),
+      onReleased: (e: PortEvent) => recordPort(ctx, e.remotePort, false, warn),
+    };
     return await runChild(choice, program, cmd!, args, env, req, session, signals, hooks);
   } finally {
     signals.dispose();
@@ -177,7 +182,7 @@ async function runChild(
   req: ExecRequest,
   session: Session,
   signals: ExecSignals,
-  hooks: { onLost: () => void; onTaken: (e: PortEvent) => void },
+  hooks: { onLost: () => void; onTaken: (e: PortEvent) => void; onReleased: (e: PortEvent) => void },
 ): Promise<number> {
   // The supervisor runs the program as its child and exits as it does (supervisor/README.md).
   const child =
@@ -199,7 +204,8 @@ async function runChild(
   session.onIncoming = (e) => {
     const { type: _type, ...fields } = e as PortEvent & { type?: string };
     if (req.output === 'json') jsonEvent('incoming', fields);
-    if (!e.error && !e.local) hooks.onTaken(e);
+    if (e.released) hooks.onReleased(e);
+    else if (!e.error && !e.local) hooks.onTaken(e);
     if (e.conflict) {
       // on_concurrent_steal "abort": another session holds the port; this one ends, nobody's traffic moved.
       if (conflict !== undefined) return;

@@ -9,7 +9,8 @@
  *                      (incoming.ports / ignore_ports say otherwise). Nothing is started. The
  *                      dispatcher in the agent stays the authority: a session whose port is not
  *                      recorded yet, or one that comes in meanwhile, is refused there.
- *   while it runs      each target port it takes is recorded on its agent's Job (podlink.dev/ports).
+ *   while it runs      the target ports it holds are recorded on its agent's Job (podlink.dev/ports):
+ *                      added as they are taken, removed when the app stops listening.
  */
 import { conflict, type Subscriber } from '../agent/incoming/dispatcher.js';
 import { describeFilter, type WireFilter } from '../agent/incoming/filter.js';
@@ -51,17 +52,18 @@ export async function sessionsAround(kube: Kube, namespace: string): Promise<Lis
   return listSessions(kube, namespace).catch(() => []);
 }
 
-/** Records that the session took the target's `port` (once per port; patches one after the other). */
-export function recordPort(ctx: KubeCtx, port: number, warn: (line: string) => void): void {
+/** Records that the session took (or gave back) the target's `port`; patches one after the other. */
+export function recordPort(ctx: KubeCtx, port: number, taken: boolean, warn: (line: string) => void): void {
   const kube = ctx.kube;
   const pod = ctx.agentPod;
   if (!kube || !pod?.job) return;
   const ports = (ctx.ports ??= new Set());
-  if (ports.has(port)) return;
-  ports.add(port);
+  if (ports.has(port) === taken) return;
+  if (taken) ports.add(port);
+  else ports.delete(port);
   const job = pod.job;
   ctx.recording = (ctx.recording ?? Promise.resolve()).then(() =>
     recordPorts(kube, pod.namespace, job, ports).catch((e: Error & { hint?: string }) =>
-      warn(`podlink: \`podlink sessions\` will not show port ${port} of this session: ${e.message}${e.hint ? ` (${e.hint})` : ''}`)),
+      warn(`podlink: \`podlink sessions\` ${taken ? 'will not show' : 'may still show'} port ${port} of this session: ${e.message}${e.hint ? ` (${e.hint})` : ''}`)),
   );
 }

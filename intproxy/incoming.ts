@@ -41,6 +41,8 @@ export interface PortEvent {
   error?: string;
   /** …because another session holds the port (on_concurrent_steal `abort`: the session ends). */
   conflict?: boolean;
+  /** The app stopped listening: the port was given back to the target. */
+  released?: boolean;
 }
 
 /** What the intproxy needs of its agent link to serve the agent's own requests. */
@@ -58,6 +60,8 @@ interface Listener {
 
 interface Subscription {
   listeners: Listener[];
+  /** The app's port (the first listener's), for the line that says it was given back. */
+  appPort: number;
   /** When this session first subscribed the port (kept across reconnects: the order of filters). */
   since: bigint;
   /** Resolves once the agent answered (rejects with its error). */
@@ -97,7 +101,7 @@ export class IntproxyIncoming {
     let sub = this.subs.get(remotePort);
     if (!sub) {
       const since = BigInt(Date.now());
-      sub = { listeners: [], since, ready: this.subscribe(remotePort, m.port, since) };
+      sub = { listeners: [], appPort: m.port, since, ready: this.subscribe(remotePort, m.port, since) };
       this.subs.set(remotePort, sub);
       sub.ready.catch(() => this.subs.get(remotePort) === sub && this.subs.delete(remotePort));
     }
@@ -139,8 +143,11 @@ export class IntproxyIncoming {
   }
 
   private drop(remotePort: number): void {
+    const sub = this.subs.get(remotePort);
     this.subs.delete(remotePort);
     this.agent.request('Unsubscribe', { port: remotePort }).catch((e: Error) => log.debug('incoming', `unsubscribe ${remotePort}: ${e.message}`));
+    // Said only for a port the agent had taken (a refused or failed one was said already).
+    if (sub) void sub.ready.then(() => this.tell({ port: sub.appPort, remotePort, mode: this.settings.mode, released: true }), () => undefined);
   }
 
   /** The agent link is back after a drop: its subscriptions went with the old link. */

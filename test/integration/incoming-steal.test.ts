@@ -91,6 +91,9 @@ describe('incoming traffic: steal (pid target)', () => {
       assert.equal(await ruleset(world), rulesBefore, 'the redirect went with the app');
       assert.match(await curl(world.podB.netns, `http://${world.podA.ip}:${world.podA.httpPort}/after-crash`), /pod-a says hi \/after-crash/);
       assert.equal(s.child.exitCode, null, 'the session itself goes on');
+      // …and says so (the line `podlink sessions` follows on a cluster).
+      const back = await s.waitFor('events', (v) => v['event'] === 'incoming' && v['released'] === true);
+      assert.deepEqual([back['port'], back['remotePort'], back['mode']], [world.podA.httpPort, world.podA.httpPort, 'steal']);
     } finally {
       signalGroup(s, 'SIGKILL');
       await s.exited;
