@@ -6,6 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { Framer, type Piece } from './h1-framing.js';
+import { TurnWrites } from './turn-writes.js';
 
 /** One request and its answer. */
 export interface Exchange {
@@ -61,6 +62,8 @@ export class Upstream {
   /** The answer being read is a 1xx: its end does not complete the exchange. */
   private interim = false;
   private drainWaiters: (() => void)[] = [];
+  /** Request bytes of one client read, written together (turn-writes.ts). */
+  readonly turn = new TurnWrites(() => this.stream, (b) => this.write(b));
 
   constructor(
     /** '' for the original app, else the session's id. */
@@ -116,15 +119,6 @@ export class Upstream {
   onDrain(f: () => void): void {
     if (!this.stream || this.dead) return f();
     this.drainWaiters.push(f);
-  }
-
-  /** Writes until `uncork` go out together. */
-  cork(): void {
-    this.stream?.cork();
-  }
-
-  uncork(): void {
-    this.stream?.uncork();
   }
 
   end(): void {

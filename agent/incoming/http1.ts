@@ -24,6 +24,7 @@ import type { RequestView } from './filter.js';
 import { Framer, type Head, type Piece } from './h1-framing.js';
 import { exchange, HOLD_MAX, Upstream, type Exchange, type UpstreamOwner } from './h1-upstream.js';
 import { connectOriginal } from './passthrough.js';
+import { TurnWrites } from './turn-writes.js';
 
 /** What a port's dispatcher offers the protocol handlers. */
 export interface Router {
@@ -57,7 +58,11 @@ class ClientConnection implements UpstreamOwner {
   private readonly unreachableSessions = new Set<string>();
   private clientEnded = false;
   private finished = false;
-  private readonly corked = new Set<Upstream>();
+  /** The ways out this read wrote to (turn-writes.ts: one write each). */
+  private readonly touched: Upstream[] = [];
+  /** Answers of one read of an app: one write to the client. */
+  private readonly out = new TurnWrites(() => this.client, (b) => this.writeClient(b));
+  private batching = 0;
 
   constructor(
     private readonly client: net.Socket,
@@ -78,7 +83,6 @@ class ClientConnection implements UpstreamOwner {
     pieces.length = 0;
     this.framer.push(d, pieces);
     // What one read brings goes out in one write per way (a head and its body: one segment).
-    const corked = this.corked;
     for (const p of pieces) {
       switch (p.kind) {
         case 'head': {
@@ -113,8 +117,12 @@ class ClientConnection implements UpstreamOwner {
         }
       }
     }
-    for (const up of corked) up.uncork();
-    corked.clear();
+    const touched = this.touched;
+    for (let i = 0; i < touched.length; i++) {
+      const up = touched[i]!;
+      if (!up.turn.flush()) this.waitFor(up);
+    }
+    touched.length = 0;
   }
 
   private route(head: Head): Upstream {
@@ -134,11 +142,15 @@ class ClientConnection implements UpstreamOwner {
   }
 
   private toUpstream(up: Upstream, b: Buffer, batched = true): void {
-    if (batched && !this.corked.has(up)) {
-      up.cork();
-      this.corked.add(up);
+    if (batched) {
+      if (up.turn.idle && !this.touched.includes(up)) this.touched.push(up);
+      return up.turn.add(b);
     }
-    if (up.write(b)) return;
+    if (!up.write(b)) this.waitFor(up);
+  }
+
+  /** The way's buffer is full: the client is not read until it drains. */
+  private waitFor(up: Upstream): void {
     this.client.pause();
     up.onDrain(() => this.client.resume());
   }
@@ -154,11 +166,11 @@ class ClientConnection implements UpstreamOwner {
   // --- answers --------------------------------------------------------------------------------
 
   batchStart(): void {
-    this.client.cork();
+    this.batching++;
   }
 
   batchEnd(): void {
-    this.client.uncork();
+    if (--this.batching === 0) this.out.flush();
   }
 
   deliver(ex: Exchange, bytes: Buffer): void {
@@ -219,14 +231,24 @@ class ClientConnection implements UpstreamOwner {
   }
 
   private toClient(b: Buffer): void {
-    if (this.client.write(b)) return;
+    if (this.batching) this.out.add(b);
+    else this.writeClient(b);
+  }
+
+  private writeClient(b: Buffer): boolean {
+    if (this.client.write(b)) return true;
     for (const up of this.ups.values()) up.pause('client');
+    return false;
   }
 
   /** No more answers: end (or reset) the client's connection and every way out but a tunnel's. */
   private finish(last: Exchange | undefined): void {
     this.finished = true;
-    if (last?.reset) return void this.client.resetAndDestroy();
+    if (last?.reset) {
+      this.out.drop();
+      return void this.client.resetAndDestroy();
+    }
+    this.out.flush();
     this.client.end();
     for (const up of this.ups.values()) if (up !== this.tunnel) up.destroy();
   }
