@@ -102,7 +102,10 @@ function fixedLength(request: boolean, status: number, asked: string | undefined
   return length >= 0 ? length : request ? 0 : -1;
 }
 
-/** One direction of one connection. `answering` (responses): the method of the request being answered. */
+/**
+ * One direction of one connection. `answering(n)` (responses): the method of the request the n-th
+ * final answer (from 0, 1xx not counted) of the stream answers — several answers may come in one read.
+ */
 export class Framer {
   /** body: framed by the body parser; count: `left` bytes of body to go. */
   private state: 'head' | 'body' | 'count' | 'raw' = 'head';
@@ -115,11 +118,14 @@ export class Framer {
   private url = '';
   private found: Head | undefined;
   private skipBody = false;
+  /** Final answers framed so far; the one being framed is a 1xx. */
+  private answers = 0;
+  private interim = false;
   private complete = false;
 
   constructor(
     kind: 'request' | 'response',
-    private readonly answering: () => string | undefined = () => undefined,
+    private readonly answering: (n: number) => string | undefined = () => undefined,
   ) {
     this.type = kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE;
     const h = this.headParser;
@@ -142,8 +148,9 @@ export class Framer {
       // (Only a request's headers are looked at: by the filter.)
       const pairs: [string, string][] = [];
       if (this.type === HTTPParser.REQUEST) for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
-      const asked = this.type === HTTPParser.RESPONSE ? this.answering() : undefined;
       const st = status ?? 0;
+      const asked = this.type === HTTPParser.RESPONSE ? this.answering(this.answers) : undefined;
+      this.interim = st >= 100 && st < 200 && !upgrade;
       this.skipBody = asked === 'HEAD';
       this.left = fixedLength(this.type === HTTPParser.REQUEST, st, asked, flat);
       this.found = {
@@ -163,6 +170,12 @@ export class Framer {
     b[HTTPParser.kOnHeadersComplete] = (): number => (this.skipBody ? 1 : 0);
     b[HTTPParser.kOnBody] = NO_BODY_CALLBACK;
     b[HTTPParser.kOnMessageComplete] = (): void => void (this.complete = true);
+    this.nextMessage();
+  }
+
+  private ended(out: Piece[]): void {
+    out.push(END);
+    if (!this.interim) this.answers++;
     this.nextMessage();
   }
 
@@ -197,8 +210,7 @@ export class Framer {
           continue;
         }
         if (this.left === 0) {
-          out.push(END);
-          this.nextMessage();
+          this.ended(out);
           continue;
         }
         if (this.left > 0) {
@@ -211,8 +223,7 @@ export class Framer {
         const q = this.bodyParser.execute(Buffer.concat([bytes.subarray(0, bytes.length - 2), CLOSE_LINE]));
         if (typeof q !== 'number') return this.broken(Buffer.concat([bytes, chunk]), out, q.code);
         if (this.complete) {
-          out.push(END);
-          this.nextMessage();
+          this.ended(out);
           continue;
         }
         this.state = 'body';
@@ -224,8 +235,7 @@ export class Framer {
         this.left -= n;
         chunk = chunk.subarray(n);
         if (this.left === 0) {
-          out.push(END);
-          this.nextMessage();
+          this.ended(out);
         }
         continue;
       }
@@ -233,8 +243,7 @@ export class Framer {
       if (typeof r === 'number') {
         out.push({ kind: 'body', bytes: chunk });
         if (this.complete) {
-          out.push(END);
-          this.nextMessage();
+          this.ended(out);
         }
         return;
       }
@@ -244,8 +253,7 @@ export class Framer {
       }
       const end = r.bytesParsed - 1;
       if (end > 0) out.push({ kind: 'body', bytes: chunk.subarray(0, end) });
-      out.push(END);
-      this.nextMessage();
+      this.ended(out);
       chunk = chunk.subarray(end);
     }
   }
@@ -256,8 +264,7 @@ export class Framer {
     if (this.state === 'body') {
       this.bodyParser.finish();
       if (this.complete) {
-        out.push(END);
-        this.nextMessage();
+        this.ended(out);
         return 'clean';
       }
       return 'truncated';

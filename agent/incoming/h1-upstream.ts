@@ -61,6 +61,8 @@ export class Upstream {
   private readonly pieces: Piece[] = [];
   /** The answer being read is a 1xx: its end does not complete the exchange. */
   private interim = false;
+  /** Exchanges answered in full (and shifted off the queue) so far. */
+  private answered = 0;
   private drainWaiters: (() => void)[] = [];
   /** Request bytes of one client read, written together (turn-writes.ts). */
   readonly turn = new TurnWrites(() => this.stream, (b) => this.write(b));
@@ -71,7 +73,7 @@ export class Upstream {
     open: Duplex | Promise<Duplex>,
     private readonly owner: UpstreamOwner,
   ) {
-    this.framer = new Framer('response', () => this.queue[0]?.method);
+    this.framer = new Framer('response', (n) => this.queue[n - this.answered]?.method);
     if (open instanceof Promise) {
       open.then(
         (s) => this.attach(s),
@@ -176,6 +178,7 @@ export class Upstream {
           }
           ex.done = true;
           this.queue.shift();
+          this.answered++;
           this.owner.completed(ex);
           break;
         case 'broken':
