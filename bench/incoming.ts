@@ -11,7 +11,9 @@
  *       to a local app, vs not mirrored                                         target ≥ 0.9×
  *   (c) a stolen connection's throughput (pod B → the local app) vs the same upload direct to the
  *       pod's app, and against the floor: floor.ts's two-hop relay, pod A → laptop  target ≥ 0.8×
- *   sudo node dist/bench/incoming.js [--rounds N] [--requests N] [--mib N] [--parts asbc] [--trace DIR]
+ *   (m) the same upload as one request a filter matches (filtered steal, HTTP/1): its bytes cross
+ *       the dispatcher and a link connection (LinkStream) rather than a whole-connection relay
+ *   sudo node dist/bench/incoming.js [--rounds N] [--requests N] [--mib N] [--parts asbcm] [--trace DIR]
  * --trace DIR: podlink's processes write their per-hop trace there (link/trace.ts; bench/trace.js).
  */
 import path from 'node:path';
@@ -29,14 +31,14 @@ const arg = (name: string, dflt: string): string => {
 const ROUNDS = Number(arg('rounds', '3'));
 const REQUESTS = Number(arg('requests', '1500'));
 const MIB = Number(arg('mib', '256'));
-const PARTS = arg('parts', 'asbc');
+const PARTS = arg('parts', 'asbcm');
 const TRACE = arg('trace', '');
 if (TRACE) process.env['PODLINK_TRACE'] = TRACE;
 const SINK = 8085;
 const MANY = 5;
 
 type LatArm = 'direct' | 'raw' | 'llhttp' | 'podlink' | 'sessions5';
-type RateArm = 'direct' | 'floor' | 'mirrored' | 'stolen';
+type RateArm = 'direct' | 'floor' | 'mirrored' | 'stolen' | 'matched';
 
 async function latencies(world: World): Promise<number[]> {
   const client = path.join(packageRoot, 'bench', 'http-client.mjs');
@@ -45,9 +47,9 @@ async function latencies(world: World): Promise<number[]> {
   return JSON.parse(r.stdout) as number[];
 }
 
-async function upload(world: World): Promise<number> {
+async function upload(world: World, header: string[] = []): Promise<number> {
   const client = path.join(packageRoot, 'bench', 'upload-client.mjs');
-  const r = await world.runIn(world.podB.netns, process.execPath, [client, `http://${world.podA.ip}:${SINK}/up`, String(MIB)], { timeoutMs: 300_000 });
+  const r = await world.runIn(world.podB.netns, process.execPath, [client, `http://${world.podA.ip}:${SINK}/up`, String(MIB), ...header], { timeoutMs: 300_000 });
   if (r.code !== 0) throw new Error(`upload client failed: ${r.stderr}`);
   const { mibps, received } = JSON.parse(r.stdout) as { mibps: number; received: number };
   if (received !== MIB * 1024 * 1024) throw new Error(`the server counted ${received} bytes of ${MIB} MiB`);
@@ -88,7 +90,7 @@ function printLatency(v: Partial<Record<LatArm, number[][]>>): void {
 }
 
 function printRates(v: Partial<Record<RateArm, number[]>>): void {
-  for (const arm of ['direct', 'floor', 'mirrored', 'stolen'] as const) {
+  for (const arm of ['direct', 'floor', 'mirrored', 'stolen', 'matched'] as const) {
     if (v[arm]?.length) console.log(`  ${arm.padEnd(10)} median ${median(v[arm]!).toFixed(0).padStart(6)} MiB/s`);
   }
   const line = (a: RateArm, b: RateArm, note = ''): void => {
@@ -98,6 +100,8 @@ function printRates(v: Partial<Record<RateArm, number[]>>): void {
   line('floor', 'direct');
   line('stolen', 'direct', '   (c) target ≥ 0.8×');
   line('stolen', 'floor');
+  line('matched', 'direct');
+  line('matched', 'stolen');
 }
 
 async function main(): Promise<void> {
@@ -127,11 +131,15 @@ async function main(): Promise<void> {
         const p = (arm: LatArm): string => (lat[arm]?.[round] ? `${arm} ${percentile(lat[arm]![round]!, 50).toFixed(0)}/${percentile(lat[arm]![round]!, 99).toFixed(0)}` : '');
         console.log(`  round ${round + 1} p50/p99 µs: ${(Object.keys(label) as LatArm[]).map(p).filter(Boolean).join(', ')}`);
       }
-      if (!/[bc]/.test(PARTS)) continue;
+      if (!/[bcm]/.test(PARTS)) continue;
       add(rate, 'direct', await upload(world));
       if (PARTS.includes('c')) add(rate, 'floor', await withFloorC(world, SINK, () => upload(world)));
       if (PARTS.includes('b')) add(rate, 'mirrored', await withSession(world, { feature: { network: { incoming: 'mirror' } } }, ['sink', SINK, 'local-sink'], () => upload(world)));
       if (PARTS.includes('c')) add(rate, 'stolen', await withSession(world, { feature: { network: { incoming: 'steal' } } }, ['sink', SINK, 'local-sink'], () => upload(world)));
+      if (PARTS.includes('m')) {
+        const matching = { feature: { network: { incoming: { mode: 'steal', http_filter: { header_filter: '^X-Dev-User: bench$' } } } } };
+        add(rate, 'matched', await withSession(world, matching, ['sink', SINK, 'local-sink'], () => upload(world, ['X-Dev-User', 'bench'])));
+      }
       console.log(`  round ${round + 1} upload ${MIB} MiB, MiB/s: ${(Object.keys(rate) as RateArm[]).map((k) => `${k} ${rate[k]![round]!.toFixed(0)}`).join(', ')}`);
     }
     if (Object.keys(lat).length) {

@@ -63,6 +63,8 @@ export interface Head {
   upgrade: boolean;
   /** llhttp's should-keep-alive for this message. */
   keepAlive: boolean;
+  /** The filter's header lines, once made (filter.ts: a Head is the request's RequestView). */
+  lines?: string[];
 }
 
 export type Piece =
