@@ -103,7 +103,11 @@ class ClientConnection implements UpstreamOwner {
           break;
         case 'broken': {
           // Half a request went somewhere already: nobody can make sense of the rest.
-          if (this.sending) return void this.client.resetAndDestroy();
+          if (this.sending) {
+            for (const up of this.touched) up.turn.drop();
+            this.touched.length = 0;
+            return void this.client.resetAndDestroy();
+          }
           const up = this.upstream(undefined);
           const ex = exchange('', up, true);
           this.order.push(ex);
