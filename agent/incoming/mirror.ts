@@ -20,6 +20,7 @@ import { captureHelper } from '../../common/paths.js';
 import { INITIAL_WINDOW, MAX_DATA_CHUNK } from '../../protocol/spec.js';
 import type { Addr } from '../../protocol/types.js';
 import type { Endpoints, LinkOpened, LinkSession } from './delivery.js';
+import { PASSTHROUGH_SOURCE } from './redirect.js';
 
 const log = logger('agent');
 
@@ -174,6 +175,9 @@ export class Mirror {
         const sessions = d?.mirrors() ?? [];
         if (!sessions.length) return;
         const remote: Addr = { family: family === 6 ? 6 : 4, ip: ipOf(family, payload.subarray(5, 21)), port: sport };
+        // The agent's own connections to the original app (a filtered steal's unmatched requests on
+        // this port, over the pod's loopback) are not clients: their bytes were copied as the client's.
+        if (remote.ip === PASSTHROUGH_SOURCE) return;
         const local: Addr = { family: remote.family, ip: ipOf(family, payload.subarray(21, 37)), port: dport };
         this.flows.set(flow, sessions.map((s) => new Copy(s, dport, { remote, local })));
         return;
