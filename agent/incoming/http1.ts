@@ -10,8 +10,9 @@
  * pipelining): an answer whose turn has not come is held (and its way paused past HOLD_MAX).
  * Nothing is parsed into objects or written again: the client gets the answering app's bytes.
  *
- * Upgrades (WebSocket, `Upgrade: h2c`, CONNECT) go wholly to the side that took the upgrade request:
- * from that request on, both ways are relayed as they are. A request llhttp refuses goes, with the
+ * Upgrades (WebSocket, CONNECT) go wholly to the side that took the upgrade request: from that
+ * request on, both ways are relayed as they are. `Upgrade: h2c` with nothing owed before it and no
+ * body is the dispatcher's own (h2c.ts): HTTP/2 from then on, filtered per stream. A request llhttp refuses goes, with the
  * rest of the connection, to the original app, which answers it as it would have.
  *
  * When a session cannot be reached (its app stopped listening, its link is gone) its requests go to
@@ -23,6 +24,7 @@ import type { Endpoints, IncomingSession } from './delivery.js';
 import type { RequestView } from './filter.js';
 import { Framer, type Head, type Piece } from './h1-framing.js';
 import { exchange, HOLD_MAX, Upstream, type Exchange, type UpstreamOwner } from './h1-upstream.js';
+import { afterSwitch, stream1, SWITCHING_TO_H2C } from './h2c.js';
 import { connectOriginal } from './passthrough.js';
 import { TurnWrites } from './turn-writes.js';
 
@@ -31,6 +33,8 @@ export interface Router {
   readonly port: number;
   /** The first session whose filter takes the request; undefined: the original app. */
   choose(view: RequestView): IncomingSession | undefined;
+  /** Serves a connection as HTTP/2 from `head` on (after an h2c upgrade, h2c.ts); absent: upgrades go to one side. */
+  h2c?(socket: net.Socket, ends: Endpoints, head: Buffer): void;
 }
 
 const BAD_GATEWAY_BODY = 'podlink: the app that took this request failed to answer\n';
@@ -66,13 +70,18 @@ class ClientConnection implements UpstreamOwner {
     private readonly ends: Endpoints,
     private readonly router: Router,
   ) {
-    client.on('data', (d: Buffer) => this.fromClient(d));
-    client.on('end', () => this.clientEnd());
-    client.on('close', () => this.closeAll());
-    client.on('drain', () => {
-      for (const up of this.ups.values()) up.resume('client');
-    });
+    client.on('data', this.onData);
+    client.on('end', this.onEnd);
+    client.on('close', this.onClose);
+    client.on('drain', this.onDrain);
   }
+
+  private readonly onData = (d: Buffer): void => this.fromClient(d);
+  private readonly onEnd = (): void => this.clientEnd();
+  private readonly onClose = (): void => this.closeAll();
+  private readonly onDrain = (): void => {
+    for (const up of this.ups.values()) up.resume('client');
+  };
 
   fromClient(d: Buffer): void {
     if (this.tunnel) return this.toUpstream(this.tunnel, d, false);
@@ -80,9 +89,13 @@ class ClientConnection implements UpstreamOwner {
     pieces.length = 0;
     this.framer.push(d, pieces);
     // What one read brings goes out in one write per way (a head and its body: one segment).
-    for (const p of pieces) {
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i]!;
       switch (p.kind) {
         case 'head': {
+          // An h2c upgrade with nothing owed before it: HTTP/2 from here on, filtered per stream.
+          const frame = p.head.upgrade && this.router.h2c && !this.order.length ? stream1(p.head) : undefined;
+          if (frame) return this.toHttp2(frame, pieces.slice(i + 1));
           const up = this.route(p.head);
           const ex = exchange(p.head.method, up, p.head.upgrade);
           this.order.push(ex);
@@ -124,6 +137,19 @@ class ClientConnection implements UpstreamOwner {
       if (!up.turn.flush()) this.waitFor(up);
     }
     touched.length = 0;
+  }
+
+  /** Answers the upgrade and hands the connection to the HTTP/2 side (h2c.ts); `after`: what followed the request. */
+  private toHttp2(frame: Buffer, after: Piece[]): void {
+    const client = this.client;
+    client.off('data', this.onData);
+    client.off('end', this.onEnd);
+    client.off('close', this.onClose);
+    client.off('drain', this.onDrain);
+    this.closeAll();
+    const rest = Buffer.concat(after.map((p) => ('bytes' in p ? p.bytes : Buffer.alloc(0))));
+    client.write(SWITCHING_TO_H2C);
+    afterSwitch(client, rest, frame, (head) => this.router.h2c!(client, this.ends, head));
   }
 
   private route(head: Head): Upstream {
