@@ -34,8 +34,8 @@ export function exchange(method: string, up: Upstream, tunnel: boolean): Exchang
 
 /** What an upstream reports to its client connection. */
 export interface UpstreamOwner {
-  /** Answer bytes of one read follow: written together (one system call) after `batchEnd`. */
-  batchStart(): void;
+  /** Answer bytes of one read (`bytes` long) follow: written together (one system call) after `batchEnd`. */
+  batchStart(bytes: number): void;
   batchEnd(): void;
   /** Answer bytes of `ex`. */
   deliver(ex: Exchange, bytes: Buffer): void;
@@ -149,7 +149,7 @@ export class Upstream {
     const pieces = this.pieces;
     pieces.length = 0;
     this.framer.push(d, pieces);
-    this.owner.batchStart();
+    this.owner.batchStart(d.length);
     this.take(pieces);
     this.owner.batchEnd();
   }

@@ -27,6 +27,10 @@ import { exchange, HOLD_MAX, Upstream, type Exchange, type UpstreamOwner } from 
 import { afterSwitch, stream1, SWITCHING_TO_H2C } from './h2c.js';
 import { connectOriginal } from './passthrough.js';
 import { TurnWrites } from './turn-writes.js';
+import { io, trace } from '../../link/trace.js';
+
+/** Client connections, numbered for the per-hop trace (link/trace.ts: hop `h1`). */
+let connections = 0;
 
 /** What a port's dispatcher offers the protocol handlers. */
 export interface Router {
@@ -64,6 +68,7 @@ class ClientConnection implements UpstreamOwner {
   /** Answers of one read of an app: one write to the client. */
   private readonly out = new TurnWrites(() => this.client, (b) => this.writeClient(b));
   private batching = 0;
+  private readonly id = ++connections;
 
   constructor(
     private readonly client: net.Socket,
@@ -84,6 +89,7 @@ class ClientConnection implements UpstreamOwner {
   };
 
   fromClient(d: Buffer): void {
+    if (io.hasSubscribers) trace('req-in', 'h1', this.id, d.length);
     if (this.tunnel) return this.toUpstream(this.tunnel, d, false);
     const pieces = this.pieces;
     pieces.length = 0;
@@ -137,6 +143,7 @@ class ClientConnection implements UpstreamOwner {
       if (!up.turn.flush()) this.waitFor(up);
     }
     touched.length = 0;
+    if (io.hasSubscribers) trace('req-out', 'h1', this.id, d.length);
   }
 
   /** Answers the upgrade and hands the connection to the HTTP/2 side (h2c.ts); `after`: what followed the request. */
@@ -193,12 +200,15 @@ class ClientConnection implements UpstreamOwner {
 
   // --- answers --------------------------------------------------------------------------------
 
-  batchStart(): void {
+  batchStart(bytes: number): void {
+    if (io.hasSubscribers) trace('ans-in', 'h1', this.id, bytes);
     this.batching++;
   }
 
   batchEnd(): void {
-    if (--this.batching === 0) this.out.flush();
+    if (--this.batching) return;
+    this.out.flush();
+    if (io.hasSubscribers) trace('ans-out', 'h1', this.id, 0);
   }
 
   deliver(ex: Exchange, bytes: Buffer): void {
