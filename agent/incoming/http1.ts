@@ -12,8 +12,8 @@
  *
  * Upgrades (WebSocket, CONNECT) go wholly to the side that took the upgrade request: from that
  * request on, both ways are relayed as they are. `Upgrade: h2c` with nothing owed before it and no
- * body is the dispatcher's own (h2c.ts): HTTP/2 from then on, filtered per stream. A request llhttp refuses goes, with the
- * rest of the connection, to the original app, which answers it as it would have.
+ * body is the dispatcher's own (h2c.ts): HTTP/2 from then on, filtered per stream. A request llhttp
+ * refuses goes, with the rest of the connection, to the original app, which answers it as it would have.
  *
  * When a session cannot be reached (its app stopped listening, its link is gone) its requests go to
  * the original app instead; when it fails after taking a request, the client gets a 502 if nothing of
@@ -46,7 +46,6 @@ const BAD_GATEWAY = Buffer.from(
   `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${BAD_GATEWAY_BODY.length}\r\n\r\n${BAD_GATEWAY_BODY}`,
   'latin1',
 );
-
 
 /** One redirected client connection speaking HTTP/1. */
 class ClientConnection implements UpstreamOwner {
