@@ -182,15 +182,11 @@ export class Mirror {
         this.flows.set(flow, sessions.map((s) => new Copy(s, dport, { remote, local })));
         return;
       }
-      case EV.data: {
-        // Copied: the chunk's buffer is reused for the next events.
-        const copies = this.flows.get(flow);
-        if (copies) {
-          const b = Buffer.from(payload);
-          for (const c of copies) c.data(b);
-        }
+      case EV.data:
+        // Not copied: a read from the pipe is memory of its own that nothing writes again (onData
+        // only ever replaces its buffer), so every session's copy can send this view of it.
+        for (const c of this.flows.get(flow) ?? []) c.data(payload);
         return;
-      }
       case EV.end:
         for (const c of this.flows.get(flow) ?? []) c.end();
         this.flows.delete(flow);
