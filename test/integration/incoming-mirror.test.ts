@@ -1,9 +1,9 @@
 /**
  * Issue 14, mirror (the default mode) on a `pid/` target: the pod keeps answering exactly as before and
  * the local app gets a copy of each connection's incoming bytes (a large body too), from the real
- * client. The capture changes nothing in the pod (its ruleset is untouched during the session, not only after), and a local
- * app that stops reading never slows the pod: a large upload still gets the pod's whole answer while
- * the local app is frozen. Needs root (CAP_NET_RAW for the capture).
+ * client. The capture changes nothing in the pod (its ruleset is untouched during the session, not
+ * only after), and a local app that stops reading never slows the pod: a large upload still gets the
+ * pod's whole answer while the local app is frozen. Needs root (CAP_NET_RAW for the capture).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
