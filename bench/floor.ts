@@ -9,9 +9,9 @@
  * A frame is `u32 length | u32 conn | u8 kind | payload`, kind 0 data, 1 open (payload "host:port"),
  * 2 end (FIN), 3 close; header and payload go out in one writev, so no byte is copied on the way.
  *
- *   node dist/bench/floor.js near LPORT=HOST:PORT… -- FAR_ARGV…   (prints {"ready":true,"ports":[…]})
+ *   node dist/bench/floor.js near [LHOST:]LPORT=HOST:PORT… -- FAR_ARGV…   (prints {"ready":true,"ports":[…]})
  *   node dist/bench/floor.js far                                     (frames on stdin/stdout)
- * LPORT 0 picks a free port. FAR_ARGV runs `floor.js far`, e.g. under nsenter into the target's netns.
+ * LPORT 0 picks a free port; LHOST is 127.0.0.1 unless given (bench/incoming.ts listens in the target). FAR_ARGV runs `floor.js far`, e.g. under nsenter into the target's netns.
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -93,13 +93,14 @@ function near(maps: string[], farArgv: string[]): void {
   link.output.on('error', () => process.exit(0));
   const ports: number[] = [];
   for (const m of maps) {
-    const [lport, dest] = m.split('=') as [string, string];
+    const [listen, dest] = m.split('=') as [string, string];
+    const [lhost, lport] = listen.includes(':') ? (listen.split(':') as [string, string]) : ['127.0.0.1', listen];
     const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (s) => {
       const conn = next++;
       send(link.output, conn, Kind.Open, Buffer.from(dest));
       relay(conns, link, conn, s);
     });
-    server.listen(Number(lport), '127.0.0.1', () => {
+    server.listen(Number(lport), lhost, () => {
       ports.push((server.address() as net.AddressInfo).port);
       if (ports.length === maps.length) process.stdout.write(`${JSON.stringify({ ready: true, ports })}\n`);
     });

@@ -1,13 +1,13 @@
 // One HTTP upload of MIB mebibytes to URL, written as fast as the connection takes it; prints one JSON
 // line {mibps, received} (received: what the server says it counted).
-//   node upload-client.mjs URL MIB
+//   node upload-client.mjs URL MIB [HEADER-NAME HEADER-VALUE]
 import http from 'node:http';
 
-const [url, mibText] = process.argv.slice(2);
+const [url, mibText, headerName, headerValue] = process.argv.slice(2);
 const total = Number(mibText) * 1024 * 1024;
 const chunk = Buffer.alloc(1024 * 1024, 'podlink-upload-');
 const t0 = process.hrtime.bigint();
-const req = http.request(url, { method: 'POST', headers: { 'content-length': total } }, (res) => {
+const req = http.request(url, { method: 'POST', headers: { 'content-length': total, ...(headerName ? { [headerName]: headerValue } : {}) } }, (res) => {
   let body = '';
   res.on('data', (d) => (body += d));
   res.on('end', () => {

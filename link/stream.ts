@@ -45,7 +45,8 @@ export class LinkStream extends Duplex {
     switch (f.type) {
       case 'Data':
         this.unacked += f.data.length;
-        if (this.push(Buffer.from(f.data))) this.ack(false);
+        // (A Data frame's bytes are a view of the link's read, never reused: no copy, as TcpRelay.)
+        if (this.push(f.data)) this.ack(false);
         return;
       case 'Window': {
         this.sendWindow += f.bytes;
@@ -89,8 +90,10 @@ export class LinkStream extends Duplex {
       this.link.send({ type: 'Data', id: 0, conn: this.conn, data: part });
       this.sendWindow -= part.length;
     }
-    if (this.sendWindow > 0) done();
-    else this.waitingWrite = () => done();
+    if (this.sendWindow > 0) return done();
+    this.waitingWrite = () => done();
+    // Out of credit: the receiver may grow the window (link/relay.ts), as a relay's sender asks.
+    this.link.send({ type: 'Window', id: 0, conn: this.conn, bytes: 0 });
   }
 
   override _final(done: (err?: Error | null) => void): void {

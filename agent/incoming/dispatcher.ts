@@ -121,6 +121,10 @@ export class PortDispatcher implements Router {
     return undefined;
   }
 
+  h2c(socket: net.Socket, ends: Endpoints, head: Buffer): void {
+    this.http2.serve(socket, ends, head);
+  }
+
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const p = this.queue.then(work);
     this.queue = p.catch(() => undefined);

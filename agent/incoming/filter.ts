@@ -21,6 +21,15 @@ export interface RequestView {
   /** The request target: path and optional query (`/api/x?y=1`). */
   target: string;
   headers: [string, string][];
+  /** The header lines `Name: value`, made once per request by the first header rule that looks. */
+  lines?: string[];
+}
+
+function headerLines(r: RequestView): string[] {
+  if (r.lines) return r.lines;
+  const lines: string[] = [];
+  for (const [n, v] of r.headers) lines.push(`${n}: ${v}`);
+  return (r.lines = lines);
 }
 
 export type RequestFilter = (r: RequestView) => boolean;
@@ -39,7 +48,7 @@ export function compileFilter(f: WireFilter): RequestFilter | undefined {
     } catch (e) {
       throw new Error(`HTTP filter ${JSON.stringify(rule.pattern)} is not a valid regex: ${(e as Error).message}`);
     }
-    if (rule.field === FilterField.header) return (r) => r.headers.some(([n, v]) => re.test(`${n}: ${v}`));
+    if (rule.field === FilterField.header) return (r) => headerLines(r).some((l) => re.test(l));
     if (rule.field === FilterField.path) {
       return (r) => {
         const q = r.target.indexOf('?');

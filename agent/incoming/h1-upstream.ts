@@ -6,6 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { Framer, type Piece } from './h1-framing.js';
+import { TurnWrites } from './turn-writes.js';
 
 /** One request and its answer. */
 export interface Exchange {
@@ -33,8 +34,8 @@ export function exchange(method: string, up: Upstream, tunnel: boolean): Exchang
 
 /** What an upstream reports to its client connection. */
 export interface UpstreamOwner {
-  /** Answer bytes of one read follow: written together (one system call) after `batchEnd`. */
-  batchStart(): void;
+  /** Answer bytes of one read (`bytes` long) follow: written together (one system call) after `batchEnd`. */
+  batchStart(bytes: number): void;
   batchEnd(): void;
   /** Answer bytes of `ex`. */
   deliver(ex: Exchange, bytes: Buffer): void;
@@ -60,7 +61,11 @@ export class Upstream {
   private readonly pieces: Piece[] = [];
   /** The answer being read is a 1xx: its end does not complete the exchange. */
   private interim = false;
+  /** Exchanges answered in full (and shifted off the queue) so far. */
+  private answered = 0;
   private drainWaiters: (() => void)[] = [];
+  /** Request bytes of one client read, written together (turn-writes.ts). */
+  readonly turn = new TurnWrites(() => this.stream, (b) => this.write(b));
 
   constructor(
     /** '' for the original app, else the session's id. */
@@ -68,7 +73,7 @@ export class Upstream {
     open: Duplex | Promise<Duplex>,
     private readonly owner: UpstreamOwner,
   ) {
-    this.framer = new Framer('response', () => this.queue[0]?.method);
+    this.framer = new Framer('response', (n) => this.queue[n - this.answered]?.method);
     if (open instanceof Promise) {
       open.then(
         (s) => this.attach(s),
@@ -118,15 +123,6 @@ export class Upstream {
     this.drainWaiters.push(f);
   }
 
-  /** Writes until `uncork` go out together. */
-  cork(): void {
-    this.stream?.cork();
-  }
-
-  uncork(): void {
-    this.stream?.uncork();
-  }
-
   end(): void {
     this.endAsked = true;
     this.stream?.end();
@@ -153,7 +149,7 @@ export class Upstream {
     const pieces = this.pieces;
     pieces.length = 0;
     this.framer.push(d, pieces);
-    this.owner.batchStart();
+    this.owner.batchStart(d.length);
     this.take(pieces);
     this.owner.batchEnd();
   }
@@ -182,6 +178,7 @@ export class Upstream {
           }
           ex.done = true;
           this.queue.shift();
+          this.answered++;
           this.owner.completed(ex);
           break;
         case 'broken':

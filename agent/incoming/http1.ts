@@ -10,9 +10,10 @@
  * pipelining): an answer whose turn has not come is held (and its way paused past HOLD_MAX).
  * Nothing is parsed into objects or written again: the client gets the answering app's bytes.
  *
- * Upgrades (WebSocket, `Upgrade: h2c`, CONNECT) go wholly to the side that took the upgrade request:
- * from that request on, both ways are relayed as they are. A request llhttp refuses goes, with the
- * rest of the connection, to the original app, which answers it as it would have.
+ * Upgrades (WebSocket, CONNECT) go wholly to the side that took the upgrade request: from that
+ * request on, both ways are relayed as they are. `Upgrade: h2c` with nothing owed before it and no
+ * body is the dispatcher's own (h2c.ts): HTTP/2 from then on, filtered per stream. A request llhttp
+ * refuses goes, with the rest of the connection, to the original app, which answers it as it would have.
  *
  * When a session cannot be reached (its app stopped listening, its link is gone) its requests go to
  * the original app instead; when it fails after taking a request, the client gets a 502 if nothing of
@@ -23,13 +24,21 @@ import type { Endpoints, IncomingSession } from './delivery.js';
 import type { RequestView } from './filter.js';
 import { Framer, type Head, type Piece } from './h1-framing.js';
 import { exchange, HOLD_MAX, Upstream, type Exchange, type UpstreamOwner } from './h1-upstream.js';
+import { afterSwitch, stream1, SWITCHING_TO_H2C } from './h2c.js';
 import { connectOriginal } from './passthrough.js';
+import { TurnWrites } from './turn-writes.js';
+import { io, trace } from '../../link/trace.js';
+
+/** Client connections, numbered for the per-hop trace (link/trace.ts: hop `h1`). */
+let connections = 0;
 
 /** What a port's dispatcher offers the protocol handlers. */
 export interface Router {
   readonly port: number;
   /** The first session whose filter takes the request; undefined: the original app. */
   choose(view: RequestView): IncomingSession | undefined;
+  /** Serves a connection as HTTP/2 from `head` on (after an h2c upgrade, h2c.ts); absent: upgrades go to one side. */
+  h2c?(socket: net.Socket, ends: Endpoints, head: Buffer): void;
 }
 
 const BAD_GATEWAY_BODY = 'podlink: the app that took this request failed to answer\n';
@@ -37,10 +46,6 @@ const BAD_GATEWAY = Buffer.from(
   `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${BAD_GATEWAY_BODY.length}\r\n\r\n${BAD_GATEWAY_BODY}`,
   'latin1',
 );
-
-export function viewOf(head: Head): RequestView {
-  return { method: head.method, target: head.target, headers: head.headers };
-}
 
 /** One redirected client connection speaking HTTP/1. */
 class ClientConnection implements UpstreamOwner {
@@ -57,31 +62,45 @@ class ClientConnection implements UpstreamOwner {
   private readonly unreachableSessions = new Set<string>();
   private clientEnded = false;
   private finished = false;
-  private readonly corked = new Set<Upstream>();
+  /** The ways out this read wrote to (turn-writes.ts: one write each). */
+  private readonly touched: Upstream[] = [];
+  /** Answers of one read of an app: one write to the client. */
+  private readonly out = new TurnWrites(() => this.client, (b) => this.writeClient(b));
+  private batching = 0;
+  private readonly id = ++connections;
 
   constructor(
     private readonly client: net.Socket,
     private readonly ends: Endpoints,
     private readonly router: Router,
   ) {
-    client.on('data', (d: Buffer) => this.fromClient(d));
-    client.on('end', () => this.clientEnd());
-    client.on('close', () => this.closeAll());
-    client.on('drain', () => {
-      for (const up of this.ups.values()) up.resume('client');
-    });
+    client.on('data', this.onData);
+    client.on('end', this.onEnd);
+    client.on('close', this.onClose);
+    client.on('drain', this.onDrain);
   }
 
+  private readonly onData = (d: Buffer): void => this.fromClient(d);
+  private readonly onEnd = (): void => this.clientEnd();
+  private readonly onClose = (): void => this.closeAll();
+  private readonly onDrain = (): void => {
+    for (const up of this.ups.values()) up.resume('client');
+  };
+
   fromClient(d: Buffer): void {
+    if (io.hasSubscribers) trace('req-in', 'h1', this.id, d.length);
     if (this.tunnel) return this.toUpstream(this.tunnel, d, false);
     const pieces = this.pieces;
     pieces.length = 0;
     this.framer.push(d, pieces);
     // What one read brings goes out in one write per way (a head and its body: one segment).
-    const corked = this.corked;
-    for (const p of pieces) {
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i]!;
       switch (p.kind) {
         case 'head': {
+          // An h2c upgrade with nothing owed before it: HTTP/2 from here on, filtered per stream.
+          const frame = p.head.upgrade && this.router.h2c && !this.order.length ? stream1(p.head) : undefined;
+          if (frame) return this.toHttp2(frame, pieces.slice(i + 1));
           const up = this.route(p.head);
           const ex = exchange(p.head.method, up, p.head.upgrade);
           this.order.push(ex);
@@ -102,7 +121,11 @@ class ClientConnection implements UpstreamOwner {
           break;
         case 'broken': {
           // Half a request went somewhere already: nobody can make sense of the rest.
-          if (this.sending) return void this.client.resetAndDestroy();
+          if (this.sending) {
+            for (const up of this.touched) up.turn.drop();
+            this.touched.length = 0;
+            return void this.client.resetAndDestroy();
+          }
           const up = this.upstream(undefined);
           const ex = exchange('', up, true);
           this.order.push(ex);
@@ -113,12 +136,31 @@ class ClientConnection implements UpstreamOwner {
         }
       }
     }
-    for (const up of corked) up.uncork();
-    corked.clear();
+    const touched = this.touched;
+    for (let i = 0; i < touched.length; i++) {
+      const up = touched[i]!;
+      if (!up.turn.flush()) this.waitFor(up);
+    }
+    touched.length = 0;
+    if (io.hasSubscribers) trace('req-out', 'h1', this.id, d.length);
+  }
+
+  /** Answers the upgrade and hands the connection to the HTTP/2 side (h2c.ts); `after`: what followed the request. */
+  private toHttp2(frame: Buffer, after: Piece[]): void {
+    const client = this.client;
+    client.off('data', this.onData);
+    client.off('end', this.onEnd);
+    client.off('close', this.onClose);
+    client.off('drain', this.onDrain);
+    this.closeAll();
+    const rest = Buffer.concat(after.map((p) => ('bytes' in p ? p.bytes : Buffer.alloc(0))));
+    client.write(SWITCHING_TO_H2C);
+    afterSwitch(client, rest, frame, (head) => this.router.h2c!(client, this.ends, head));
   }
 
   private route(head: Head): Upstream {
-    const session = this.router.choose(viewOf(head));
+    // A request's head is what a filter looks at (RequestView): no copy of it is made.
+    const session = this.router.choose(head);
     return this.upstream(session && !this.unreachableSessions.has(session.id) ? session : undefined);
   }
 
@@ -134,11 +176,15 @@ class ClientConnection implements UpstreamOwner {
   }
 
   private toUpstream(up: Upstream, b: Buffer, batched = true): void {
-    if (batched && !this.corked.has(up)) {
-      up.cork();
-      this.corked.add(up);
+    if (batched) {
+      if (up.turn.idle && !this.touched.includes(up)) this.touched.push(up);
+      return up.turn.add(b);
     }
-    if (up.write(b)) return;
+    if (!up.write(b)) this.waitFor(up);
+  }
+
+  /** The way's buffer is full: the client is not read until it drains. */
+  private waitFor(up: Upstream): void {
     this.client.pause();
     up.onDrain(() => this.client.resume());
   }
@@ -153,12 +199,15 @@ class ClientConnection implements UpstreamOwner {
 
   // --- answers --------------------------------------------------------------------------------
 
-  batchStart(): void {
-    this.client.cork();
+  batchStart(bytes: number): void {
+    if (io.hasSubscribers) trace('ans-in', 'h1', this.id, bytes);
+    this.batching++;
   }
 
   batchEnd(): void {
-    this.client.uncork();
+    if (--this.batching) return;
+    this.out.flush();
+    if (io.hasSubscribers) trace('ans-out', 'h1', this.id, 0);
   }
 
   deliver(ex: Exchange, bytes: Buffer): void {
@@ -219,14 +268,24 @@ class ClientConnection implements UpstreamOwner {
   }
 
   private toClient(b: Buffer): void {
-    if (this.client.write(b)) return;
+    if (this.batching) this.out.add(b);
+    else this.writeClient(b);
+  }
+
+  private writeClient(b: Buffer): boolean {
+    if (this.client.write(b)) return true;
     for (const up of this.ups.values()) up.pause('client');
+    return false;
   }
 
   /** No more answers: end (or reset) the client's connection and every way out but a tunnel's. */
   private finish(last: Exchange | undefined): void {
     this.finished = true;
-    if (last?.reset) return void this.client.resetAndDestroy();
+    if (last?.reset) {
+      this.out.drop();
+      return void this.client.resetAndDestroy();
+    }
+    this.out.flush();
     this.client.end();
     for (const up of this.ups.values()) if (up !== this.tunnel) up.destroy();
   }

@@ -4,7 +4,7 @@
  * takes it or to the original app, each side over one HTTP/2 connection per client connection. Headers
  * (pseudo-headers included), data, trailers and stream resets are forwarded as they come, so gRPC
  * unary and streaming calls work either way, and a stream that one side holds up never holds up
- * another. (An HTTP/1.1 `Upgrade: h2c` is an upgrade: http1.ts gives it wholly to one side.)
+ * another. An HTTP/1.1 `Upgrade: h2c` ends here too (h2c.ts), its upgrade request as stream 1.
  */
 import http2 from 'node:http2';
 import type net from 'node:net';
@@ -105,10 +105,9 @@ function forward(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHea
     out.pipe(stream);
   });
   out.on('trailers', (t) => (trailers = t));
-  stream.on('wantTrailers', () => {
-    if (trailers && Object.keys(trailers).length) stream.sendTrailers(trailers);
-    else stream.close(NGHTTP2_NO_ERROR);
-  });
+  // No trailers: an empty DATA frame ends the stream (a RST_STREAM, even NO_ERROR, is not an end
+  // every client takes: curl drops the answer).
+  stream.on('wantTrailers', () => stream.sendTrailers(trailers ?? {}));
   out.on('close', () => {
     if (!stream.destroyed && !stream.headersSent) stream.close(out.rstCode && out.rstCode !== NGHTTP2_NO_ERROR ? out.rstCode : NGHTTP2_INTERNAL_ERROR);
     else if (out.rstCode && out.rstCode !== NGHTTP2_NO_ERROR && !stream.closed) stream.close(out.rstCode);

@@ -30,6 +30,8 @@ export interface MirrorPort {
 }
 
 const EV = { ready: 0, open: 1, data: 2, end: 3, reset: 4, drop: 5, ports: 6 } as const;
+/** A record's length, event and flow. */
+const RECORD_HEADER = 9;
 
 function ipOf(family: number, b: Buffer): string {
   if (family === 4) return [...b.subarray(0, 4)].join('.');
@@ -101,7 +103,9 @@ export class Mirror {
   private readonly ports = new Map<number, MirrorPort>();
   private readonly flows = new Map<number, Copy[]>();
   private readonly acks: (() => void)[] = [];
-  private buf: Buffer = Buffer.alloc(0);
+  /** A record's header while it straddles two reads, and the record being read. */
+  private header: Buffer = Buffer.alloc(0);
+  private record: { ev: number; flow: number; left: number; parts: Buffer[] } | undefined;
   private stderr = '';
   private exited: string | undefined;
   private readyWaiter: ((err?: Error) => void) | undefined;
@@ -148,18 +152,49 @@ export class Mirror {
     return new Promise((resolve) => this.acks.push(resolve));
   }
 
+  /**
+   * Records (`u32 length | u8 event | u32 flow | payload`, length counting from the event) as they
+   * come, whatever the pipe's reads cut: a data record's payload is passed on piece by piece as views
+   * of the reads (a record of a large segment spans several reads; gathering it first would copy it),
+   * the others, small, are gathered whole.
+   */
   private onData(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     let off = 0;
-    while (this.buf.length - off >= 4) {
-      const len = this.buf.readUInt32LE(off);
-      if (this.buf.length - off - 4 < len) break;
-      const ev = this.buf[off + 4]!;
-      const flow = this.buf.readUInt32LE(off + 5);
-      this.onEvent(ev, flow, this.buf.subarray(off + 9, off + 4 + len));
-      off += 4 + len;
+    while (off < chunk.length) {
+      const r = this.record;
+      if (!r) {
+        if (!this.header.length && chunk.length - off >= RECORD_HEADER) {
+          this.startRecord(chunk.subarray(off, off + RECORD_HEADER));
+          off += RECORD_HEADER;
+          continue;
+        }
+        const take = Math.min(RECORD_HEADER - this.header.length, chunk.length - off);
+        this.header = Buffer.concat([this.header, chunk.subarray(off, off + take)]);
+        off += take;
+        if (this.header.length < RECORD_HEADER) return;
+        this.startRecord(this.header);
+        this.header = Buffer.alloc(0);
+        continue;
+      }
+      const n = Math.min(r.left, chunk.length - off);
+      const piece = chunk.subarray(off, off + n);
+      off += n;
+      r.left -= n;
+      if (r.ev === EV.data) this.onEvent(EV.data, r.flow, piece);
+      else r.parts.push(piece);
+      if (r.left === 0) this.endRecord();
     }
-    this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
+  }
+
+  private startRecord(h: Buffer): void {
+    this.record = { ev: h[4]!, flow: h.readUInt32LE(5), left: h.readUInt32LE(0) - 5, parts: [] };
+    if (this.record.left <= 0) this.endRecord();
+  }
+
+  private endRecord(): void {
+    const r = this.record!;
+    this.record = undefined;
+    if (r.ev !== EV.data) this.onEvent(r.ev, r.flow, r.parts.length === 1 ? r.parts[0]! : Buffer.concat(r.parts));
   }
 
   private onEvent(ev: number, flow: number, payload: Buffer): void {
@@ -180,15 +215,11 @@ export class Mirror {
         this.flows.set(flow, sessions.map((s) => new Copy(s, dport, { remote, local })));
         return;
       }
-      case EV.data: {
-        // Copied: the chunk's buffer is reused for the next events.
-        const copies = this.flows.get(flow);
-        if (copies) {
-          const b = Buffer.from(payload);
-          for (const c of copies) c.data(b);
-        }
+      case EV.data:
+        // Not copied: a read from the pipe is memory of its own that nothing writes again, so every
+        // session's copy can send this view of it.
+        for (const c of this.flows.get(flow) ?? []) c.data(payload);
         return;
-      }
       case EV.end:
         for (const c of this.flows.get(flow) ?? []) c.end();
         this.flows.delete(flow);

@@ -3,7 +3,8 @@
  * local app, everything else reaches the pod's own app, per request. Callers run in pod B:
  *   - HTTP/1.1, one keep-alive connection, matched and unmatched requests alternating: by header and,
  *     separately, by path;
- *   - HTTP/2 with prior knowledge, streams of one connection going either way;
+ *   - HTTP/2 with prior knowledge, streams of one connection going either way, and the same after an
+ *     HTTP/1.1 `Upgrade: h2c` (curl), the upgrade request included;
  *   - gRPC (@grpc/grpc-js on both ends) unary and server-streaming calls, by a metadata header;
  *   - a WebSocket upgrade (the `ws` library on both ends), wholly to the side that took the upgrade.
  * The templated filter `{{ get_env(name="DEV_USER") }}` is rendered from podlink's environment.
@@ -92,13 +93,20 @@ describe('incoming traffic: filtered steal (pid target)', () => {
     }
   });
 
-  it('should route HTTP/2 streams of one connection per stream', async () => {
+  it('should route HTTP/2 streams of one connection per stream, with prior knowledge and after an h2c upgrade', async () => {
     const port = 8082;
     podServers.push(await podServer(world, 'h2', port, 'pod-h2'));
     const s = await startSession(world, filtered({ header_filter: '^x-dev-user: alice$' }), ['h2', port, 'local-h2']);
     try {
       const out = await callFrom(world, world.podB.netns, process.execPath, [path.join(fixtures, 'client.mjs'), 'h2', url('', port), '/mine1,/other,/mine2', 'alice']);
       assert.deepEqual(JSON.parse(out).answers, ['local-h2 /mine1', 'pod-h2 /other', 'local-h2 /mine2']);
+      // HTTP/1.1 `Upgrade: h2c` (curl --http2): the upgrade request and every stream after it, per stream.
+      const alice = ['-H', 'x-dev-user: alice'];
+      const r = await world.runIn(world.podB.netns, 'curl', ['-sS', '-v', '-m', '20', '--http2', `${url('/up', port)}`, '--next', '--http2', ...alice, url('/mine3', port), '--next', '--http2', url('/other2', port)]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n'), ['pod-h2 /up', 'local-h2 /mine3', 'pod-h2 /other2']);
+      assert.match(r.stderr, /101 Switching Protocols/);
+      assert.equal((r.stderr.match(/Re-using existing connection/g) ?? []).length, 2);
     } finally {
       await endSession(s);
     }

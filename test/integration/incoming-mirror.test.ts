@@ -1,9 +1,9 @@
 /**
  * Issue 14, mirror (the default mode) on a `pid/` target: the pod keeps answering exactly as before and
- * the local app gets a copy of each connection's incoming bytes, from the real client. The capture
- * changes nothing in the pod (its ruleset is untouched during the session, not only after), and a local
- * app that stops reading never slows the pod: a large upload still gets the pod's whole answer while
- * the local app is frozen. Needs root (CAP_NET_RAW for the capture).
+ * the local app gets a copy of each connection's incoming bytes (a large body too), from the real
+ * client. The capture changes nothing in the pod (its ruleset is untouched during the session, not
+ * only after), and a local app that stops reading never slows the pod: a large upload still gets the
+ * pod's whole answer while the local app is frozen. Needs root (CAP_NET_RAW for the capture).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -39,6 +39,12 @@ describe('incoming traffic: mirror (pid target)', () => {
       await callFrom(world, world.podB.netns, 'curl', ['-sS', '-m', '10', url('/one'), '--next', url('/two')]);
       await s.waitFor('app', (v) => v['what'] === 'GET /two');
       assert.deepEqual(s.app.filter((v) => v['what']).map((v) => v['what']), ['POST /mirrored copy me', 'GET /one', 'GET /two']);
+      // A body of many segments (the capture's records span the agent's pipe reads): copied whole, in order.
+      const big = Array.from({ length: 40_000 }, (_, i) => `${i},`).join('');
+      const r = await world.runIn(world.podB.netns, 'curl', ['-sS', '-m', '20', '-o', '/dev/null', '--data-binary', '@-', url('/many')], { input: big });
+      assert.equal(r.code, 0, r.stderr);
+      const copy = await s.waitFor('app', (v) => String(v['what']).startsWith('POST /many'));
+      assert.equal(copy['what'], `POST /many ${big}`);
     } finally {
       await endSession(s);
     }
