@@ -7,7 +7,7 @@
  * another. An HTTP/1.1 `Upgrade: h2c` ends here too (h2c.ts), its upgrade request as stream 1.
  */
 import http2 from 'node:http2';
-import type net from 'node:net';
+import net from 'node:net';
 import { Duplex } from 'node:stream';
 import type { Endpoints, IncomingSession } from './delivery.js';
 import type { RequestView } from './filter.js';
@@ -21,16 +21,18 @@ export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin
 
 /**
  * A socket whose first bytes were already read, as a Duplex that gives them again: Node's HTTP/2
- * server reads a real socket's handle directly and would never see bytes read before.
+ * reads a real socket's handle directly and would never see bytes read before — `head`, or what is
+ * still buffered on the socket (a delivery endpoint's connection whose `ok` line came in one read
+ * with the local app's SETTINGS: the line reader put the rest back, where HTTP/2 would not look).
  */
-function replay(socket: net.Socket, head: Buffer): Duplex {
+function replay(socket: net.Socket, head?: Buffer): Duplex {
   const d = new Duplex({
     read: () => void socket.resume(),
     write: (chunk, _enc, done) => void socket.write(chunk, done),
     final: (done) => (socket.end(), done()),
     destroy: (err, done) => (socket.destroy(err ?? undefined), done(err)),
   });
-  d.push(head);
+  if (head) d.push(head);
   socket.on('data', (c: Buffer) => {
     if (!d.push(c)) socket.pause();
   });
@@ -65,7 +67,9 @@ class ConnState {
     if (!p) {
       p = session.open(this.router.port, 'steal', this.ends).then((o) => {
         const s = o.stream();
-        const c = http2.connect('http://podlink.local', { createConnection: () => s });
+        // Another agent's delivery endpoint is a unix socket: read through its stream, never its handle.
+        const transport = s instanceof net.Socket ? replay(s) : s;
+        const c = http2.connect('http://podlink.local', { createConnection: () => transport });
         c.on('error', () => undefined);
         c.on('close', () => this.local.delete(session.id));
         return c;
