@@ -100,7 +100,7 @@ export class LayerServer {
     }
     if (m.type === 'Listen' || m.type === 'Unlisten' || m.type === 'IncomingPeer') return this.handleIncoming(link, m);
     if (m.type === 'Connect') {
-      this.answer(link, m, async () => ({ type: 'Connected', ...(await this.outgoing.connect(m, link)) }));
+      this.answer(link, m, async () => ({ type: 'Connected', ...(await this.outgoing.connect(m, link, this.pidOf.get(link))) }));
       return;
     }
     if (forwarded.has(m.type)) {
@@ -143,6 +143,7 @@ export class LayerServer {
 
   close(): void {
     this.server.close();
+    this.outgoing.close();
     for (const l of this.links) l.shutdown();
   }
 }

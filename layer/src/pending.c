@@ -5,12 +5,14 @@
  *     drop every packet (BPF)            ├─ Connected{endpoint}: with every waiter kept out of the
  *   Connect sent on its own connection   │    kernel (hooks_poll.c), disconnect, detach the filter,
  *   ◀ EINPROGRESS                        │    connect to the endpoint (loopback: done within the call);
- *                                        │    let waiters in; wait until the socket is writable, close
- *                                        │    the request's link
+ *                                        │    let waiters in; close the request's link (after the
+ *                                        │    answer that cancels nothing: the intproxy takes the
+ *                                        │    connection whenever it reaches its listener)
  *                                        ├─ Error{errno}: connect to a local port that refuses (RST:
  *   close(fd) while pending ─────────────┤    POLLERR, like any failed connect); SO_ERROR says errno
  *     pl_pending_cancel                  └─ cancelled: close the request's link — the intproxy abandons
- *                                             the target's connection at once
+ *                                             the target's connection at once (once answered: Release
+ *                                             first, as for an endpoint the switch could not reach)
  *
  * The completer works on its own dup of the socket, never on the app's descriptor number, so a close
  * (and reuse of the number) by the app cannot make it touch another file. It reads and writes an entry
@@ -99,12 +101,22 @@ static void drop(int fd) {
   pl_real.close(fd);
 }
 
-static void free_slot(struct slot *s) {
+/* `conn` (0: none) was answered but its endpoint will not be used: say so before hanging up (after the
+ * answer, hanging up alone cancels nothing while the process lives; see intproxy/outgoing.ts). */
+static void free_slot_releasing(struct slot *s, uint32_t conn) {
+  if (s->rpc >= 0 && conn) {
+    pl_msg rel = {.type = PL_MSG_RELEASE};
+    rel.u.release.conn = conn;
+    pl_rpc_send_and_drop(s->rpc, &rel);
+    s->rpc = -1;
+  }
   if (s->rpc >= 0) pl_rpc_drop(s->rpc);
   drop(s->dup);
   memset(s, 0, sizeof *s);
   __atomic_sub_fetch(&pl_pending_count, 1, __ATOMIC_SEQ_CST);
 }
+
+static void free_slot(struct slot *s) { free_slot_releasing(s, 0); }
 
 /* A local TCP port that refuses: bound, never listening (a SYN there is answered with RST). */
 socklen_t pl_refuser(int fam, struct sockaddr_storage *out) {
@@ -153,6 +165,12 @@ static int switch_to(int fd, const struct sockaddr_storage *to, socklen_t to_len
  * waiter's set gets it added (its number goes into kicked[]). Returns once every slot is empty. A
  * waiter that cannot be kicked (an epoll set closed by another thread while it waited in it) is given
  * up on after two seconds: then the switch runs anyway. */
+static bool any_waiter(void) {
+  for (int i = 0; i < PL_WAITERS; i++)
+    if (__atomic_load_n(&pl_waiters[i], __ATOMIC_SEQ_CST)) return true;
+  return false;
+}
+
 static int exclude_waiters(int kicked[PL_WAITERS]) {
   __atomic_store_n(&pl_switch_wanted, 1, __ATOMIC_SEQ_CST);
   int nk = 0;
@@ -172,7 +190,7 @@ static int exclude_waiters(int kicked[PL_WAITERS]) {
       struct epoll_event ev = {.events = EPOLLIN, .data.u64 = PL_KICK_DATA};
       if (epoll_ctl(v - 1, EPOLL_CTL_ADD, pl_kick_fd, &ev) == 0) kicked[nk++] = v - 1;
     }
-    if (first) {
+    if (first && busy) {
       uint64_t one = 1;
       (void)!write(pl_kick_fd, &one, sizeof one);
     }
@@ -183,8 +201,11 @@ static int exclude_waiters(int kicked[PL_WAITERS]) {
     step = now;
     step.tv_nsec += 10 * 1000 * 1000;
     if (step.tv_nsec >= 1000000000L) step.tv_sec++, step.tv_nsec -= 1000000000L;
+    /* Looked at again under mu: a waiter leaves its slot before it takes mu to say so, so one that
+     * left after the scan above is seen here, and one that leaves later wakes this wait. (Without it,
+     * a waiter leaving between the scan and the wait cost the switch the whole 10 ms step.) */
     pthread_mutex_lock(&mu);
-    pthread_cond_timedwait(&changed, &mu, &step);
+    if (any_waiter()) pthread_cond_timedwait(&changed, &mu, &step);
     pthread_mutex_unlock(&mu);
   }
 }
@@ -217,8 +238,8 @@ static void complete(struct slot *s) {
 
   pthread_mutex_lock(&mu);
   s->answered = true;
-  if (!s->o || s->cancelled) { /* the app closed the socket meanwhile: closing the link abandons it */
-    free_slot(s);
+  if (!s->o || s->cancelled) { /* the app closed the socket meanwhile: the endpoint is not wanted */
+    free_slot_releasing(s, err ? 0 : conn);
     pthread_mutex_unlock(&mu);
     return;
   }
@@ -228,6 +249,7 @@ static void complete(struct slot *s) {
   /* Between the disconnect and the connect the socket polls as POLLHUP|POLLOUT: nobody may look. */
   int kicked[PL_WAITERS];
   int nk = exclude_waiters(kicked);
+  bool answered = !err;
   if (!err) err = switch_to(s->dup, &local, local_len);
   if (err) {
     struct sockaddr_storage refuse;
@@ -235,12 +257,6 @@ static void complete(struct slot *s) {
     switch_to(s->dup, &refuse, refuse_len);
   }
   admit_waiters(kicked, nk);
-  if (!err) {
-    /* Loopback completes the handshake within connect; the intproxy must have the connection queued
-     * before this request's link closes, or it would abandon it. */
-    struct pollfd p = {.fd = s->dup, .events = POLLOUT};
-    pl_real.poll(&p, 1, 5000);
-  }
 
   pthread_mutex_lock(&mu);
   if (s->o) {
@@ -257,7 +273,7 @@ static void complete(struct slot *s) {
     s->o->pslot = -1;
   }
   pthread_cond_broadcast(&changed);
-  free_slot(s);
+  free_slot_releasing(s, answered && err ? conn : 0);
   pthread_mutex_unlock(&mu);
 }
 

@@ -2,8 +2,9 @@
  * Issue 13: relayed connections belong to their socket. The intproxy's per-connection endpoint serves
  * only the socket it was made for (Connect.source): a second local process that races for it is
  * refused, while the app's own connection works. A connection whose endpoint is never used releases
- * its remote side at once — when the layer says Release, or when the layer link that asked for it
- * closes — with no timer involved (the remote end's own 'close' is awaited). Real intproxy and agent
+ * its remote side at once — when the layer says Release, when the layer link that asked for it closes
+ * before the answer, or after it with its process gone — with no timer involved (the remote end's own
+ * 'close' is awaited); a link closing after the answer while its process lives cancels nothing. Real intproxy and agent
  * (the agent targets this test process, all traffic on loopback). Needs root.
  */
 import assert from 'node:assert/strict';
@@ -81,11 +82,42 @@ s.on('error', (e) => console.log('error ' + e.code)); s.on('close', () => consol
     await closed(remoteEnd); // the target-side connection goes away: no timer is involved
   });
 
-  it('releases the remote side at once when the layer link that asked for it closes', async () => {
+  it('releases the remote side at once when the layer link that asked for it closes before the answer', async () => {
     const own = await connectLayer(session.socketPath, 'abandoning-layer');
+    const asked = connectReq(await freePort(), own).catch((e: Error) => e);
+    own.shutdown(); // in the same turn as the request: the intproxy reads both at once
+    const remoteEnd = await echo.next();
+    await closed(remoteEnd);
+    assert.ok((await asked) instanceof Error);
+  });
+
+  it('releases the remote side when the link closes after the answer and its process is gone', async () => {
+    const gone = await new Promise<number>((resolve) => {
+      const c = execFile('true');
+      c.once('exit', () => resolve(c.pid!));
+    });
+    const own = await connectLayer(session.socketPath, 'dead-layer', gone);
     await connectReq(await freePort(), own);
     const remoteEnd = await echo.next();
     own.shutdown();
     await closed(remoteEnd);
+  });
+
+  it('still serves the socket when the link closes after the answer while its process lives', async () => {
+    // The layer hangs up as soon as its socket is connected to the endpoint, which can be before the
+    // intproxy has accepted it: that must not cost the connection.
+    const own = await connectLayer(session.socketPath, 'hasty-layer');
+    const appPort = await freePort();
+    const res = await connectReq(appPort, own);
+    const remoteEnd = echo.next();
+    own.shutdown();
+    // A round trip through the intproxy and the agent after the hang-up: it has seen the close by now.
+    await layer.request('GetAddrConfig', {});
+    const app = net.connect({ port: res.local.port, host: res.local.ip, localAddress: '127.0.0.1', localPort: appPort });
+    const reply = new Promise<string>((resolve) => app.once('data', (d) => resolve(d.toString())));
+    app.write('late');
+    assert.equal(await reply, 'late');
+    await remoteEnd;
+    app.destroy();
   });
 });
