@@ -221,60 +221,90 @@ static void admit_waiters(const int kicked[PL_WAITERS], int nk) {
   pthread_mutex_unlock(&mu);
 }
 
-static void complete(struct slot *s) {
+/* One answered slot on its way through a switch. */
+struct job {
+  struct slot *s;
+  int err;
+  bool answered;
+  uint32_t conn;
+  struct sockaddr_storage local;
+  socklen_t local_len;
+};
+
+/* Reads a slot's answer. True when the slot's socket is to be switched (j filled, the socket marked
+ * SWITCHING); false when there is nothing to do yet or the slot is already done with. */
+static bool answer(struct slot *s, struct job *j) {
   struct pl_resp resp;
   int err = pl_rpc_answer(s->rpc, s->id, PL_MSG_CONNECTED, &resp);
-  if (err == PL_RPC_NOT_YET) return; /* the Hello's answer alone: the Connect's is on its way */
-  uint32_t conn = 0;
-  struct sockaddr_storage local;
-  socklen_t local_len = 0;
+  if (err == PL_RPC_NOT_YET) return false; /* the Hello's answer alone: the Connect's is on its way */
+  *j = (struct job){.s = s};
   if (err == 0) {
-    conn = resp.msg.u.connected.conn;
-    local_len = pl_endpoint(&resp.msg.u.connected.local, s->family, &local);
-    if (!local_len) err = EAFNOSUPPORT;
+    j->conn = resp.msg.u.connected.conn;
+    j->local_len = pl_endpoint(&resp.msg.u.connected.local, s->family, &j->local);
+    if (!j->local_len) err = EAFNOSUPPORT;
   }
   pl_resp_free(&resp);
   if (pl_rpc_gone(err)) err = ECONNREFUSED;
+  j->err = err;
+  j->answered = !err;
 
   pthread_mutex_lock(&mu);
   s->answered = true;
   if (!s->o || s->cancelled) { /* the app closed the socket meanwhile: the endpoint is not wanted */
-    free_slot_releasing(s, err ? 0 : conn);
+    free_slot_releasing(s, err ? 0 : j->conn);
     pthread_mutex_unlock(&mu);
-    return;
+    return false;
   }
   s->o->cstate = CS_SWITCHING;
   pthread_mutex_unlock(&mu);
+  return true;
+}
 
-  /* Between the disconnect and the connect the socket polls as POLLHUP|POLLOUT: nobody may look. */
-  int kicked[PL_WAITERS];
-  int nk = exclude_waiters(kicked);
-  bool answered = !err;
-  if (!err) err = switch_to(s->dup, &local, local_len);
-  if (err) {
+/* The socket to its endpoint, or (on an error) to the refuser. Waiters are kept out by the caller. */
+static void switch_job(struct job *j) {
+  if (!j->err) j->err = switch_to(j->s->dup, &j->local, j->local_len);
+  if (j->err) {
     struct sockaddr_storage refuse;
-    socklen_t refuse_len = pl_refuser(s->family, &refuse);
-    switch_to(s->dup, &refuse, refuse_len);
+    socklen_t refuse_len = pl_refuser(j->s->family, &refuse);
+    switch_to(j->s->dup, &refuse, refuse_len);
   }
-  admit_waiters(kicked, nk);
+}
 
+static void finish(struct job *j) {
+  struct slot *s = j->s;
   pthread_mutex_lock(&mu);
   if (s->o) {
-    if (err) {
+    if (j->err) {
       s->o->cstate = CS_FAILED;
-      s->o->cerr = err;
+      s->o->cerr = j->err;
     } else {
-      s->o->conn = conn;
-      s->o->local = local;
-      s->o->local_len = local_len;
+      s->o->conn = j->conn;
+      s->o->local = j->local;
+      s->o->local_len = j->local_len;
       s->o->connected = true;
       s->o->cstate = CS_CONNECTED;
     }
     s->o->pslot = -1;
   }
   pthread_cond_broadcast(&changed);
-  free_slot_releasing(s, answered && err ? conn : 0);
+  free_slot_releasing(s, j->answered && j->err ? j->conn : 0);
   pthread_mutex_unlock(&mu);
+}
+
+/* Every answer that came in one wake-up is switched under one exclusion of the waiters: a burst of
+ * connects (ab -c20) kicks the app's pollers once, not once per socket. */
+static void complete(struct slot *const *ready, int n) {
+  static struct job jobs[PENDING_MAX]; /* (the completer's own: one thread) */
+  int nj = 0;
+  for (int k = 0; k < n; k++)
+    if (answer(ready[k], &jobs[nj])) nj++;
+  if (!nj) return;
+  /* Between the disconnect and the connect a socket polls as POLLHUP|POLLOUT: nobody may look. */
+  int kicked[PL_WAITERS];
+  int nk = exclude_waiters(kicked);
+  for (int k = 0; k < nj; k++) switch_job(&jobs[k]);
+  admit_waiters(kicked, nk);
+  for (int k = 0; k < nj; k++) finish(&jobs[k]);
 }
 
 static void *completer(void *unused) {
@@ -301,8 +331,11 @@ static void *completer(void *unused) {
       uint64_t v;
       (void)!read(wake_fd, &v, sizeof v);
     }
+    struct slot *ready[PENDING_MAX];
+    int nr = 0;
     for (int k = 1; k < n; k++)
-      if (pfd[k].revents) complete(&slots[which[k]]);
+      if (pfd[k].revents) ready[nr++] = &slots[which[k]];
+    complete(ready, nr);
   }
   return NULL;
 }
