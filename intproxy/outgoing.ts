@@ -71,10 +71,14 @@ function listenOnce(host: string): Promise<net.Server> {
 class SharedEndpoint {
   private readonly waiting = new Map<number, (socket: net.Socket) => void>();
 
+  /** (Asked once: server.address() is a getsockname each time.) */
+  readonly port: number;
+
   private constructor(
     readonly server: net.Server,
     readonly host: string,
   ) {
+    this.port = (server.address() as net.AddressInfo).port;
     server.on('connection', (socket) => {
       const take = isLoopback(socket.remoteAddress) ? this.waiting.get(socket.remotePort!) : undefined;
       if (!take) return void socket.resetAndDestroy(); // not a socket any endpoint was made for
@@ -91,10 +95,6 @@ class SharedEndpoint {
     });
     server.unref();
     return new SharedEndpoint(server, host);
-  }
-
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
   }
 
   serve(sourcePort: number, take: (socket: net.Socket) => void): boolean {
