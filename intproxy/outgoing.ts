@@ -93,6 +93,8 @@ class SharedEndpoint {
       s.once('error', reject);
       s.listen({ host, port: 0, backlog: 511 }, () => resolve(s));
     });
+    // A failed accept (EMFILE under a burst) costs that one connection, never the intproxy.
+    server.on('error', () => undefined);
     server.unref();
     return new SharedEndpoint(server, host);
   }
