@@ -17,13 +17,12 @@
  * The completer works on its own dup of the socket, never on the app's descriptor number, so a close
  * (and reuse of the number) by the app cannot make it touch another file. It reads and writes an entry
  * only under `mu`, and only while the slot still points at it (cancel clears that before the entry is
- * freed). The thread blocks every signal: the app's handlers must run on the app's threads. */
-#include <linux/filter.h>
+ * freed). The thread blocks every signal: the app's handlers must run on the app's threads. The move
+ * itself and the exclusion of the waiters around it are switch.c's. */
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <sys/resource.h>
@@ -50,23 +49,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static int wake_fd = -1;
 static bool started;
-/* The exclusion between the switch and the pollers (socket.h, hooks_poll.c). */
-int pl_waiters[PL_WAITERS];
-int pl_switch_wanted;
 int pl_pending_count;
-int pl_kick_fd = -1;
-
-void pl_pending_wait_switch(void) {
-  pthread_mutex_lock(&mu);
-  while (__atomic_load_n(&pl_switch_wanted, __ATOMIC_SEQ_CST)) pthread_cond_wait(&changed, &mu);
-  pthread_mutex_unlock(&mu);
-}
-
-void pl_pending_waiter_left(void) {
-  pthread_mutex_lock(&mu);
-  pthread_cond_broadcast(&changed);
-  pthread_mutex_unlock(&mu);
-}
 
 void pl_pending_lock(void) { pthread_mutex_lock(&mu); }
 void pl_pending_unlock(void) { pthread_mutex_unlock(&mu); }
@@ -74,6 +57,12 @@ void pl_pending_wait(struct pl_fdobj *o, bool whole_connect) {
   (void)o;
   (void)whole_connect;
   pthread_cond_wait(&changed, &mu);
+}
+void pl_pending_timedwait(const struct timespec *until) { pthread_cond_timedwait(&changed, &mu, until); }
+void pl_pending_broadcast(void) {
+  pthread_mutex_lock(&mu);
+  pthread_cond_broadcast(&changed);
+  pthread_mutex_unlock(&mu);
 }
 
 static void wake(void) {
@@ -132,95 +121,6 @@ socklen_t pl_refuser(int fam, struct sockaddr_storage *out) {
   return pl_endpoint(&at, fam, out);
 }
 
-static void set_filter(int fd, bool drop_all) {
-  if (!drop_all) {
-    int unused = 0;
-    setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused);
-    return;
-  }
-  struct sock_filter ret0 = BPF_STMT(BPF_RET | BPF_K, 0);
-  struct sock_fprog prog = {.len = 1, .filter = &ret0};
-  setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
-}
-
-/* Moves the socket from its placeholder to `to` (the endpoint, or the refuser). 0 or an errno. The
- * disconnect gives back a port that was bound implicitly (port 0): bind that same port again, since it
- * is the Connect.source the endpoint waits for. */
-static int switch_to(int fd, const struct sockaddr_storage *to, socklen_t to_len) {
-  struct sockaddr_storage self;
-  socklen_t self_len = sizeof self;
-  bool have_self = getsockname(fd, (struct sockaddr *)&self, &self_len) == 0;
-  struct sockaddr unspec = {.sa_family = AF_UNSPEC};
-  pl_real.connect(fd, &unspec, sizeof unspec);
-  set_filter(fd, false); /* (after the listener is gone: no connection can reach it unfiltered) */
-  /* (getsockname still shows the port, but the kernel no longer holds it; an explicitly bound port
-   * is still held, and then this bind fails harmlessly.) */
-  if (have_self) (void)bind(fd, (struct sockaddr *)&self, self_len);
-  int rc = pl_real.connect(fd, (const struct sockaddr *)to, to_len);
-  return rc == 0 || errno == EINPROGRESS ? 0 : errno;
-}
-
-/* Before a switch: from now on no hooked poller enters the kernel (they back off in their hook), and
- * every one inside is kicked out — a poll/select waiter holds the kick eventfd in its set, an epoll
- * waiter's set gets it added (its number goes into kicked[]). Returns once every slot is empty. A
- * waiter that cannot be kicked (an epoll set closed by another thread while it waited in it) is given
- * up on after two seconds: then the switch runs anyway. */
-static bool any_waiter(void) {
-  for (int i = 0; i < PL_WAITERS; i++)
-    if (__atomic_load_n(&pl_waiters[i], __ATOMIC_SEQ_CST)) return true;
-  return false;
-}
-
-static int exclude_waiters(int kicked[PL_WAITERS]) {
-  __atomic_store_n(&pl_switch_wanted, 1, __ATOMIC_SEQ_CST);
-  int nk = 0;
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += 2;
-  for (bool first = true;; first = false) {
-    bool busy = false;
-    for (int i = 0; i < PL_WAITERS; i++) {
-      int v = __atomic_load_n(&pl_waiters[i], __ATOMIC_SEQ_CST);
-      if (!v) continue;
-      busy = true;
-      if (v == PL_WAITER_POLL) continue;
-      int k = 0;
-      while (k < nk && kicked[k] != v - 1) k++;
-      if (k < nk) continue;
-      struct epoll_event ev = {.events = EPOLLIN, .data.u64 = PL_KICK_DATA};
-      if (epoll_ctl(v - 1, EPOLL_CTL_ADD, pl_kick_fd, &ev) == 0) kicked[nk++] = v - 1;
-    }
-    if (first && busy) {
-      uint64_t one = 1;
-      (void)!write(pl_kick_fd, &one, sizeof one);
-    }
-    if (!busy) return nk;
-    struct timespec now, step;
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) return nk;
-    step = now;
-    step.tv_nsec += 10 * 1000 * 1000;
-    if (step.tv_nsec >= 1000000000L) step.tv_sec++, step.tv_nsec -= 1000000000L;
-    /* Looked at again under mu: a waiter leaves its slot before it takes mu to say so, so one that
-     * left after the scan above is seen here, and one that leaves later wakes this wait. (Without it,
-     * a waiter leaving between the scan and the wait cost the switch the whole 10 ms step.) */
-    pthread_mutex_lock(&mu);
-    if (any_waiter()) pthread_cond_timedwait(&changed, &mu, &step);
-    pthread_mutex_unlock(&mu);
-  }
-}
-
-/* After the switch (the socket is connecting to its new address, or connected: silent or writable). */
-static void admit_waiters(const int kicked[PL_WAITERS], int nk) {
-  uint64_t v;
-  (void)!read(pl_kick_fd, &v, sizeof v);
-  for (int k = 0; k < nk; k++) epoll_ctl(kicked[k], EPOLL_CTL_DEL, pl_kick_fd, NULL);
-  __atomic_store_n(&pl_switch_wanted, 0, __ATOMIC_SEQ_CST);
-  pthread_mutex_lock(&mu);
-  pthread_cond_broadcast(&changed);
-  pthread_mutex_unlock(&mu);
-}
-
 /* One answered slot on its way through a switch. */
 struct job {
   struct slot *s;
@@ -262,11 +162,11 @@ static bool answer(struct slot *s, struct job *j) {
 
 /* The socket to its endpoint, or (on an error) to the refuser. Waiters are kept out by the caller. */
 static void switch_job(struct job *j) {
-  if (!j->err) j->err = switch_to(j->s->dup, &j->local, j->local_len);
+  if (!j->err) j->err = pl_switch_to(j->s->dup, &j->local, j->local_len);
   if (j->err) {
     struct sockaddr_storage refuse;
     socklen_t refuse_len = pl_refuser(j->s->family, &refuse);
-    switch_to(j->s->dup, &refuse, refuse_len);
+    pl_switch_to(j->s->dup, &refuse, refuse_len);
   }
 }
 
@@ -301,9 +201,9 @@ static void complete(struct slot *const *ready, int n) {
   if (!nj) return;
   /* Between the disconnect and the connect a socket polls as POLLHUP|POLLOUT: nobody may look. */
   int kicked[PL_WAITERS];
-  int nk = exclude_waiters(kicked);
+  int nk = pl_exclude_waiters(kicked);
   for (int k = 0; k < nj; k++) switch_job(&jobs[k]);
-  admit_waiters(kicked, nk);
+  pl_admit_waiters(kicked, nk);
   for (int k = 0; k < nj; k++) finish(&jobs[k]);
 }
 
@@ -375,9 +275,9 @@ int pl_pending_start(int fd, struct pl_fdobj *o, const pl_msg *req) {
   pthread_mutex_unlock(&mu);
 
   /* The placeholder: a listener that drops every packet polls as "nothing yet", like a SYN in flight. */
-  set_filter(fd, true);
+  pl_set_filter(fd, true);
   if (listen(fd, 1) != 0) {
-    set_filter(fd, false);
+    pl_set_filter(fd, false);
     pthread_mutex_lock(&mu);
     free_slot(s);
     pthread_mutex_unlock(&mu);
@@ -388,7 +288,7 @@ int pl_pending_start(int fd, struct pl_fdobj *o, const pl_msg *req) {
   int dup = rpc >= 0 ? ours(pl_real.fcntl(fd, F_DUPFD_CLOEXEC, 0)) : -1;
   if (rpc < 0 || dup < 0) {
     struct sockaddr unspec = {.sa_family = AF_UNSPEC};
-    set_filter(fd, false);
+    pl_set_filter(fd, false);
     pl_real.connect(fd, &unspec, sizeof unspec);
     pl_rpc_drop(rpc);
     pthread_mutex_lock(&mu);
