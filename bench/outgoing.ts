@@ -8,7 +8,7 @@
  *   rates     requests/s with 20 concurrent clients: `wrk -c20` (keep-alive), `ab -c20` (a new
  *             connection per request)
  *
- *   node dist/bench/outgoing.js [--rounds 5] [--only bulk,latency,rates] [--mb 64,256] [--requests 2000] [--arms direct,floor,podlink] [--trace DIR]
+ *   node dist/bench/outgoing.js [--rounds 5] [--only bulk,latency,rates | keepalive,newconn,wrk,ab] [--mb 64,256] [--requests 2000] [--arms direct,floor,podlink] [--trace DIR]
  * --trace DIR: the podlink arm writes its per-hop trace there (link/trace.ts; sum up with trace.js).
  * Needs root (network namespaces), curl, wrk, ab and gcc.
  */
@@ -23,7 +23,9 @@ const arg = (name: string, dflt: string): string => {
   return i >= 0 ? process.argv[i + 1]! : dflt;
 };
 const rounds = Number(arg('rounds', '5'));
-const only = new Set(arg('only', 'bulk,latency,rates').split(','));
+// Parts: bulk, latency (= keepalive + newconn), rates (= wrk + ab).
+const groups: Record<string, string[]> = { latency: ['keepalive', 'newconn'], rates: ['wrk', 'ab'] };
+const only = new Set(arg('only', 'bulk,latency,rates').split(',').flatMap((p) => groups[p] ?? [p]));
 const mbList = arg('mb', '256,1024').split(',').map(Number);
 const requests = Number(arg('requests', '2000'));
 const nodeClient = path.join(packageRoot, 'bench', 'http-client.mjs');
@@ -64,12 +66,20 @@ async function latency(b: Bench, client: 'httpc' | 'node', mode: 'keepalive' | '
 }
 
 async function rates(b: Bench): Promise<void> {
+  if (only.has('wrk')) await wrkRates(b);
+  if (only.has('ab')) await abRates(b);
+}
+
+async function wrkRates(b: Bench): Promise<void> {
   const wrk = await interleaved(rounds, arms, async (arm) => {
     const e = b.endpoint(arm);
     const { stdout: out } = await b.run(arm, ['wrk', '-t2', '-c20', '-d3s', `http://${e.host}:${e.http}/bench`]);
     return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   });
   printRates(`keep-alive requests/s, wrk -t2 -c20 -d3s (${rounds} rounds)`, 'req/s', wrk);
+}
+
+async function abRates(b: Bench): Promise<void> {
   const ab = await interleaved(rounds, arms, async (arm) => {
     const e = b.endpoint(arm);
     const { stdout: out } = await b.run(arm, ['ab', '-q', '-n', '2000', '-c', '20', `http://${e.host}:${e.http}/bench`]);
@@ -88,13 +98,15 @@ async function main(): Promise<void> {
       for (const mb of mbList) await bulk(b, mb, 1);
       await bulk(b, mbList[mbList.length - 1]!, 8);
     }
-    if (only.has('latency')) {
+    if (only.has('keepalive')) {
       await latency(b, 'httpc', 'keepalive', requests);
       await latency(b, 'node', 'keepalive', requests);
+    }
+    if (only.has('newconn')) {
       await latency(b, 'httpc', 'close', Math.max(50, Math.floor(requests / 5)));
       await latency(b, 'node', 'close', Math.max(50, Math.floor(requests / 5)));
     }
-    if (only.has('rates')) await rates(b);
+    await rates(b);
     console.log(`load average after: ${loadAverage()}`);
   } finally {
     await b.destroy();

@@ -112,7 +112,7 @@ export class LayerServer {
       return;
     }
     if (m.type === 'Connect') {
-      this.answer(link, m, async () => ({ type: 'Connected', ...(await this.outgoing.connect(m, link)) }));
+      this.answer(link, m, async () => ({ type: 'Connected', ...(await this.outgoing.connect(m, link, this.pidOf.get(link))) }));
       return;
     }
     if (forwarded.has(m.type)) {
@@ -155,6 +155,7 @@ export class LayerServer {
 
   close(): void {
     this.server.close();
+    this.outgoing.close();
     for (const l of this.links) l.shutdown();
   }
 }

@@ -5,16 +5,24 @@
  *
  * An endpoint belongs to the socket it was made for: `Connect.source` is that socket's bound address,
  * and only a loopback peer with that port is served (a TCP connection from anyone else is reset and the
- * listener keeps waiting; the UDP relay is connected to the source, so the kernel drops other senders).
+ * endpoint keeps waiting; the UDP relay is connected to the source, so the kernel drops other senders).
+ * TCP endpoints share one listener per loopback address, which tells connections apart by their source
+ * port (a socket, bind, listen and close fewer per connection, and one ephemeral port instead of two);
+ * a source port already waited for on it gets a listener of its own.
  * A connection whose endpoint was never used is abandoned at once — its remote side closed — when the
- * layer says `Release`, or when the layer link that asked for it closes first (how the layer cancels a
- * non-blocking connect the app gave up on; a process that dies closes its links too). There is no
- * timer: an endpoint lives exactly as long as someone may still use it.
+ * layer says `Release`, when the layer link that asked for it closes before the answer (how the layer
+ * cancels a non-blocking connect the app gave up on), or when that link closes after the answer and
+ * its process is gone. A link closing after the answer with its process alive cancels nothing: the
+ * layer hangs up as soon as its socket is connected to the endpoint, which can be before the
+ * intproxy has accepted that connection (the handshake's last ACK still on its way through the
+ * kernel); abandoning then reset connections under load (`ab -c20`). There is no timer: an endpoint
+ * lives exactly as long as someone may still use it.
  *
  * Conn ids come from the intproxy's connection table (link/conns.ts), which routes the agent's frames
  * to each connection: to its relay, or into the buffer of a connection whose endpoint is not used yet.
  */
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import net from 'node:net';
 import { E } from '../common/errno.js';
 import type { ConnFrame, ConnTable } from '../link/conns.js';
@@ -26,6 +34,18 @@ import type { Addr, MessageOf } from '../protocol/types.js';
 /** A loopback host the user's socket of `family` can reach. */
 function loopbackFor(family: number): string {
   return family === 6 ? '::1' : '127.0.0.1';
+}
+
+/** Is process `pid` still running (not gone, not a zombie)? */
+function processAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat[stat.lastIndexOf(')') + 2];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
 }
 
 function isLoopback(ip: string | undefined): boolean {
@@ -43,12 +63,65 @@ function listenOnce(host: string): Promise<net.Server> {
   });
 }
 
+/**
+ * The TCP endpoints of one loopback address: one listener, each accepted connection handed to the
+ * endpoint waiting for its source port, any other reset. `serve` returns false when that port is
+ * already waited for (the caller then gives the conn a listener of its own).
+ */
+class SharedEndpoint {
+  private readonly waiting = new Map<number, (socket: net.Socket) => void>();
+
+  /** (Asked once: server.address() is a getsockname each time.) */
+  readonly port: number;
+
+  private constructor(
+    readonly server: net.Server,
+    readonly host: string,
+  ) {
+    this.port = (server.address() as net.AddressInfo).port;
+    server.on('connection', (socket) => {
+      const take = isLoopback(socket.remoteAddress) ? this.waiting.get(socket.remotePort!) : undefined;
+      if (!take) return void socket.resetAndDestroy(); // not a socket any endpoint was made for
+      this.waiting.delete(socket.remotePort!);
+      take(socket);
+    });
+  }
+
+  static async open(host: string): Promise<SharedEndpoint> {
+    const server = await new Promise<net.Server>((resolve, reject) => {
+      const s = net.createServer({ allowHalfOpen: true, noDelay: true });
+      s.once('error', reject);
+      s.listen({ host, port: 0, backlog: 511 }, () => resolve(s));
+    });
+    // A failed accept (EMFILE under a burst) costs that one connection, never the intproxy.
+    server.on('error', () => undefined);
+    server.unref();
+    return new SharedEndpoint(server, host);
+  }
+
+  serve(sourcePort: number, take: (socket: net.Socket) => void): boolean {
+    if (this.waiting.has(sourcePort)) return false;
+    this.waiting.set(sourcePort, take);
+    return true;
+  }
+
+  forget(sourcePort: number, take: (socket: net.Socket) => void): void {
+    if (this.waiting.get(sourcePort) === take) this.waiting.delete(sourcePort);
+  }
+
+  close(): void {
+    this.server.close();
+  }
+}
+
 /** A TCP conn whose endpoint the layer has not connected to yet. */
 interface Pending {
   frames: ConnFrame[];
-  /** Closes the listener and tells the agent; undefined while the agent's connect is still running. */
+  /** Stops waiting for the socket and tells the agent; undefined while the agent's connect is still running. */
   abandon?: () => void;
   abandoned: boolean;
+  /** The layer has its answer (Connected): from now on its link closing abandons only with its process. */
+  answered: boolean;
   /** Stops watching the owner link (the endpoint was used, or the connect failed). */
   detach: () => void;
 }
@@ -56,6 +129,8 @@ interface Pending {
 export class IntproxyOutgoing {
   /** TCP conns whose local socket has not connected yet: agent frames wait in them. */
   private readonly pending = new Map<number, Pending>();
+  /** The shared TCP endpoint of each loopback host, opened on first use. */
+  private readonly endpoints = new Map<string, Promise<SharedEndpoint>>();
 
   constructor(
     private readonly agent: LinkPeer,
@@ -77,41 +152,47 @@ export class IntproxyOutgoing {
     };
   }
 
-  /** `owner` is the layer link the request came on: its closing abandons an endpoint not yet used. */
-  async connect(m: MessageOf<'Connect'>, owner?: Link): Promise<Omit<MessageOf<'Connected'>, 'type' | 'id'>> {
+  /**
+   * `owner` is the layer link the request came on, `ownerPid` its process: the link closing abandons
+   * an endpoint not yet used (see the top of this file).
+   */
+  async connect(m: MessageOf<'Connect'>, owner?: Link, ownerPid?: number): Promise<Omit<MessageOf<'Connected'>, 'type' | 'id'>> {
     const conn = this.conns.allocate();
     // IPv4-mapped IPv6 remotes (Java's) arrive as IPv4 already: the layer unmaps them.
     const remote = m.remote;
     if (m.proto === Proto.tcp) {
       // After the I/O events of this loop turn: a layer that connected and then hung up has its
       // connection already queued on the listener, and it is accepted in the same poll phase.
-      const onClose = (): void => void setImmediate(() => this.abandon(conn));
+      const onClose = (): void =>
+        void setImmediate(() => {
+          if (!p.answered || !processAlive(ownerPid)) this.abandon(conn);
+        });
       owner?.once('close', onClose);
-      const p: Pending = { frames: [], abandoned: false, detach: () => owner?.off('close', onClose) };
+      const p: Pending = { frames: [], abandoned: false, answered: false, detach: () => owner?.off('close', onClose) };
       this.pending.set(conn, p);
       this.conns.add(conn, 'outgoing', 'out', this.waiting(conn, p));
-      // The endpoint is opened while the target connects, not after: off the connection's critical path.
-      const endpoint = this.listen(m.localFamily, listenOnce);
-      const unused = (): void => void endpoint.then(([s]) => s.close(), () => undefined);
+      // The shared endpoint is opened (once) while the target connects, not after.
+      const endpoint = this.listen(m.localFamily, (host) => this.shared(host));
+      endpoint.catch(() => undefined);
       try {
         await this.agent.request('TcpConnect', { conn, remote });
       } catch (e) {
         this.pending.delete(conn);
         this.conns.delete(conn);
         p.detach();
-        unused();
         throw e;
       }
       if (p.abandoned) {
         p.detach();
         this.conns.delete(conn);
-        unused();
         // The layer went away while the target connected: nobody will use it.
         this.agent.send({ type: 'Close', id: 0, conn, errno: E.ECONNABORTED });
         throw Object.assign(new Error('connect abandoned by the layer'), { errno: E.ECONNABORTED });
       }
-      const [server, host] = await endpoint;
-      return { conn, local: this.offerTcp(conn, server, host, m.source, p) };
+      const [shared] = await endpoint;
+      const local = await this.offerTcp(conn, shared, m.source, p);
+      p.answered = true;
+      return { conn, local };
     }
     if (m.proto === Proto.udp) {
       // Reserved while the agent opens it: its id must not be handed out twice.
@@ -136,7 +217,7 @@ export class IntproxyOutgoing {
     else this.agent.send({ type: 'Close', id: 0, conn, errno: E.ECONNABORTED }); // the agent stops connecting
   }
 
-  private async listen<T extends net.Server | dgram.Socket>(family: number, bind: (host: string) => Promise<T>): Promise<[T, string]> {
+  private async listen<T>(family: number, bind: (host: string) => Promise<T>): Promise<[T, string]> {
     const host = loopbackFor(family);
     try {
       return [await bind(host), host];
@@ -147,9 +228,28 @@ export class IntproxyOutgoing {
     }
   }
 
-  private offerTcp(conn: number, server: net.Server, host: string, source: Addr, p: Pending): Addr {
+  /** The shared endpoint of `host`; a failed open is tried afresh next time. */
+  private shared(host: string): Promise<SharedEndpoint> {
+    let e = this.endpoints.get(host);
+    if (!e) {
+      e = SharedEndpoint.open(host);
+      this.endpoints.set(host, e);
+      e.catch(() => this.endpoints.delete(host));
+    }
+    return e;
+  }
+
+  private async offerTcp(conn: number, shared: SharedEndpoint, source: Addr, p: Pending): Promise<Addr> {
+    const take = (socket: net.Socket): void => {
+      done();
+      const relay = new TcpRelay(this.agent, conn, socket, this.gone);
+      this.conns.setHandler(conn, relay);
+      for (const f of p.frames) relay.onFrame(f);
+    };
+    let own: net.Server | undefined;
+    let stop = (): void => shared.forget(source.port, take);
     const done = (): void => {
-      server.close();
+      stop();
       this.pending.delete(conn);
       p.detach();
     };
@@ -160,18 +260,16 @@ export class IntproxyOutgoing {
     };
     // The link going away before the endpoint was used: nobody will connect to it any more.
     this.conns.setHandler(conn, { ...this.waiting(conn, p), destroy: done });
-    server.on('connection', (socket) => {
-      if (socket.remotePort !== source.port || !isLoopback(socket.remoteAddress)) {
-        socket.resetAndDestroy(); // not the socket this endpoint was made for
-        return;
-      }
-      done();
-      const relay = new TcpRelay(this.agent, conn, socket, this.gone);
-      this.conns.setHandler(conn, relay);
-      for (const f of p.frames) relay.onFrame(f);
+    if (shared.serve(source.port, take)) return { family: shared.host.includes(':') ? 6 : 4, ip: shared.host, port: shared.port };
+    // That source port is already waited for on the shared listener: a listener of this conn's own.
+    own = await listenOnce(shared.host);
+    stop = (): void => void own!.close();
+    if (p.abandoned) own.close();
+    own.on('connection', (socket) => {
+      if (socket.remotePort !== source.port || !isLoopback(socket.remoteAddress)) return void socket.resetAndDestroy();
+      take(socket);
     });
-    const port = (server.address() as net.AddressInfo).port;
-    return { family: host.includes(':') ? 6 : 4, ip: host, port };
+    return { family: shared.host.includes(':') ? 6 : 4, ip: shared.host, port: (own.address() as net.AddressInfo).port };
   }
 
   private async offerUdp(conn: number, family: number, source: Addr): Promise<Addr> {
@@ -190,6 +288,11 @@ export class IntproxyOutgoing {
     );
     this.conns.setHandler(conn, new UdpRelay(this.agent, conn, socket, undefined, this.gone));
     return { family: host.includes(':') ? 6 : 4, ip: host, port: socket.address().port };
+  }
+
+  /** Closes the shared endpoints (the session ends). */
+  close(): void {
+    for (const e of this.endpoints.values()) void e.then((x) => x.close(), () => undefined);
   }
 
   /** The layer will not use `conn`: a UDP relay whose socket closed, or a TCP endpoint never connected. */

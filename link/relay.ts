@@ -5,6 +5,9 @@
  *   socket ──read──▶ Data frames ──▶ link      (stops reading when the peer's credit is used up)
  *   socket ◀─write── Data frames ◀── link      (grants credit back with Window as the bytes reach the socket)
  *
+ * A connection ends with Shutdown each way (half-closes) and, unless both ends finished cleanly,
+ * Close{errno}.
+ *
  * Per-connection windows keep one slow reader from stalling every other connection on the shared
  * stream. The sender may overshoot its credit by one chunk (at most MAX_DATA_CHUNK), which the
  * receiver allows.
@@ -158,7 +161,10 @@ export class TcpRelay implements Relay {
     if (this.closed) return;
     this.closed = true;
     grown -= this.window - INITIAL_WINDOW;
-    if (!silent) this.link.send({ type: 'Close', id: 0, conn: this.conn, errno });
+    // After a clean end both ways (each side read its socket's end and the other's Shutdown) the peer
+    // closes its socket on its own: a Close would only wake it once more per connection.
+    const finished = errno === 0 && this.peerShutdown && this.localEnded && !this.oneWay;
+    if (!silent && !finished) this.link.send({ type: 'Close', id: 0, conn: this.conn, errno });
     if (errno === E.ECONNRESET && !this.socket.destroyed) this.socket.resetAndDestroy();
     else this.socket.destroy();
     this.onGone(this.conn);

@@ -5,23 +5,24 @@
  *     drop every packet (BPF)            ├─ Connected{endpoint}: with every waiter kept out of the
  *   Connect sent on its own connection   │    kernel (hooks_poll.c), disconnect, detach the filter,
  *   ◀ EINPROGRESS                        │    connect to the endpoint (loopback: done within the call);
- *                                        │    let waiters in; wait until the socket is writable, close
- *                                        │    the request's link
+ *                                        │    let waiters in; close the request's link (after the
+ *                                        │    answer that cancels nothing: the intproxy takes the
+ *                                        │    connection whenever it reaches its listener)
  *                                        ├─ Error{errno}: connect to a local port that refuses (RST:
  *   close(fd) while pending ─────────────┤    POLLERR, like any failed connect); SO_ERROR says errno
  *     pl_pending_cancel                  └─ cancelled: close the request's link — the intproxy abandons
- *                                             the target's connection at once
+ *                                             the target's connection at once (once answered: Release
+ *                                             first, as for an endpoint the switch could not reach)
  *
  * The completer works on its own dup of the socket, never on the app's descriptor number, so a close
  * (and reuse of the number) by the app cannot make it touch another file. It reads and writes an entry
  * only under `mu`, and only while the slot still points at it (cancel clears that before the entry is
- * freed). The thread blocks every signal: the app's handlers must run on the app's threads. */
-#include <linux/filter.h>
+ * freed). The thread blocks every signal: the app's handlers must run on the app's threads. The move
+ * itself and the exclusion of the waiters around it are switch.c's. */
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <sys/resource.h>
@@ -48,23 +49,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static int wake_fd = -1;
 static bool started;
-/* The exclusion between the switch and the pollers (socket.h, hooks_poll.c). */
-int pl_waiters[PL_WAITERS];
-int pl_switch_wanted;
 int pl_pending_count;
-int pl_kick_fd = -1;
-
-void pl_pending_wait_switch(void) {
-  pthread_mutex_lock(&mu);
-  while (__atomic_load_n(&pl_switch_wanted, __ATOMIC_SEQ_CST)) pthread_cond_wait(&changed, &mu);
-  pthread_mutex_unlock(&mu);
-}
-
-void pl_pending_waiter_left(void) {
-  pthread_mutex_lock(&mu);
-  pthread_cond_broadcast(&changed);
-  pthread_mutex_unlock(&mu);
-}
 
 void pl_pending_lock(void) { pthread_mutex_lock(&mu); }
 void pl_pending_unlock(void) { pthread_mutex_unlock(&mu); }
@@ -72,6 +57,12 @@ void pl_pending_wait(struct pl_fdobj *o, bool whole_connect) {
   (void)o;
   (void)whole_connect;
   pthread_cond_wait(&changed, &mu);
+}
+void pl_pending_timedwait(const struct timespec *until) { pthread_cond_timedwait(&changed, &mu, until); }
+void pl_pending_broadcast(void) {
+  pthread_mutex_lock(&mu);
+  pthread_cond_broadcast(&changed);
+  pthread_mutex_unlock(&mu);
 }
 
 static void wake(void) {
@@ -99,12 +90,22 @@ static void drop(int fd) {
   pl_real.close(fd);
 }
 
-static void free_slot(struct slot *s) {
+/* `conn` (0: none) was answered but its endpoint will not be used: say so before hanging up (after the
+ * answer, hanging up alone cancels nothing while the process lives; see intproxy/outgoing.ts). */
+static void free_slot_releasing(struct slot *s, uint32_t conn) {
+  if (s->rpc >= 0 && conn) {
+    pl_msg rel = {.type = PL_MSG_RELEASE};
+    rel.u.release.conn = conn;
+    pl_rpc_send_and_drop(s->rpc, &rel);
+    s->rpc = -1;
+  }
   if (s->rpc >= 0) pl_rpc_drop(s->rpc);
   drop(s->dup);
   memset(s, 0, sizeof *s);
   __atomic_sub_fetch(&pl_pending_count, 1, __ATOMIC_SEQ_CST);
 }
+
+static void free_slot(struct slot *s) { free_slot_releasing(s, 0); }
 
 /* A local TCP port that refuses: bound, never listening (a SYN there is answered with RST). */
 socklen_t pl_refuser(int fam, struct sockaddr_storage *out) {
@@ -120,145 +121,90 @@ socklen_t pl_refuser(int fam, struct sockaddr_storage *out) {
   return pl_endpoint(&at, fam, out);
 }
 
-static void set_filter(int fd, bool drop_all) {
-  if (!drop_all) {
-    int unused = 0;
-    setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused);
-    return;
-  }
-  struct sock_filter ret0 = BPF_STMT(BPF_RET | BPF_K, 0);
-  struct sock_fprog prog = {.len = 1, .filter = &ret0};
-  setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
-}
+/* One answered slot on its way through a switch. */
+struct job {
+  struct slot *s;
+  int err;
+  bool answered;
+  uint32_t conn;
+  struct sockaddr_storage local;
+  socklen_t local_len;
+};
 
-/* Moves the socket from its placeholder to `to` (the endpoint, or the refuser). 0 or an errno. The
- * disconnect gives back a port that was bound implicitly (port 0): bind that same port again, since it
- * is the Connect.source the endpoint waits for. */
-static int switch_to(int fd, const struct sockaddr_storage *to, socklen_t to_len) {
-  struct sockaddr_storage self;
-  socklen_t self_len = sizeof self;
-  bool have_self = getsockname(fd, (struct sockaddr *)&self, &self_len) == 0;
-  struct sockaddr unspec = {.sa_family = AF_UNSPEC};
-  pl_real.connect(fd, &unspec, sizeof unspec);
-  set_filter(fd, false); /* (after the listener is gone: no connection can reach it unfiltered) */
-  /* (getsockname still shows the port, but the kernel no longer holds it; an explicitly bound port
-   * is still held, and then this bind fails harmlessly.) */
-  if (have_self) (void)bind(fd, (struct sockaddr *)&self, self_len);
-  int rc = pl_real.connect(fd, (const struct sockaddr *)to, to_len);
-  return rc == 0 || errno == EINPROGRESS ? 0 : errno;
-}
-
-/* Before a switch: from now on no hooked poller enters the kernel (they back off in their hook), and
- * every one inside is kicked out — a poll/select waiter holds the kick eventfd in its set, an epoll
- * waiter's set gets it added (its number goes into kicked[]). Returns once every slot is empty. A
- * waiter that cannot be kicked (an epoll set closed by another thread while it waited in it) is given
- * up on after two seconds: then the switch runs anyway. */
-static int exclude_waiters(int kicked[PL_WAITERS]) {
-  __atomic_store_n(&pl_switch_wanted, 1, __ATOMIC_SEQ_CST);
-  int nk = 0;
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += 2;
-  for (bool first = true;; first = false) {
-    bool busy = false;
-    for (int i = 0; i < PL_WAITERS; i++) {
-      int v = __atomic_load_n(&pl_waiters[i], __ATOMIC_SEQ_CST);
-      if (!v) continue;
-      busy = true;
-      if (v == PL_WAITER_POLL) continue;
-      int k = 0;
-      while (k < nk && kicked[k] != v - 1) k++;
-      if (k < nk) continue;
-      struct epoll_event ev = {.events = EPOLLIN, .data.u64 = PL_KICK_DATA};
-      if (epoll_ctl(v - 1, EPOLL_CTL_ADD, pl_kick_fd, &ev) == 0) kicked[nk++] = v - 1;
-    }
-    if (first) {
-      uint64_t one = 1;
-      (void)!write(pl_kick_fd, &one, sizeof one);
-    }
-    if (!busy) return nk;
-    struct timespec now, step;
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) return nk;
-    step = now;
-    step.tv_nsec += 10 * 1000 * 1000;
-    if (step.tv_nsec >= 1000000000L) step.tv_sec++, step.tv_nsec -= 1000000000L;
-    pthread_mutex_lock(&mu);
-    pthread_cond_timedwait(&changed, &mu, &step);
-    pthread_mutex_unlock(&mu);
-  }
-}
-
-/* After the switch (the socket is connecting to its new address, or connected: silent or writable). */
-static void admit_waiters(const int kicked[PL_WAITERS], int nk) {
-  uint64_t v;
-  (void)!read(pl_kick_fd, &v, sizeof v);
-  for (int k = 0; k < nk; k++) epoll_ctl(kicked[k], EPOLL_CTL_DEL, pl_kick_fd, NULL);
-  __atomic_store_n(&pl_switch_wanted, 0, __ATOMIC_SEQ_CST);
-  pthread_mutex_lock(&mu);
-  pthread_cond_broadcast(&changed);
-  pthread_mutex_unlock(&mu);
-}
-
-static void complete(struct slot *s) {
+/* Reads a slot's answer. True when the slot's socket is to be switched (j filled, the socket marked
+ * SWITCHING); false when there is nothing to do yet or the slot is already done with. */
+static bool answer(struct slot *s, struct job *j) {
   struct pl_resp resp;
   int err = pl_rpc_answer(s->rpc, s->id, PL_MSG_CONNECTED, &resp);
-  if (err == PL_RPC_NOT_YET) return; /* the Hello's answer alone: the Connect's is on its way */
-  uint32_t conn = 0;
-  struct sockaddr_storage local;
-  socklen_t local_len = 0;
+  if (err == PL_RPC_NOT_YET) return false; /* the Hello's answer alone: the Connect's is on its way */
+  *j = (struct job){.s = s};
   if (err == 0) {
-    conn = resp.msg.u.connected.conn;
-    local_len = pl_endpoint(&resp.msg.u.connected.local, s->family, &local);
-    if (!local_len) err = EAFNOSUPPORT;
+    j->conn = resp.msg.u.connected.conn;
+    j->local_len = pl_endpoint(&resp.msg.u.connected.local, s->family, &j->local);
+    if (!j->local_len) err = EAFNOSUPPORT;
   }
   pl_resp_free(&resp);
   if (pl_rpc_gone(err)) err = ECONNREFUSED;
+  j->err = err;
+  j->answered = !err;
 
   pthread_mutex_lock(&mu);
   s->answered = true;
-  if (!s->o || s->cancelled) { /* the app closed the socket meanwhile: closing the link abandons it */
-    free_slot(s);
+  if (!s->o || s->cancelled) { /* the app closed the socket meanwhile: the endpoint is not wanted */
+    free_slot_releasing(s, err ? 0 : j->conn);
     pthread_mutex_unlock(&mu);
-    return;
+    return false;
   }
   s->o->cstate = CS_SWITCHING;
   pthread_mutex_unlock(&mu);
+  return true;
+}
 
-  /* Between the disconnect and the connect the socket polls as POLLHUP|POLLOUT: nobody may look. */
-  int kicked[PL_WAITERS];
-  int nk = exclude_waiters(kicked);
-  if (!err) err = switch_to(s->dup, &local, local_len);
-  if (err) {
+/* The socket to its endpoint, or (on an error) to the refuser. Waiters are kept out by the caller. */
+static void switch_job(struct job *j) {
+  if (!j->err) j->err = pl_switch_to(j->s->dup, &j->local, j->local_len);
+  if (j->err) {
     struct sockaddr_storage refuse;
-    socklen_t refuse_len = pl_refuser(s->family, &refuse);
-    switch_to(s->dup, &refuse, refuse_len);
+    socklen_t refuse_len = pl_refuser(j->s->family, &refuse);
+    pl_switch_to(j->s->dup, &refuse, refuse_len);
   }
-  admit_waiters(kicked, nk);
-  if (!err) {
-    /* Loopback completes the handshake within connect; the intproxy must have the connection queued
-     * before this request's link closes, or it would abandon it. */
-    struct pollfd p = {.fd = s->dup, .events = POLLOUT};
-    pl_real.poll(&p, 1, 5000);
-  }
+}
 
+static void finish(struct job *j) {
+  struct slot *s = j->s;
   pthread_mutex_lock(&mu);
   if (s->o) {
-    if (err) {
+    if (j->err) {
       s->o->cstate = CS_FAILED;
-      s->o->cerr = err;
+      s->o->cerr = j->err;
     } else {
-      s->o->conn = conn;
-      s->o->local = local;
-      s->o->local_len = local_len;
+      s->o->conn = j->conn;
+      s->o->local = j->local;
+      s->o->local_len = j->local_len;
       s->o->connected = true;
       s->o->cstate = CS_CONNECTED;
     }
     s->o->pslot = -1;
   }
   pthread_cond_broadcast(&changed);
-  free_slot(s);
+  free_slot_releasing(s, j->answered && j->err ? j->conn : 0);
   pthread_mutex_unlock(&mu);
+}
+
+/* Every answer that came in one wake-up is switched under one exclusion of the waiters: a burst of
+ * connects (ab -c20) kicks the app's pollers once, not once per socket. */
+static void complete(struct slot *const *ready, int n) {
+  static struct job jobs[PENDING_MAX]; /* (the completer's own: one thread) */
+  int nj = 0;
+  for (int k = 0; k < n; k++)
+    if (answer(ready[k], &jobs[nj])) nj++;
+  if (!nj) return;
+  /* Between the disconnect and the connect a socket polls as POLLHUP|POLLOUT: nobody may look. */
+  int kicked[PL_WAITERS];
+  int nk = pl_exclude_waiters(kicked);
+  for (int k = 0; k < nj; k++) switch_job(&jobs[k]);
+  pl_admit_waiters(kicked, nk);
+  for (int k = 0; k < nj; k++) finish(&jobs[k]);
 }
 
 static void *completer(void *unused) {
@@ -285,8 +231,11 @@ static void *completer(void *unused) {
       uint64_t v;
       (void)!read(wake_fd, &v, sizeof v);
     }
+    struct slot *ready[PENDING_MAX];
+    int nr = 0;
     for (int k = 1; k < n; k++)
-      if (pfd[k].revents) complete(&slots[which[k]]);
+      if (pfd[k].revents) ready[nr++] = &slots[which[k]];
+    complete(ready, nr);
   }
   return NULL;
 }
@@ -326,9 +275,9 @@ int pl_pending_start(int fd, struct pl_fdobj *o, const pl_msg *req) {
   pthread_mutex_unlock(&mu);
 
   /* The placeholder: a listener that drops every packet polls as "nothing yet", like a SYN in flight. */
-  set_filter(fd, true);
+  pl_set_filter(fd, true);
   if (listen(fd, 1) != 0) {
-    set_filter(fd, false);
+    pl_set_filter(fd, false);
     pthread_mutex_lock(&mu);
     free_slot(s);
     pthread_mutex_unlock(&mu);
@@ -339,7 +288,7 @@ int pl_pending_start(int fd, struct pl_fdobj *o, const pl_msg *req) {
   int dup = rpc >= 0 ? ours(pl_real.fcntl(fd, F_DUPFD_CLOEXEC, 0)) : -1;
   if (rpc < 0 || dup < 0) {
     struct sockaddr unspec = {.sa_family = AF_UNSPEC};
-    set_filter(fd, false);
+    pl_set_filter(fd, false);
     pl_real.connect(fd, &unspec, sizeof unspec);
     pl_rpc_drop(rpc);
     pthread_mutex_lock(&mu);

@@ -287,6 +287,14 @@ int pl_rpc_answer(int fd, uint32_t id, uint16_t want, struct pl_resp *resp) {
 
 void pl_rpc_drop(int fd) { drop_fd(fd); }
 
+void pl_rpc_send_and_drop(int fd, pl_msg *req) {
+  uint8_t buf[64];
+  req->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
+  size_t len = pl_encode(req, buf, sizeof buf);
+  if (len) (void)write_all(fd, buf, len);
+  drop_fd(fd);
+}
+
 void pl_rpc_move_fd(int fd) {
   pthread_mutex_lock(&pool_mu);
   for (int i = 0; i < POOL_MAX; i++) {

@@ -30,12 +30,15 @@ void pl_rpc_send_only(pl_msg *req) PL_HIDDEN;
 
 /* A request on a connection of its own, answered later (a non-blocking connect): returns that
  * connection (marked as the layer's, CLOEXEC) with its Hello and the request sent in one write, or -1.
- * Closing it before the answer is used tells the intproxy the request is abandoned. */
+ * Closing it before the answer arrives tells the intproxy the request is abandoned; after the answer,
+ * an endpoint that will not be used is given back with Release (pl_rpc_send_and_drop). */
 int pl_rpc_dedicated(pl_msg *req) PL_HIDDEN;
 /* Reads the answer to request `id` on a dedicated connection: as pl_rpc, after the Hello's answer; or
  * PL_RPC_NOT_YET when that was all there was to read. */
 int pl_rpc_answer(int fd, uint32_t id, uint16_t want, struct pl_resp *resp) PL_HIDDEN;
 void pl_rpc_drop(int fd) PL_HIDDEN;
+/* Sends a request that has no answer (Release) on a dedicated connection, then closes it. */
+void pl_rpc_send_and_drop(int fd, pl_msg *req) PL_HIDDEN;
 
 /* True when an rpc result means "agent gone or intproxy unreachable". */
 static inline bool pl_rpc_gone(int r) { return r == PL_RPC_GONE || r == EHOSTDOWN; }

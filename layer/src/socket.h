@@ -69,6 +69,17 @@ void pl_pending_wait_switch(void) PL_HIDDEN;
 /* A waiter left its slot while a switch was wanted: tells the completer. */
 void pl_pending_waiter_left(void) PL_HIDDEN;
 
+/* pending.c's condition, for switch.c: wait on it (its lock held) until `until`; wake all its waiters. */
+struct timespec;
+void pl_pending_timedwait(const struct timespec *until) PL_HIDDEN;
+void pl_pending_broadcast(void) PL_HIDDEN;
+/* switch.c: the placeholder's drop-everything filter on or off; the move to `to` (0 or an errno); every
+ * hooked waiter kept out of the kernel around it (returns how many epoll sets got the kick added). */
+void pl_set_filter(int fd, bool drop_all) PL_HIDDEN;
+int pl_switch_to(int fd, const struct sockaddr_storage *to, socklen_t to_len) PL_HIDDEN;
+int pl_exclude_waiters(int kicked[PL_WAITERS]) PL_HIDDEN;
+void pl_admit_waiters(const int kicked[PL_WAITERS], int nk) PL_HIDDEN;
+
 /* The address of a local socket that refuses connections (bound, never listening). */
 socklen_t pl_refuser(int fam, struct sockaddr_storage *out) PL_HIDDEN;
 

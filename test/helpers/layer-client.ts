@@ -7,13 +7,14 @@ import { Link } from '../../link/link.js';
 import { helloFrom } from '../../link/hello.js';
 import { Role } from '../../protocol/spec.js';
 
-export async function connectLayer(socketPath: string, name = 'test-layer'): Promise<Link> {
+/** `pid`: the process the Hello names (default this one). */
+export async function connectLayer(socketPath: string, name = 'test-layer', pid?: number): Promise<Link> {
   const socket = net.connect(socketPath);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
   const link = new Link(socket, socket);
-  await link.request('Hello', helloFrom(Role.layer, name));
+  await link.request('Hello', { ...helloFrom(Role.layer, name), ...(pid ? { pid } : {}) });
   return link;
 }

@@ -2,8 +2,9 @@
  * Issue 13: relayed connections belong to their socket. The intproxy's per-connection endpoint serves
  * only the socket it was made for (Connect.source): a second local process that races for it is
  * refused, while the app's own connection works. A connection whose endpoint is never used releases
- * its remote side at once — when the layer says Release, or when the layer link that asked for it
- * closes — with no timer involved (the remote end's own 'close' is awaited). Real intproxy and agent
+ * its remote side at once — when the layer says Release, when the layer link that asked for it closes
+ * before the answer, or after it with its process gone — with no timer involved (the remote end's own
+ * 'close' is awaited); a link closing after the answer while its process lives cancels nothing. Real intproxy and agent
  * (the agent targets this test process, all traffic on loopback). Needs root.
  */
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ import { connectLayer } from '../helpers/layer-client.js';
 import { freePort } from '../helpers/ports.js';
 
 /** An echo server that also hands out each accepted socket, to watch the remote end. */
-async function echoServer(): Promise<{ server: net.Server; port: number; next: () => Promise<net.Socket> }> {
+async function echoServer(): Promise<{ server: net.Server; port: number; next: () => Promise<net.Socket>; pending: () => number; take: () => net.Socket | undefined }> {
   const waiting: ((s: net.Socket) => void)[] = [];
   const queued: net.Socket[] = [];
   const server = net.createServer((s) => {
@@ -30,7 +31,8 @@ async function echoServer(): Promise<{ server: net.Server; port: number; next: (
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const next = (): Promise<net.Socket> => new Promise((r) => (queued.length ? r(queued.shift()!) : waiting.push(r)));
-  return { server, port: (server.address() as net.AddressInfo).port, next };
+  // (Accepted sockets nobody asked for yet: a test that may or may not have caused one takes them.)
+  return { server, port: (server.address() as net.AddressInfo).port, next, pending: () => queued.length, take: () => queued.shift() };
 }
 
 const closed = (s: net.Socket): Promise<void> => new Promise((r) => (s.destroyed ? r() : s.once('close', () => r())));
@@ -81,11 +83,49 @@ s.on('error', (e) => console.log('error ' + e.code)); s.on('close', () => consol
     await closed(remoteEnd); // the target-side connection goes away: no timer is involved
   });
 
-  it('releases the remote side at once when the layer link that asked for it closes', async () => {
+  it('releases the remote side at once when the layer link that asked for it closes before the answer', async () => {
     const own = await connectLayer(session.socketPath, 'abandoning-layer');
+    const asked = connectReq(await freePort(), own).catch((e: Error) => e);
+    own.shutdown(); // in the same turn as the request: the intproxy reads both at once
+    assert.ok((await asked) instanceof Error);
+    // After a round trip through the intproxy and the agent, the agent has the Close behind its
+    // TcpConnect: whether its connect got as far as the target or not, nothing stays open there.
+    await layer.request('GetAddrConfig', {});
+    for (;;) {
+      const open = await new Promise<number>((r) => echo.server.getConnections((_e, n) => r(n)));
+      if (open === 0) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    while (echo.pending() > 0) await closed(echo.take()!);
+  });
+
+  it('releases the remote side when the link closes after the answer and its process is gone', async () => {
+    const gone = await new Promise<number>((resolve) => {
+      const c = execFile('true');
+      c.once('exit', () => resolve(c.pid!));
+    });
+    const own = await connectLayer(session.socketPath, 'dead-layer', gone);
     await connectReq(await freePort(), own);
     const remoteEnd = await echo.next();
     own.shutdown();
     await closed(remoteEnd);
+  });
+
+  it('still serves the socket when the link closes after the answer while its process lives', async () => {
+    // The layer hangs up as soon as its socket is connected to the endpoint, which can be before the
+    // intproxy has accepted it: that must not cost the connection.
+    const own = await connectLayer(session.socketPath, 'hasty-layer');
+    const appPort = await freePort();
+    const res = await connectReq(appPort, own);
+    const remoteEnd = echo.next();
+    own.shutdown();
+    // A round trip through the intproxy and the agent after the hang-up: it has seen the close by now.
+    await layer.request('GetAddrConfig', {});
+    const app = net.connect({ port: res.local.port, host: res.local.ip, localAddress: '127.0.0.1', localPort: appPort });
+    const reply = new Promise<string>((resolve) => app.once('data', (d) => resolve(d.toString())));
+    app.write('late');
+    assert.equal(await reply, 'late');
+    await remoteEnd;
+    app.destroy();
   });
 });

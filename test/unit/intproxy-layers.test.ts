@@ -50,6 +50,7 @@ describe('intproxy layer server', () => {
         return { conn: 77, local: { family: 4 as const, ip: '127.0.0.1', port: 40001 } };
       },
       release: (conn: number) => void released.push(conn),
+      close: () => undefined,
     } as unknown as IntproxyOutgoing;
     server = new LayerServer(intproxyEnd, outgoing, AGENT_PID);
     await server.listen(path.join(dir, 'intproxy.sock'));
