@@ -25,6 +25,7 @@ import { Http1Dispatch, type Router } from './http1.js';
 import { H2_PREFACE, Http2Dispatch } from './http2.js';
 import { addrOf, passThrough } from './passthrough.js';
 import type { Redirector } from './redirect.js';
+import { Serial } from '../../common/serial.js';
 
 const log = logger('agent');
 
@@ -95,7 +96,7 @@ export class PortDispatcher implements Router {
   private readonly http1 = new Http1Dispatch(this);
   private readonly http2 = new Http2Dispatch(this);
   /** Adds, removals and the stop apply one after the other. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly serial = new Serial();
 
   constructor(
     readonly port: number,
@@ -125,15 +126,10 @@ export class PortDispatcher implements Router {
     this.http2.serve(socket, ends, head);
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const p = this.queue.then(work);
-    this.queue = p.catch(() => undefined);
-    return p;
-  }
 
   /** Adds (or, for a session already here, replaces) a subscription; SubscribeError EBUSY when it conflicts. */
   add(sub: Subscriber): Promise<void> {
-    return this.serial(async () => {
+    return this.serial.run(async () => {
       const others = this.subs.filter((s) => s.session.id !== sub.session.id);
       const why = conflict(this.port, sub, others);
       if (why) throw new SubscribeError(E.EBUSY, why);
@@ -152,7 +148,7 @@ export class PortDispatcher implements Router {
 
   /** Drops a session's subscription; the redirect goes with the last one. */
   remove(sessionId: string): Promise<void> {
-    return this.serial(async () => {
+    return this.serial.run(async () => {
       this.subs = this.subs.filter((s) => s.session.id !== sessionId);
       if (!this.subs.length) await this.stopStealing();
     });
@@ -160,7 +156,7 @@ export class PortDispatcher implements Router {
 
   /** Everything stops: the redirect, the listener, every redirected connection (requests in flight are cut). */
   stop(): Promise<void> {
-    return this.serial(async () => {
+    return this.serial.run(async () => {
       this.subs = [];
       await this.stopStealing();
     });

@@ -27,6 +27,7 @@ import { PortDispatcher, SubscribeError, who, type Subscriber } from './dispatch
 import { compileFilter, type WireFilter } from './filter.js';
 import { DeliveryEndpoint, PeerSession, dispatchName, jsonLines, sendLine } from './peer.js';
 import type { Redirector } from './redirect.js';
+import { Serial } from '../../common/serial.js';
 
 const log = logger('agent');
 
@@ -96,7 +97,7 @@ export class PortShare {
   private control: net.Server | undefined;
   private readonly members = new Set<net.Socket>();
   private link: HostLink | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly serial = new Serial();
 
   constructor(
     readonly port: number,
@@ -111,15 +112,10 @@ export class PortShare {
     return this.local.size === 0;
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const p = this.queue.then(work);
-    this.queue = p.catch(() => undefined);
-    return p;
-  }
 
   /** Steals the port for `sub`: SubscribeError (EBUSY names who) when that conflicts with a session there. */
   add(sub: Subscriber): Promise<void> {
-    return this.serial(async () => {
+    return this.serial.run(async () => {
       const old = this.local.get(sub.session.id);
       if (old) await this.unplace(old);
       const entry: Local = { sub, id: `${sub.session.id}.${randomBytes(6).toString('hex')}` };
@@ -135,7 +131,7 @@ export class PortShare {
   }
 
   remove(sessionId: string): Promise<void> {
-    return this.serial(async () => {
+    return this.serial.run(async () => {
       const entry = this.local.get(sessionId);
       if (!entry) return;
       this.local.delete(sessionId);
@@ -221,7 +217,7 @@ export class PortShare {
     this.role = 'none';
     if (!this.local.size) return;
     log.debug('incoming', `port ${this.port}: the host went away; joining again`);
-    void this.serial(async () => {
+    void this.serial.run(async () => {
       const entries = [...this.local.values()].sort((a, b) => a.sub.owner.since - b.sub.owner.since);
       for (const entry of entries) {
         try {

@@ -1,12 +1,11 @@
 import { Command, Option } from 'clipanion';
-import * as t from 'typanion';
 import { loadKube } from '../../kube/client.js';
 import { listTargets } from '../../kube/ls.js';
-import { namespaceProblem } from '../../kube/names.js';
-import { PodlinkError, errorLine } from '../errors.js';
+import { errorLine } from '../errors.js';
+import { KubeQueryCommand } from './kube-query.js';
 
 /** `podlink ls`: what can be targeted, one target path per line (mirrord's `ls`). */
-export class LsCommand extends Command {
+export class LsCommand extends KubeQueryCommand {
   static override paths = [['ls']];
 
   static override usage = Command.Usage({
@@ -28,17 +27,11 @@ export class LsCommand extends Command {
 
   namespace = Option.String('-n,--namespace', { description: 'namespace to list (default: the context\'s, else default)' });
   allNamespaces = Option.Boolean('-A,--all-namespaces', false, { description: 'list every namespace' });
-  kubeContext = Option.String('--context', { description: 'kubeconfig context to use' });
-  kubeconfig = Option.String('--kubeconfig', { description: 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)' });
-  output = Option.String('-o,--output', { description: 'text (default) or json', validator: t.isEnum(['text', 'json']) });
 
   async execute(): Promise<number> {
     const { stdout, stderr } = this.context;
     try {
-      if (this.namespace !== undefined) {
-        const problem = namespaceProblem(this.namespace);
-        if (problem) throw new PodlinkError('KUBE_NAMESPACE', problem, 'give a namespace name like `default` or `team-a`');
-      }
+      this.checkNamespace(this.namespace);
       const kube = loadKube({ kubeconfig: this.kubeconfig, context: this.kubeContext, namespace: this.namespace });
       const targets = await listTargets(kube, { allNamespaces: this.allNamespaces });
       if (this.output === 'json') {

@@ -1,11 +1,10 @@
 import { Command, Option } from 'clipanion';
-import * as t from 'typanion';
 import { loadKube, type Kube } from '../../kube/client.js';
-import { namespaceProblem } from '../../kube/names.js';
 import { listSessions, type ListedSession } from '../../kube/sessions.js';
 import { TARGET_KINDS, parsePath } from '../../kube/target.js';
 import { parseTargetPath } from '../../config/target.js';
 import { PodlinkError, errorLine } from '../errors.js';
+import { KubeQueryCommand } from './kube-query.js';
 
 /** The sessions on a target: those started against that very path, or whose agent serves one of its pods. */
 export function onTarget(list: ListedSession[], path: string, pods: Set<string>): ListedSession[] {
@@ -68,7 +67,7 @@ async function podsOf(kube: Kube, path: string): Promise<Set<string>> {
 }
 
 /** `podlink sessions`: who is on a target's incoming traffic, from the agents' Jobs in the cluster. */
-export class SessionsCommand extends Command {
+export class SessionsCommand extends KubeQueryCommand {
   static override paths = [['sessions']];
 
   static override usage = Command.Usage({
@@ -88,17 +87,11 @@ export class SessionsCommand extends Command {
 
   target = Option.String('-t,--target', { description: 'only the sessions on this target: deployment/NAME, pod/NAME, …' });
   namespace = Option.String('-n,--namespace', { description: "namespace of the target and the agents (default: the context's, else default)" });
-  kubeContext = Option.String('--context', { description: 'kubeconfig context to use' });
-  kubeconfig = Option.String('--kubeconfig', { description: 'kubeconfig file (default: KUBECONFIG, else ~/.kube/config)' });
-  output = Option.String('-o,--output', { description: 'text (default) or json', validator: t.isEnum(['text', 'json']) });
 
   async execute(): Promise<number> {
     const { stdout, stderr } = this.context;
     try {
-      if (this.namespace !== undefined) {
-        const problem = namespaceProblem(this.namespace);
-        if (problem) throw new PodlinkError('KUBE_NAMESPACE', problem, 'give a namespace name like `default` or `team-a`');
-      }
+      this.checkNamespace(this.namespace);
       let path: string | undefined;
       if (this.target !== undefined) {
         const parsed = parseTargetPath(this.target);
