@@ -93,8 +93,9 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     let timer: NodeJS.Timeout | undefined;
     try {
       const hello = link.request('Hello', helloFrom(Role.intproxy, 'intproxy', this.opts.token));
+      const wait = Math.max(0, deadline - Date.now());
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer to Hello within ${Math.round((deadline - Date.now()) / 1000)} s`)), Math.max(0, deadline - Date.now()));
+        timer = setTimeout(() => reject(new Error(`no answer to Hello within ${(wait / 1000).toFixed(wait < 1000 ? 1 : 0)} s`)), wait);
       });
       const ok = await Promise.race([hello, timeout, this.transport.gone.then((why) => Promise.reject(new FinalError(`the agent ${why}`)))]);
       if (ok.type !== 'HelloOk') throw new Error(`unexpected ${ok.type} for Hello`);
