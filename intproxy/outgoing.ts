@@ -163,12 +163,20 @@ export class IntproxyOutgoing {
     if (m.proto === Proto.tcp) {
       // After the I/O events of this loop turn: a layer that connected and then hung up has its
       // connection already queued on the listener, and it is accepted in the same poll phase.
-      const onClose = (): void =>
-        void setImmediate(() => {
-          if (!p.answered || !processAlive(ownerPid)) this.abandon(conn);
+      // Whether the answer went out is judged when the link closes, not a turn later: a link that
+      // closed before its answer never learns the endpoint, whatever happens meanwhile.
+      let linkClosed = false;
+      const onClose = (): void => {
+        linkClosed = true;
+        const answered = p.answered;
+        setImmediate(() => {
+          if (!answered || !processAlive(ownerPid)) this.abandon(conn);
         });
-      owner?.once('close', onClose);
+      };
       const p: Pending = { frames: [], abandoned: false, answered: false, detach: () => owner?.off('close', onClose) };
+      // (A link already closed when its request is served emits no 'close' any more.)
+      if (owner?.closed) onClose();
+      else owner?.once('close', onClose);
       this.pending.set(conn, p);
       this.conns.add(conn, 'outgoing', 'out', this.waiting(conn, p));
       // The shared endpoint is opened (once) while the target connects, not after.
@@ -182,7 +190,9 @@ export class IntproxyOutgoing {
         p.detach();
         throw e;
       }
-      if (p.abandoned) {
+      if (p.abandoned || (linkClosed && !p.answered)) {
+        p.abandoned = true;
+        this.pending.delete(conn);
         p.detach();
         this.conns.delete(conn);
         // The layer went away while the target connected: nobody will use it.
@@ -191,6 +201,11 @@ export class IntproxyOutgoing {
       }
       const [shared] = await endpoint;
       const local = await this.offerTcp(conn, shared, m.source, p);
+      // A link closed by now gets no answer: nobody will use the endpoint.
+      if (linkClosed) {
+        this.abandon(conn);
+        throw Object.assign(new Error('connect abandoned by the layer'), { errno: E.ECONNABORTED });
+      }
       p.answered = true;
       return { conn, local };
     }
