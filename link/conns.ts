@@ -13,6 +13,7 @@
 import { E } from '../common/errno.js';
 import type { FrameSink } from './link.js';
 import type { Message, MessageOf } from '../protocol/types.js';
+import type { DataPiece } from '../protocol/codec.js';
 
 /** Which code serves a connection. */
 export type ConnOwner = 'outgoing' | 'incoming';
@@ -98,7 +99,7 @@ export class ConnTable {
   route(m: ConnFrame): void {
     const e = this.entries.get(m.conn);
     if (e) return e.handler.onFrame(m);
-    if (this.opts.resetUnknown && m.type === 'Data') this.link.send({ type: 'Close', id: 0, conn: m.conn, errno: E.ECONNRESET });
+    if (this.opts.resetUnknown && m.type === 'Data' && !(m as DataPiece).more) this.link.send({ type: 'Close', id: 0, conn: m.conn, errno: E.ECONNRESET });
   }
 
   /** Connections of `owner` (all when undefined). */

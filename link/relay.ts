@@ -27,6 +27,7 @@ import { E, errnoOf } from '../common/errno.js';
 import { INITIAL_WINDOW, MAX_DATA_CHUNK, MAX_WINDOW } from '../protocol/spec.js';
 import type { FrameSink } from './link.js';
 import type { Message } from '../protocol/types.js';
+import type { DataPiece } from '../protocol/codec.js';
 import { io, trace } from './trace.js';
 
 /** How far all of a process's windows together may grow beyond INITIAL_WINDOW each. */
@@ -179,6 +180,8 @@ export class TcpRelay implements Relay {
  */
 export class UdpRelay implements Relay {
   private closed = false;
+  /** The pieces so far of a datagram that arrives in several (FrameReader's DataPiece). */
+  private readonly pieces: Uint8Array[] = [];
 
   constructor(
     private readonly link: FrameSink,
@@ -198,12 +201,18 @@ export class UdpRelay implements Relay {
   onFrame(m: Message): void {
     if (this.closed) return;
     if (m.type === 'Data') {
+      // A datagram that reached the link in pieces is sent whole.
+      if ((m as DataPiece).more) {
+        this.pieces.push(m.data);
+        return;
+      }
+      const data = this.pieces.length ? Buffer.concat([...this.pieces.splice(0), m.data]) : m.data;
       if (!this.peer) {
-        this.socket.send(m.data);
+        this.socket.send(data);
         return;
       }
       const to = this.peer();
-      if (to) this.socket.send(m.data, to.port, to.address);
+      if (to) this.socket.send(data, to.port, to.address);
     } else if (m.type === 'Close') {
       this.destroy(m.errno, true);
     }

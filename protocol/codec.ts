@@ -292,37 +292,79 @@ export function decode(frame: Buffer): Message {
 }
 
 /**
+ * A piece of a Data frame that has not all arrived yet: more of the same frame's payload follows (in
+ * later pieces, the last without `more`). Not on the wire: FrameReader marks the pieces it passes on.
+ */
+export type DataPiece = MessageOf<'Data'> & { more?: true };
+
+/**
  * Splits a byte stream into messages. Feed it chunks as they arrive; it returns the complete messages
  * and keeps the rest. A frame inside one chunk is decoded in place; one spread over several chunks is
- * copied once, exactly its own bytes. After a ProtocolError the stream is unusable and must be closed.
+ * copied once, exactly its own bytes — except a Data frame, whose payload is passed on as it arrives,
+ * in pieces that are views of the chunks (DataPiece; a byte stream does not care where a frame ends,
+ * a datagram does: UdpRelay joins them). After a ProtocolError the stream is unusable and must be closed.
  */
 export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Payload bytes still to come of the Data frame being passed on in pieces, and its id and conn. */
+  private dataLeft = 0;
+  private dataId = 0;
+  private dataConn = 0;
 
   push(chunk: Buffer): Message[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const out: Message[] = [];
+    if (this.dataLeft > 0 && !this.pieces(out)) return out;
     while (this.buffered >= 4) {
       const len = this.lengthField();
       if (len > MAX_FRAME) throw new ProtocolError('frame_too_large', `frame length ${len} exceeds ${MAX_FRAME}`);
-      if (this.buffered < 4 + len) break;
-      out.push(decodeBody(this.take(4 + len).subarray(4)));
+      if (this.buffered >= 4 + len) {
+        out.push(decodeBody(this.take(4 + len).subarray(4)));
+        continue;
+      }
+      if (this.buffered < DATA_HEADER || this.peekU16(4) !== DATA) break;
+      const head = this.take(DATA_HEADER);
+      const payload = head.readUInt32LE(DATA_HEADER - 4);
+      if (payload !== len - (DATA_HEADER - 4)) throw new ProtocolError('truncated', `Data: payload length ${payload} in a frame of ${len} bytes`);
+      this.dataId = head.readUInt32LE(6);
+      this.dataConn = head.readUInt32LE(10);
+      this.dataLeft = payload;
+      this.pieces(out);
+      break;
     }
     return out;
   }
 
+  /** Passes on what has arrived of the current Data frame's payload; true once it is all through. */
+  private pieces(out: Message[]): boolean {
+    while (this.dataLeft > 0 && this.chunks.length > 0) {
+      const n = Math.min(this.dataLeft, this.chunks[0]!.length);
+      const data = this.take(n);
+      this.dataLeft -= n;
+      const piece: DataPiece = { type: 'Data', id: this.dataId, conn: this.dataConn, data };
+      if (this.dataLeft > 0) piece.more = true;
+      out.push(piece);
+    }
+    return this.dataLeft === 0;
+  }
+
+  private peekU16(at: number): number {
+    const first = this.chunks[0]!;
+    if (first.length >= at + 2) return first.readUInt16LE(at);
+    const b = Buffer.allocUnsafe(at + 2);
+    let got = 0;
+    for (const c of this.chunks) {
+      got += c.copy(b, got, 0, Math.min(c.length, at + 2 - got));
+      if (got === at + 2) break;
+    }
+    return b.readUInt16LE(at);
+  }
+
   private lengthField(): number {
     const first = this.chunks[0]!;
-    if (first.length >= 4) return first.readUInt32LE(0);
-    const head = Buffer.allocUnsafe(4);
-    let at = 0;
-    for (const c of this.chunks) {
-      at += c.copy(head, at, 0, Math.min(c.length, 4 - at));
-      if (at === 4) break;
-    }
-    return head.readUInt32LE(0);
+    return first.length >= 4 ? first.readUInt32LE(0) : this.peekU16(0) + this.peekU16(2) * 0x10000;
   }
 
   /** The next n bytes (n ≤ buffered): a view when the first chunk holds them, else a copy. */

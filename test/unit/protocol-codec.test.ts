@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { decode, encode, FrameReader } from '../../protocol/codec.js';
+import { decode, encode, FrameReader, type DataPiece } from '../../protocol/codec.js';
+import type { Message } from '../../protocol/types.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { committedLock, specHash } from '../../tools/gen/protocol.js';
 import { fuzzSeed, mutate, rng, seedNote } from '../helpers/fuzz.js';
@@ -45,9 +46,32 @@ describe('protocol codec (TypeScript)', () => {
       const reader = new FrameReader();
       const out = [];
       for (let i = 0; i < stream.length; i += step) out.push(...reader.push(stream.subarray(i, i + step)));
-      assert.equal(out.length, frames.length);
-      assert.deepEqual(out.map((m) => encode(m)), frames);
+      assert.deepEqual(joinPieces(out).map((m) => encode(m)), frames);
     }
+  });
+
+  it('passes a Data frame on as its payload arrives, in views of the chunks, the last piece without more', () => {
+    const payload = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 251));
+    const frame = encode({ type: 'Data', id: 0, conn: 7, data: payload });
+    const window = encode({ type: 'Window', id: 0, conn: 7, bytes: 5 });
+    const stream = Buffer.concat([frame, window]);
+    const reader = new FrameReader();
+    const cuts = [3, 17, 20, 40_000, 99_999, stream.length - 2, stream.length];
+    const out: Message[] = [];
+    let at = 0;
+    for (const cut of cuts) {
+      const chunk = stream.subarray(at, cut);
+      const got = reader.push(chunk);
+      for (const m of got) if (m.type === 'Data') assert.equal(m.data.buffer, chunk.buffer, 'a piece is a view of the chunk it came in, not a copy');
+      out.push(...got);
+      at = cut;
+    }
+    const pieces = out.filter((m) => m.type === 'Data') as DataPiece[];
+    assert.ok(pieces.length >= 4, `the payload came in ${pieces.length} pieces`);
+    assert.ok(pieces.slice(0, -1).every((p) => p.more === true) && pieces.at(-1)!.more === undefined);
+    assert.ok(pieces.every((p) => p.conn === 7));
+    assert.ok(Buffer.concat(pieces.map((p) => p.data)).equals(payload));
+    assert.deepEqual(out.at(-1), { type: 'Window', id: 0, conn: 7, bytes: 5 });
   });
 
   it('never fails with anything but ProtocolError on mutated or random input', () => {
@@ -74,3 +98,20 @@ describe('protocol codec (TypeScript)', () => {
     assert.equal(lock.sha256, specHash(), 'spec.ts changed the wire without a version bump: bump PROTOCOL_VERSION and regenerate');
   });
 });
+
+/** Data pieces (FrameReader's DataPiece) joined back into the frames they came in. */
+function joinPieces(msgs: Message[]): Message[] {
+  const out: Message[] = [];
+  let parts: Buffer[] = [];
+  for (const m of msgs) {
+    if (m.type !== 'Data') {
+      out.push(m);
+      continue;
+    }
+    parts.push(Buffer.from(m.data));
+    if ((m as DataPiece).more) continue;
+    out.push({ ...m, data: Buffer.concat(parts) });
+    parts = [];
+  }
+  return out;
+}
