@@ -10,13 +10,18 @@
  * port (a socket, bind, listen and close fewer per connection, and one ephemeral port instead of two);
  * a source port already waited for on it gets a listener of its own.
  * A connection whose endpoint was never used is abandoned at once — its remote side closed — when the
- * layer says `Release`, when the layer link that asked for it closes before the answer (how the layer
- * cancels a non-blocking connect the app gave up on), or when that link closes after the answer and
- * its process is gone. A link closing after the answer with its process alive cancels nothing: the
- * layer hangs up as soon as its socket is connected to the endpoint, which can be before the
- * intproxy has accepted that connection (the handshake's last ACK still on its way through the
- * kernel); abandoning then reset connections under load (`ab -c20`). There is no timer: an endpoint
- * lives exactly as long as someone may still use it.
+ * layer says `Release`, when the layer link that asked for it closes before the layer has the answer
+ * (how the layer cancels a non-blocking connect the app gave up on), or when that link closes after
+ * it and its process is gone. A link closing after the layer has its answer, with its process alive,
+ * cancels nothing: the layer hangs up as soon as its socket is connected to the endpoint, which can be
+ * before the intproxy has accepted that connection (the handshake's last ACK still on its way through
+ * the kernel); abandoning then reset connections under load (`ab -c20`). Whether the layer has its
+ * answer is what the link's close says, not the order the intproxy sees things in: the layer closes
+ * without reading, so an answer and a hang-up cross on the socket (under load the intproxy writes the
+ * answer before it reads the end already sent). The layer has it only when the answer was written and
+ * the link then ended cleanly; a close with the answer unread resets the link, and a layer that hung up
+ * before the answer makes its write fail (`StreamEnded` in link/link.ts). There is no timer: an
+ * endpoint lives exactly as long as someone may still use it.
  *
  * Conn ids come from the intproxy's connection table (link/conns.ts), which routes the agent's frames
  * to each connection: to its relay, or into the buffer of a connection whose endpoint is not used yet.
@@ -26,7 +31,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { E } from '../common/errno.js';
 import type { ConnFrame, ConnTable } from '../link/conns.js';
-import type { Link, LinkPeer } from '../link/link.js';
+import { StreamEnded, type Link, type LinkPeer } from '../link/link.js';
 import { Proto } from '../protocol/spec.js';
 import { TcpRelay, UdpRelay } from '../link/relay.js';
 import type { Addr, MessageOf } from '../protocol/types.js';
@@ -117,13 +122,19 @@ class SharedEndpoint {
 /** A TCP conn whose endpoint the layer has not connected to yet. */
 interface Pending {
   frames: ConnFrame[];
-  /** Stops waiting for the socket and tells the agent; undefined while the agent's connect is still running. */
-  abandon?: () => void;
+  /** The agent has the target connection open (its TcpConnect answered): abandoning it ends it here too. */
+  open: boolean;
   abandoned: boolean;
-  /** The layer has its answer (Connected): from now on its link closing abandons only with its process. */
+  /** Connected is being written to the layer: its link closing now abandons only if it did not get it. */
   answered: boolean;
-  /** Stops watching the owner link (the endpoint was used, or the connect failed). */
+  /** Stops waiting for the layer's socket at the endpoint (once offered). */
+  stopWaiting: () => void;
+  /** Stops watching the owner link. */
   detach: () => void;
+}
+
+function abandoned(): Error {
+  return Object.assign(new Error('connect abandoned by the layer'), { errno: E.ECONNABORTED });
 }
 
 export class IntproxyOutgoing {
@@ -141,15 +152,17 @@ export class IntproxyOutgoing {
     this.conns.delete(conn);
   };
 
-  /** Frames for a conn whose endpoint is not used yet wait; the link going away forgets it. */
-  private waiting(conn: number, p: Pending) {
-    return {
-      onFrame: (f: ConnFrame) => void p.frames.push(f),
-      destroy: () => {
-        this.pending.delete(conn);
-        p.detach();
-      },
-    };
+  /** `conn` no longer waits for its socket: the socket came (a relay takes over), or it will not. */
+  private settle(conn: number, p: Pending): void {
+    p.stopWaiting();
+    this.pending.delete(conn);
+    p.detach();
+  }
+
+  /** `conn` will not be used and is gone here (the agent is told by the caller, or knows). */
+  private drop(conn: number, p: Pending): void {
+    this.settle(conn, p);
+    this.conns.delete(conn);
   }
 
   /**
@@ -161,51 +174,49 @@ export class IntproxyOutgoing {
     // IPv4-mapped IPv6 remotes (Java's) arrive as IPv4 already: the layer unmaps them.
     const remote = m.remote;
     if (m.proto === Proto.tcp) {
-      // After the I/O events of this loop turn: a layer that connected and then hung up has its
-      // connection already queued on the listener, and it is accepted in the same poll phase.
-      // Whether the answer went out is judged when the link closes, not a turn later: a link that
-      // closed before its answer never learns the endpoint, whatever happens meanwhile.
-      let linkClosed = false;
-      const onClose = (): void => {
-        linkClosed = true;
-        const answered = p.answered;
+      // A link closed before its request is served gets no answer: nothing is opened for it.
+      if (owner?.closed) throw abandoned();
+      const onClose = (reason?: Error): void => {
+        // Closed before the answer was written, or with it unread (ECONNRESET), or before a write
+        // that then failed (EPIPE): the layer never had the endpoint.
+        if (!p.answered || !(reason instanceof StreamEnded)) return this.abandon(conn);
+        // The layer has it. After the I/O events of this loop turn: a process that connected and then
+        // exited has its connection already queued on the listener, accepted in this poll phase.
         setImmediate(() => {
-          if (!answered || !processAlive(ownerPid)) this.abandon(conn);
+          if (!processAlive(ownerPid)) this.abandon(conn);
         });
       };
-      const p: Pending = { frames: [], abandoned: false, answered: false, detach: () => owner?.off('close', onClose) };
-      // (A link already closed when its request is served emits no 'close' any more.)
-      if (owner?.closed) onClose();
-      else owner?.once('close', onClose);
+      const p: Pending = { frames: [], open: false, abandoned: false, answered: false, stopWaiting: () => undefined, detach: () => owner?.off('close', onClose) };
+      owner?.once('close', onClose);
       this.pending.set(conn, p);
-      this.conns.add(conn, 'outgoing', 'out', this.waiting(conn, p));
+      // Agent frames wait until the socket comes; the link to the agent going away forgets the conn.
+      this.conns.add(conn, 'outgoing', 'out', { onFrame: (f) => void p.frames.push(f), destroy: () => this.settle(conn, p) });
       // The shared endpoint is opened (once) while the target connects, not after.
       const endpoint = this.listen(m.localFamily, (host) => this.shared(host));
       endpoint.catch(() => undefined);
       try {
         await this.agent.request('TcpConnect', { conn, remote });
       } catch (e) {
-        this.pending.delete(conn);
-        this.conns.delete(conn);
-        p.detach();
+        this.drop(conn, p);
         throw e;
       }
-      if (p.abandoned || (linkClosed && !p.answered)) {
-        p.abandoned = true;
-        this.pending.delete(conn);
-        p.detach();
-        this.conns.delete(conn);
-        // The layer went away while the target connected: nobody will use it.
+      if (p.abandoned) {
+        this.drop(conn, p);
+        // (Again: a Close sent while the link to the agent was being re-established never got there.)
         this.agent.send({ type: 'Close', id: 0, conn, errno: E.ECONNABORTED });
-        throw Object.assign(new Error('connect abandoned by the layer'), { errno: E.ECONNABORTED });
+        throw abandoned();
       }
-      const [shared] = await endpoint;
-      const local = await this.offerTcp(conn, shared, m.source, p);
-      // A link closed by now gets no answer: nobody will use the endpoint.
-      if (linkClosed) {
+      p.open = true;
+      let local: Addr;
+      try {
+        const [shared] = await endpoint;
+        if (p.abandoned) throw abandoned();
+        local = await this.offerTcp(conn, shared, m.source, p);
+      } catch (e) {
         this.abandon(conn);
-        throw Object.assign(new Error('connect abandoned by the layer'), { errno: E.ECONNABORTED });
+        throw e;
       }
+      if (p.abandoned) throw abandoned();
       p.answered = true;
       return { conn, local };
     }
@@ -228,8 +239,10 @@ export class IntproxyOutgoing {
     const p = this.pending.get(conn);
     if (!p || p.abandoned) return;
     p.abandoned = true;
-    if (p.abandon) p.abandon();
-    else this.agent.send({ type: 'Close', id: 0, conn, errno: E.ECONNABORTED }); // the agent stops connecting
+    // The agent stops connecting, or closes the target connection (a conn's frames keep their order).
+    this.agent.send({ type: 'Close', id: 0, conn, errno: E.ECONNABORTED });
+    // (While the agent connects, connect() drops the conn with its answer.)
+    if (p.open) this.drop(conn, p);
   }
 
   private async listen<T>(family: number, bind: (host: string) => Promise<T>): Promise<[T, string]> {
@@ -256,30 +269,17 @@ export class IntproxyOutgoing {
 
   private async offerTcp(conn: number, shared: SharedEndpoint, source: Addr, p: Pending): Promise<Addr> {
     const take = (socket: net.Socket): void => {
-      done();
+      this.settle(conn, p);
       const relay = new TcpRelay(this.agent, conn, socket, this.gone);
       this.conns.setHandler(conn, relay);
       for (const f of p.frames) relay.onFrame(f);
     };
-    let own: net.Server | undefined;
-    let stop = (): void => shared.forget(source.port, take);
-    const done = (): void => {
-      stop();
-      this.pending.delete(conn);
-      p.detach();
-    };
-    p.abandon = (): void => {
-      done();
-      this.conns.delete(conn);
-      this.agent.send({ type: 'Close', id: 0, conn, errno: E.ECONNABORTED });
-    };
-    // The link going away before the endpoint was used: nobody will connect to it any more.
-    this.conns.setHandler(conn, { ...this.waiting(conn, p), destroy: done });
+    p.stopWaiting = (): void => shared.forget(source.port, take);
     if (shared.serve(source.port, take)) return { family: shared.host.includes(':') ? 6 : 4, ip: shared.host, port: shared.port };
     // That source port is already waited for on the shared listener: a listener of this conn's own.
-    own = await listenOnce(shared.host);
-    stop = (): void => void own!.close();
-    if (p.abandoned) own.close();
+    const own = await listenOnce(shared.host);
+    p.stopWaiting = (): void => void own.close();
+    if (this.pending.get(conn) !== p) own.close(); // abandoned, or the agent link went away, meanwhile
     own.on('connection', (socket) => {
       if (socket.remotePort !== source.port || !isLoopback(socket.remoteAddress)) return void socket.resetAndDestroy();
       take(socket);

@@ -29,6 +29,19 @@ export class LinkClosed extends RemoteError {
   override readonly name = 'LinkClosed';
 }
 
+/**
+ * Why a link closed when the peer ended its stream (EOF). On a unix socket the peer then either read
+ * everything sent to it before closing, or only half-closed and can still read: a close with bytes of
+ * ours unread resets the link (ECONNRESET) and a write after the peer's close fails (EPIPE) — those
+ * close the link with that error instead.
+ */
+export class StreamEnded extends Error {
+  override readonly name = 'StreamEnded';
+  constructor() {
+    super('the other side closed the stream');
+  }
+}
+
 /** What a relay needs of a link: a way to send frames (a Link, or the intproxy's AgentLink). */
 export interface FrameSink {
   send(m: Message): boolean;
@@ -77,7 +90,7 @@ export class Link extends EventEmitter<LinkEvents> {
     super();
     this.hop = names.peer.replace(/^the /, '').split(' ')[0]!;
     input.on('data', (chunk: Buffer) => this.onData(chunk));
-    input.on('end', () => this.shutdown(new Error('the other side closed the stream')));
+    input.on('end', () => this.shutdown(new StreamEnded()));
     input.on('error', (e) => this.shutdown(e));
     output.on('error', (e) => this.shutdown(e));
   }

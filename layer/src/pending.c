@@ -218,7 +218,9 @@ static void *completer(void *unused) {
     for (int i = 0; i < PENDING_MAX; i++) {
       struct slot *s = &slots[i];
       if (!s->used || s->rpc < 0) continue;
-      if (s->cancelled && !s->answered) { /* nobody waits for it: tell the intproxy by hanging up */
+      /* Nobody waits for it: tell the intproxy by hanging up. An answer already there stays unread,
+       * and the intproxy sees the link reset rather than ended: the layer never had it. */
+      if (s->cancelled && !s->answered) {
         free_slot(s);
         continue;
       }
