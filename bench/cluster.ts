@@ -8,7 +8,8 @@
  *   latency  sequential GETs laptop → service-b: through podlink (targeting service-a, by the
  *            service's name) vs through `kubectl port-forward` to service-b's pod; keep-alive and a
  *            new connection per request, p50/p99
- *   bulk     a 64 MiB download from service-b's pod, the same two arms (curl)
+ *   bulk     64 and 512 MiB downloads from service-b's pod, the same two arms (curl), each round a
+ *            fresh session / port-forward downloading twice: the first (cold) and second (warm) compared
  *
  *   node dist/bench/cluster.js [--rounds 5] [--requests 400] [--mb 64,512] [--only start,latency,bulk]
  * With PODLINK_AGENT_IMAGE set, podlink runs that agent image (imported with
@@ -113,23 +114,39 @@ async function latency(env: ClusterEnv, fwdPort: number, mode: 'keepalive' | 'cl
   console.log(`  ratio podlink/port-forward: p50 ${ratioSummary(ratios.p50)}, p99 ${ratioSummary(ratios.p99)} (target ≤ 1.3×)`);
 }
 
-async function bulk(env: ClusterEnv, fwdPort: number, mb: number): Promise<void> {
-  const curl = (url: string): string[] => ['curl', '-sS', '-o', '/dev/null', '-w', '%{speed_download}\\n', url];
-  const rates = { 'port-forward': [] as number[], podlink: [] as number[] };
-  const ratios: number[] = [];
+/**
+ * Bulk: each round starts both tools afresh (a `podlink exec` session; a `kubectl port-forward`) and
+ * downloads twice through it: the first download (cold: a new session or forward, its code not yet
+ * warm) and the second (warm) are compared separately.
+ */
+async function bulk(env: ClusterEnv, pod: string, mb: number): Promise<void> {
+  const curl = `curl -sS -o /dev/null -w '%{speed_download}\\n'`;
+  const twice = (url: string): string => `${curl} '${url}' && ${curl} '${url}'`;
+  const speeds = (out: string): number[] => out.trim().split('\n').filter((l) => /^[\d.]+$/.test(l)).map((l) => Number(l) / 1e6);
+  const rates = { cold: { 'port-forward': [] as number[], podlink: [] as number[] }, warm: { 'port-forward': [] as number[], podlink: [] as number[] } };
+  const ratios = { cold: [] as number[], warm: [] as number[] };
   for (let round = 0; round <= rounds; round++) {
-    const speed = async (argv: string[]): Promise<number> => Number((await laptop(env, argv)).trim().split('\n')[0]) / 1e6;
-    const f = await speed(curl(`http://127.0.0.1:${fwdPort}/blob?mb=${mb}`));
-    const p = await speed(podlinkArgv(env, ['exec', '-q', '-t', 'deployment/service-a', '--', ...curl(`http://service-b:8080/blob?mb=${mb}`)]));
+    const fwd = await portForward(env, pod);
+    let f: number[];
+    try {
+      f = speeds(await laptop(env, ['sh', '-c', twice(`http://127.0.0.1:${fwd.port}/blob?mb=${mb}`)]));
+    } finally {
+      fwd.child.kill('SIGKILL');
+    }
+    const p = speeds(await laptop(env, podlinkArgv(env, ['exec', '-q', '-t', 'deployment/service-a', '--', 'sh', '-c', twice(`http://service-b:8080/blob?mb=${mb}`)])));
+    if (f.length !== 2 || p.length !== 2) throw new Error(`bulk: expected two speeds from each arm, got port-forward ${f}, podlink ${p}`);
     if (round === 0) continue;
-    rates['port-forward'].push(f);
-    rates.podlink.push(p);
-    ratios.push(p / f);
+    (['cold', 'warm'] as const).forEach((k, i) => {
+      rates[k]['port-forward'].push(f[i]!);
+      rates[k].podlink.push(p[i]!);
+      ratios[k].push(p[i]! / f[i]!);
+    });
   }
-  console.log(`bulk download, ${mb} MiB from service-b's pod (${rounds} rounds)`);
-  console.log(`  kubectl port-forward to the pod       median ${median(rates['port-forward']).toFixed(0)} MB/s`);
-  console.log(`  podlink (service-b by name)           median ${median(rates.podlink).toFixed(0)} MB/s`);
-  console.log(`  ratio podlink/port-forward: ${ratioSummary(ratios)} (target ≥ 0.8×)`);
+  console.log(`bulk download, ${mb} MiB from service-b's pod (${rounds} rounds; each a fresh session / port-forward, downloading twice)`);
+  for (const k of ['cold', 'warm'] as const) {
+    console.log(`  ${k === 'cold' ? 'first download (cold)' : 'second download (warm)'}: port-forward median ${median(rates[k]['port-forward']).toFixed(0)} MB/s, podlink median ${median(rates[k].podlink).toFixed(0)} MB/s`);
+    console.log(`    ratio podlink/port-forward: ${ratioSummary(ratios[k])} (target ≥ 0.8×)`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -143,7 +160,7 @@ async function main(): Promise<void> {
       await latency(env, fwd.port, 'keepalive', requests);
       await latency(env, fwd.port, 'close', Math.max(50, Math.floor(requests / 4)));
     }
-    if (only.has('bulk')) for (const mb of mbList) await bulk(env, fwd.port, mb);
+    if (only.has('bulk')) for (const mb of mbList) await bulk(env, pod, mb);
   } finally {
     fwd.child.kill('SIGKILL');
   }

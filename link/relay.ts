@@ -51,6 +51,8 @@ export class TcpRelay implements Relay {
   private granted = INITIAL_WINDOW;
   /** The window the peer gets now (grows, see above). */
   private window = INITIAL_WINDOW;
+  /** The socket is corked while a Data frame arrives in pieces. */
+  private corked = false;
   private closed = false;
   private peerShutdown = false;
   private localEnded = false;
@@ -126,7 +128,12 @@ export class TcpRelay implements Relay {
       case 'Data': {
         this.received += m.data.length;
         if (io.hasSubscribers) trace('sock-out', 'tcp', this.conn, m.data.length);
+        // A frame that reached the link in pieces goes to the socket in one write, as it would whole.
+        const more = (m as DataPiece).more === true;
+        if (more && !this.corked) this.socket.cork();
         this.socket.write(m.data);
+        if (!more && this.corked) this.socket.uncork();
+        this.corked = more;
         this.giveCredit();
         return;
       }
