@@ -39,8 +39,8 @@ void pl_stream_unref(struct pl_stream *s) {
   (void)s;
   never("pl_stream_unref");
 }
-/* Announced listening sockets (incoming traffic) are the layer's: the supervisor announces none, so a
- * served static or Go program's listeners stay local (supervisor/README.md, limits). */
+/* The layer's descriptor table gives a listener's port back at its last close; the supervisor keeps no
+ * such table (listen.c watches its announced listeners instead). */
 void pl_listen_release(struct pl_fdobj *o) {
   (void)o;
   never("pl_listen_release");

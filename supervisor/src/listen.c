@@ -12,29 +12,36 @@
  *                   listener with nothing pending the kernel does the waiting (the call continues), and
  *                   such a connection shows its loopback address.
  *
+ *   close           the filter does not see close (notifying every close would cost every program), so
+ *                   a watcher thread looks, twice a second, whether the process that listened still
+ *                   holds each announced socket (its /proc/PID/fd); once it does not, Unlisten gives the
+ *                   port back, as the layer's close does at once: the pod's app serves it again.
+ *
  * Off unless PODLINK_INCOMING=1 (the filter notifies none of these calls then). Not here: listen_ports
- * (a served program binds the port it asks for), and Unlisten at close (the filter does not see close):
- * a served program's port stays subscribed until it exits — connections that arrive after it closed
- * its listener are refused locally (reset for a steal, passed to the pod's app for a filtered one). */
+ * (a served program binds the port it asks for). A listener handed to another process (SCM_RIGHTS, or
+ * inherited without CLOEXEC) counts as closed once its first owner lets it go. */
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "config.h"
 #include "incoming.h"
+#include "rpc.h"
 #include "socket.h"
 #include "sup.h"
 
 #define A(i) (c->n.data.args[i])
 #define MAX_LISTENERS 64
 
-/* Announced listeners, by socket inode. */
+/* Announced listeners, by socket inode, with the process that listened. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
   unsigned long ino;
+  pid_t owner;
   struct sockaddr_storage local;
 } announced[MAX_LISTENERS];
 
@@ -47,10 +54,41 @@ static bool find(unsigned long ino, struct sockaddr_storage *local) {
   return found;
 }
 
-/* Remembers an announced listener; the slot of one that no longer exists is reused (oldest first). */
-static void remember(unsigned long ino, const struct sockaddr_storage *local) {
+/* Gives back the ports of announced listeners their process no longer holds (see close, above). */
+static void *watch(void *arg) {
+  (void)arg;
+  for (;;) {
+    usleep(500 * 1000);
+    for (int i = 0; i < MAX_LISTENERS; i++) {
+      pthread_mutex_lock(&mu);
+      unsigned long ino = announced[i].ino;
+      pid_t owner = announced[i].owner;
+      pthread_mutex_unlock(&mu);
+      if (!ino || sup_find_socket(owner, ino) >= 0) continue;
+      pl_msg req = {.type = PL_MSG_UNLISTEN};
+      pthread_mutex_lock(&mu);
+      bool same = announced[i].ino == ino; /* not reused meanwhile */
+      if (same) pl_addr_of((struct sockaddr *)&announced[i].local, &req.u.unlisten.local), announced[i].ino = 0;
+      pthread_mutex_unlock(&mu);
+      if (!same) continue;
+      pl_debug("supervisor: %d: listener (socket %lu) closed: port %u given back", owner, ino, req.u.unlisten.local.port);
+      pl_rpc_send_only(&req);
+    }
+  }
+  return NULL;
+}
+
+/* Remembers an announced listener (the first time: starts the watcher). With every slot taken, the
+ * oldest is forgotten: its port then stays subscribed until the session ends. */
+static void remember(unsigned long ino, pid_t owner, const struct sockaddr_storage *local) {
   static int next;
+  static bool watching;
   pthread_mutex_lock(&mu);
+  if (!watching) {
+    pthread_t t;
+    watching = pthread_create(&t, NULL, watch, NULL) == 0;
+    if (watching) pthread_detach(t);
+  }
   int at = next++ % MAX_LISTENERS;
   for (int i = 0; i < MAX_LISTENERS; i++)
     if (announced[i].ino == 0 || announced[i].ino == ino) {
@@ -58,6 +96,7 @@ static void remember(unsigned long ino, const struct sockaddr_storage *local) {
       break;
     }
   announced[at].ino = ino;
+  announced[at].owner = owner;
   announced[at].local = *local;
   pthread_mutex_unlock(&mu);
 }
@@ -77,7 +116,8 @@ static void do_listen(struct sup_call *c) {
   uint16_t port = pl_sockaddr_port((struct sockaddr *)&ss);
   if (!port) return sup_reply(c, 0, 0); /* an ephemeral port: never announced */
   int r = pl_listen_announce((struct sockaddr *)&ss, port);
-  if (r == 0) remember(c->ino, &ss);
+  pid_t owner = sup_tgid((pid_t)c->n.pid);
+  if (r == 0) remember(c->ino, owner > 0 ? owner : (pid_t)c->n.pid, &ss);
   pl_debug("supervisor: %d: listen fd %d port %u: %s (%d)", c->n.pid, (int)A(0), port, r == 0 ? "subscribed" : "stays local", r);
   sup_reply(c, 0, 0);
 }

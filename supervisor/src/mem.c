@@ -2,6 +2,7 @@
  * notifying thread's id (the kernel finds that thread's address space); descriptors are fetched with
  * pidfd_getfd. Both need ptrace access to the target, which we have as its ancestor, as long as it is
  * dumpable (or we are root). Callers check sup_valid() after reading, before acting on what they read. */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ int sup_read_path(pid_t tid, uint64_t addr, char *buf, size_t cap) {
   return ENAMETOOLONG;
 }
 
-static int tgid_of(pid_t tid) {
+pid_t sup_tgid(pid_t tid) {
   char p[64];
   snprintf(p, sizeof p, "/proc/%d/status", tid);
   int fd = open(p, O_RDONLY | O_CLOEXEC);
@@ -66,7 +67,7 @@ int sup_getfd(pid_t tid, int fd) {
   /* A thread's own pidfd (6.9); before that, its thread group leader's (the descriptor table is shared). */
   int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
   if (pidfd < 0 && errno == EINVAL) {
-    int tgid = tgid_of(tid);
+    int tgid = sup_tgid(tid);
     pidfd = tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
   }
   if (pidfd < 0) return -errno;
@@ -93,6 +94,19 @@ unsigned long sup_socket_ino(pid_t tid, int fd) {
   return strtoul(link + 8, NULL, 10);
 }
 
+int sup_find_socket(pid_t tgid, unsigned long ino) {
+  char dir[64];
+  snprintf(dir, sizeof dir, "/proc/%d/fd", tgid);
+  DIR *d = opendir(dir);
+  int found = -1;
+  for (struct dirent *e; d && found < 0 && (e = readdir(d));) {
+    int n = atoi(e->d_name);
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && sup_socket_ino(tgid, n) == ino) found = n;
+  }
+  if (d) closedir(d);
+  return found;
+}
+
 size_t sup_exe_prefix(pid_t tid, char *buf, size_t cap) {
   char p[64];
   snprintf(p, sizeof p, "/proc/%d/exe", tid);
@@ -116,7 +130,7 @@ static unsigned n_told;
 static pthread_mutex_t told_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void sup_cannot_read(pid_t tid) {
-  int tgid = tgid_of(tid);
+  int tgid = sup_tgid(tid);
   if (tgid <= 0) return; /* gone */
   pthread_mutex_lock(&told_mu);
   bool seen = false;

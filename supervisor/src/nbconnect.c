@@ -87,15 +87,8 @@ static int find_c(const struct nb *b) {
     if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == b->ino) return fd;
     if (fd >= 0) close(fd);
   }
-  char dir[64];
-  snprintf(dir, sizeof dir, "/proc/%d/fd", b->tgid);
-  DIR *d = opendir(dir);
-  int found = -1;
-  for (struct dirent *e; d && found < 0 && (e = readdir(d));) {
-    int n = atoi(e->d_name);
-    if (e->d_name[0] >= '0' && e->d_name[0] <= '9' && sup_socket_ino(b->tgid, n) == b->ino) found = sup_getfd(b->tgid, n);
-  }
-  if (d) closedir(d);
+  int n = sup_find_socket(b->tgid, b->ino);
+  int found = n >= 0 ? sup_getfd(b->tgid, n) : -1;
   return found >= 0 ? found : -1;
 }
 
@@ -193,14 +186,8 @@ static void complete(struct nb *b, int R, const pl_addr *remote) {
 
 void sup_nb_connect(struct sup_call *c, int fd, const pl_addr *remote, const struct sockaddr_storage *sa, socklen_t len) {
   struct nb b = {.tid = (pid_t)c->n.pid, .fd = (int)c->n.data.args[0], .ino = c->ino};
-  char p[64], status[1024];
-  snprintf(p, sizeof p, "/proc/%d/status", b.tid);
-  int sf = open(p, O_RDONLY | O_CLOEXEC);
-  ssize_t n = sf >= 0 ? read(sf, status, sizeof status - 1) : -1;
-  if (sf >= 0) close(sf);
-  status[n > 0 ? n : 0] = '\0';
-  const char *t = strstr(status, "\nTgid:");
-  b.tgid = t ? atoi(t + 6) : b.tid;
+  b.tgid = sup_tgid(b.tid);
+  if (b.tgid < 0) b.tgid = b.tid;
   /* The placeholder port, in a family C can reach: IPv4 unless C is an IPv6-only socket. */
   int fam = sup_sock_family(fd), v6only = 0;
   socklen_t ol = sizeof v6only;

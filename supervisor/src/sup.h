@@ -74,6 +74,10 @@ int sup_getfd(pid_t tid, int fd);
 ssize_t sup_fd_path(pid_t tid, int fd, char *buf, size_t cap);
 /* The inode of the socket at the target's fd, or 0 when it is not a socket. */
 unsigned long sup_socket_ino(pid_t tid, int fd);
+/* The process (thread group) of a thread, or -1 when it is gone. */
+pid_t sup_tgid(pid_t tid);
+/* A descriptor number of process tgid that holds the socket with inode ino, or -1 (none, or it is gone). */
+int sup_find_socket(pid_t tgid, unsigned long ino);
 /* The install prefix of the thread's program (the route's built-in local list), in buf. */
 size_t sup_exe_prefix(pid_t tid, char *buf, size_t cap);
 /* EPERM on the target's memory: it is not dumpable. Says so once per process. */

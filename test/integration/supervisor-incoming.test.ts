@@ -16,6 +16,7 @@ import { buildGo } from '../helpers/go-build.js';
 import { callFrom, endSession, podRules, ruleset, startSession } from '../helpers/incoming.js';
 import { requireRoot, requireTool } from '../helpers/requirements.js';
 import { createWorld, type World } from '../helpers/world.js';
+import { eventually } from '../helpers/world-check.js';
 
 describe('incoming traffic to a Go program (the supervisor path)', () => {
   let world: World;
@@ -52,6 +53,26 @@ describe('incoming traffic to a Go program (the supervisor path)', () => {
       assert.equal(await endSession(s), 130); // Go dies by the SIGINT; podlink exits as its program did
     }
     assert.equal(await podB('/after'), 'pod-a says hi /after\n');
+    assert.equal(await ruleset(world), rulesBefore);
+  });
+
+  it('should give the port back to the pod when the Go server closes its listener (Unlisten)', async () => {
+    const s = await start('steal');
+    try {
+      assert.equal(await podB('/before'), 'go GET /before\n');
+      assert.equal(await podB('/close'), 'go GET /close\n');
+      await s.waitFor('app', (v) => v['closed'] === true);
+      // The supervisor notices the close within about half a second; the session goes on meanwhile.
+      let last = '';
+      const back = await eventually(async () => {
+        last = await podB('/after-close').catch((e: Error) => e.message);
+        return last === 'pod-a says hi /after-close\n';
+      }, 10_000);
+      assert.ok(back, `the pod's app never got its port back; pod B's last answer: ${last}`);
+      assert.ok(!s.app.some((v) => v['what'] === 'GET /after-close'), 'the Go server saw no request after its close');
+    } finally {
+      assert.equal(await endSession(s), 130); // Go dies by the SIGINT; podlink exits as its program did
+    }
     assert.equal(await ruleset(world), rulesBefore);
   });
 
