@@ -119,7 +119,8 @@ export function kubeSteps(config: PodlinkConfig, session: SessionOptions, abort:
         if (path) {
           c.target = await resolveTarget(c.kube, path);
           if (session.incoming?.mode === 'steal') {
-            const others = await sessionsAround(c.kube, config.agent.namespace ?? c.target.namespace);
+            // Agent Jobs are in agent.namespace; ephemeral agents' records in the target's.
+            const others = await sessionsAround(c.kube, [config.agent.namespace ?? c.target.namespace, c.target.namespace]);
             const why = heldPortConflict(session.incoming, others, c.target.pod);
             if (why) throw new PodlinkError('port_held', why, `nothing was started; \`podlink sessions -t ${path}\` lists who is on the target`);
           }

@@ -4,13 +4,15 @@
  *   before it starts   a steal that would conflict on a port other sessions of the target's pod hold
  *                      (an unfiltered steal where filters share the port, a filter where a session
  *                      steals it whole, the very filter of another session) is refused at once, from
- *                      their annotations, with the line the agent's dispatcher would give — assuming
+ *                      their annotations (agent Jobs, and ephemeral agents' records while their
+ *                      container runs), with the line the agent's dispatcher would give — assuming
  *                      the app will listen on that port, as a version of the target's app does
  *                      (incoming.ports / ignore_ports say otherwise). Nothing is started. The
  *                      dispatcher in the agent stays the authority: a session whose port is not
  *                      recorded yet, or one that comes in meanwhile, is refused there.
- *   while it runs      the target ports it holds are recorded on its agent's Job (podlink.dev/ports):
- *                      added as they are taken, removed when the app stops listening.
+ *   while it runs      the target ports it holds are recorded on its agent's Job (an ephemeral
+ *                      agent's: its record) as podlink.dev/ports: added as they are taken, removed
+ *                      when the app stops listening.
  */
 import { conflict, type Subscriber } from '../agent/incoming/dispatcher.js';
 import { describeFilter, type WireFilter } from '../agent/incoming/filter.js';
@@ -47,9 +49,10 @@ export function heldPortConflict(s: IncomingSettings, others: ListedSession[], p
   return undefined;
 }
 
-/** The sessions whose agents run in `namespace`; empty when they cannot be listed (the agent then decides). */
-export async function sessionsAround(kube: Kube, namespace: string): Promise<ListedSession[]> {
-  return listSessions(kube, namespace).catch(() => []);
+/** The sessions whose agents run in `namespaces`; none from a namespace they cannot be listed in (the agent then decides). */
+export async function sessionsAround(kube: Kube, namespaces: string[]): Promise<ListedSession[]> {
+  const lists = await Promise.all([...new Set(namespaces)].map((ns) => listSessions(kube, ns).catch(() => [])));
+  return lists.flat();
 }
 
 /** Records that the session took (or gave back) the target's `port`; patches one after the other. */

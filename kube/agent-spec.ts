@@ -17,11 +17,16 @@
  *  - `backoffLimit: 0`, `restartPolicy: Never`: a failed agent is reported, not retried.
  *  - `ttlSecondsAfterFinished` / `activeDeadlineSeconds`: the Job cleans itself up even when the
  *    laptop vanished (the agent also exits by itself once its link is gone).
+ *
+ * An ephemeral agent's session record (recordJob) is a Job too, one that never runs anything: created
+ * suspended, so `podlink sessions`, the early conflict check and the ports' patches read and write it
+ * as they do an agent's Job, with no permission besides the Job's (docs/ARCHITECTURE.md, *What the
+ * cluster shows*). It is owned by the target pod: whatever happens, it goes with the pod at the latest.
  */
 import { randomBytes } from 'node:crypto';
 import type { V1Container, V1EphemeralContainer, V1Job, V1SecurityContext, V1Toleration } from '@kubernetes/client-node';
 import { toLabelValue } from './names.js';
-import { sessionAnnotations, type SessionFacts } from './sessions.js';
+import { SESSION_KEYS, sessionAnnotations, type SessionFacts } from './sessions.js';
 import type { PodTarget } from './target.js';
 
 export type Toleration = V1Toleration;
@@ -151,6 +156,49 @@ export function agentJob(name: string, namespace: string, target: PodTarget | un
       ttlSecondsAfterFinished: opts.ttlSeconds,
       activeDeadlineSeconds: opts.activeDeadlineSeconds,
       template: { metadata: { labels, annotations }, spec: podSpec },
+    },
+  };
+}
+
+/**
+ * The session record of the ephemeral agent `name` (kube/sessions.ts): a Job of the same name in the
+ * target's namespace with the session's annotations and `podlink.dev/ephemeral-container`, which
+ * counts only while that container runs. `suspend` keeps the Job from ever making a pod; were it
+ * resumed, its one harmless container (Pod Security `restricted`) would be ended after 1 s.
+ */
+export function recordJob(name: string, target: PodTarget, opts: AgentOptions): V1Job {
+  const labels = agentLabels(name, opts);
+  // The pod is the target's whatever the facts say: the record counts by its container there.
+  const annotations = { ...agentAnnotations(opts), [SESSION_KEYS.pod]: target.pod, [SESSION_KEYS.ephemeralContainer]: name };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name,
+      namespace: target.namespace,
+      labels,
+      annotations,
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: target.pod, uid: target.uid }],
+    },
+    spec: {
+      suspend: true,
+      backoffLimit: 0,
+      activeDeadlineSeconds: 1,
+      ttlSecondsAfterFinished: opts.ttlSeconds,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          containers: [{
+            name: 'record',
+            image: opts.image,
+            command: ['true'],
+            securityContext: { runAsNonRoot: true, runAsUser: 65534, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+          }],
+        },
+      },
     },
   };
 }

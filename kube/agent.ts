@@ -10,15 +10,16 @@
  *   → Pulling… → container running → resolve.
  *   Any failure, the timeout or an abort: delete the Job (its pod goes with it), then throw.
  *
- * Ephemeral agents cannot be removed (Kubernetes keeps ephemeral containers for the pod's life):
- * deleteAgent does nothing for them and the agent exits by itself when its link is gone.
+ * Ephemeral agents cannot be removed (Kubernetes keeps ephemeral containers for the pod's life): the
+ * agent exits by itself when its link is gone. Their session is recorded on a Job that runs nothing
+ * (recordJob, created before the container is added); deleteAgent deletes that record.
  */
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import { call } from './call.js';
 import type { Kube } from './client.js';
 import { agentState, eventMeaning, startingText, containerStatus, type AgentWhere } from './agent-status.js';
-import { AGENT_CONTAINER, AGENT_LABEL, agentJob, agentName, ephemeralAgentContainer, type AgentOptions } from './agent-spec.js';
+import { AGENT_CONTAINER, AGENT_LABEL, agentJob, agentName, ephemeralAgentContainer, recordJob, type AgentOptions } from './agent-spec.js';
 import { KubeError, apiError, httpStatus, unreachable } from './errors.js';
 import type { PodTarget } from './target.js';
 
@@ -29,7 +30,7 @@ export interface AgentPod {
   /** The agent's pod (for an ephemeral agent: the target pod). Empty in onCreated for a Job until its pod exists. */
   pod: string;
   container: string;
-  /** The Job's name (not for ephemeral agents). */
+  /** The agent's Job; for an ephemeral agent, its session record (a Job that runs nothing, named as the container). */
   job?: string;
   ephemeral: boolean;
   nodeName: string;
@@ -204,8 +205,16 @@ async function startEphemeral(kube: Kube, target: PodTarget, opts: AgentOptions,
     podWatch.stop();
     eventWatch.stop();
   };
+  const ref: AgentPod = { namespace, pod, container: name, job: name, ephemeral: true, nodeName: target.nodeName };
+  let recorded = false;
   try {
     aborted(hooks.signal);
+    // The record first: it counts only once the container runs, and goes if the container is never added.
+    const record = recordJob(name, target, opts);
+    await call(kube, { verb: 'create', resource: 'jobs', namespace, group: 'batch' }, () => kube.batch.createNamespacedJob({ namespace, body: record }));
+    recorded = true;
+    hooks.onCreated?.(ref);
+    progress(`session record job ${name} created in namespace ${namespace} (it runs nothing)`);
     const body = { spec: { ephemeralContainers: [ephemeralAgentContainer(name, target, opts)] } };
     await settled([
       podWatch.start(),
@@ -213,16 +222,16 @@ async function startEphemeral(kube: Kube, target: PodTarget, opts: AgentOptions,
       call(kube, { verb: 'patch', resource: 'pods/ephemeralcontainers', namespace, name: pod },
         () => kube.core.patchNamespacedPodEphemeralcontainers({ name: pod, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)),
         `pod/${pod} not found in namespace ${namespace} (or this cluster has no ephemeral containers)`).then(() => {
-        hooks.onCreated?.({ namespace, pod, container: name, ephemeral: true, nodeName: target.nodeName });
         progress(`agent added to pod ${pod} as ephemeral container ${name}`);
       }),
     ]);
     await waitFor(done.promise, opts, hooks.signal, () => timeoutError(where, lastPod, true, opts.startupTimeoutMs));
     stopAll();
     progress(`agent container ${name} running in pod ${pod}`);
-    return { namespace, pod, container: name, ephemeral: true, nodeName: target.nodeName };
+    return ref;
   } catch (err) {
     stopAll();
+    if (recorded) await deleteAgent(kube, ref).catch(() => undefined);
     throw err;
   }
 }
@@ -271,11 +280,12 @@ async function waitFor<T>(p: Promise<T>, opts: AgentOptions, signal: AbortSignal
 const DELETE_TIMEOUT_MS = 15_000;
 
 /**
- * Deletes the agent's Job; its pod goes with it (background propagation, grace period 1 s).
- * Idempotent: a Job that is already gone is fine. Ephemeral agents cannot be deleted: no-op.
+ * Deletes the agent's Job; its pod goes with it (background propagation, grace period 1 s). For an
+ * ephemeral agent, which cannot be deleted, its session record (the container exits by itself once
+ * its link is gone). Idempotent: a Job that is already gone is fine.
  */
 export async function deleteAgent(kube: Kube, ref: Pick<AgentPod, 'namespace' | 'pod' | 'job' | 'ephemeral'>): Promise<void> {
-  if (ref.ephemeral || !ref.job) return;
+  if (!ref.job) return;
   const { namespace, job: name } = ref;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

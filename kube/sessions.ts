@@ -15,8 +15,20 @@
  *
  * Everything goes with the Job when the session ends. A Job that finished (its agent exited, the TTL
  * has not removed it yet) or is being deleted is no session any more.
+ *
+ * An ephemeral agent (agent.ephemeral) has no Job of its own, and its container can never be removed
+ * from the target pod. Its session is recorded on a Job that runs nothing (kube/agent-spec.ts
+ * recordJob: suspended, named as the container, owned by the target pod) with the same annotations
+ * and one more:
+ *
+ *   podlink.dev/ephemeral-container   the agent's ephemeral container in the pod podlink.dev/pod
+ *
+ * Such a record counts only while that container is running (the pod's ephemeralContainerStatuses):
+ * the CLI deletes it on a normal end, the intproxy when the CLI was killed; a record left by both
+ * being killed stops counting once the agent exits after its grace period, and goes with the pod. So
+ * the same permissions (list/create/patch/delete jobs, get pods) serve both kinds of agent.
  */
-import type { V1Job } from '@kubernetes/client-node';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { describeFilter, type WireFilter } from '../agent/incoming/filter.js';
 import { FilterMatch } from '../protocol/spec.js';
@@ -35,6 +47,7 @@ export const SESSION_KEYS = {
   filterPorts: 'podlink.dev/filter-ports',
   since: 'podlink.dev/since',
   ports: 'podlink.dev/ports',
+  ephemeralContainer: 'podlink.dev/ephemeral-container',
 } as const;
 
 /** What a session records on its agent as it starts. */
@@ -106,12 +119,28 @@ function wireOf(text: string | undefined): WireFilter | undefined {
   }
 }
 
-/** The session an agent Job stands for; undefined when it is not one (any more). */
-export function sessionOf(job: V1Job): ListedSession | undefined {
+/** Whether the ephemeral container `name` of `pod` is running (a pod that is gone runs nothing). */
+export function ephemeralRunning(pod: V1Pod | undefined, name: string): boolean {
+  return (pod?.status?.ephemeralContainerStatuses ?? []).some((c) => c.name === name && c.state?.running !== undefined);
+}
+
+/** The pod an ephemeral agent's record names (undefined: the Job is an agent's own). */
+export function recordedPod(job: V1Job): string | undefined {
+  const a = job.metadata?.annotations ?? {};
+  return a[SESSION_KEYS.ephemeralContainer] ? a[SESSION_KEYS.pod] : undefined;
+}
+
+/**
+ * The session an agent Job, or an ephemeral agent's record, stands for; undefined when it is not one
+ * (any more). `pods`: the pods records name, by name (a record whose pod is not there is no session).
+ */
+export function sessionOf(job: V1Job, pods: ReadonlyMap<string, V1Pod> = new Map()): ListedSession | undefined {
   const m = job.metadata;
   if (!m?.name || m.deletionTimestamp || m.labels?.['app.kubernetes.io/name'] !== 'podlink-agent') return undefined;
   if ((job.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')) return undefined;
   const a = m.annotations ?? {};
+  const container = a[SESSION_KEYS.ephemeralContainer];
+  if (container && !ephemeralRunning(pods.get(a[SESSION_KEYS.pod] ?? ''), container)) return undefined;
   const mode = a[SESSION_KEYS.mode];
   const wire = wireOf(a[SESSION_KEYS.filter]);
   const s: ListedSession = {
@@ -140,19 +169,29 @@ export function filterOn(s: Pick<ListedSession, 'wire' | 'filterPorts'>, port: n
   return { match: FilterMatch.none, rules: [] };
 }
 
-/** Every live session whose agent runs in `namespace`, oldest first. */
+/** Every live session whose agent runs in `namespace` (ephemeral agents: in a pod of it), oldest first. */
 export async function listSessions(kube: Kube, namespace: string): Promise<ListedSession[]> {
   const jobs = await call(kube, { verb: 'list', resource: 'jobs', group: 'batch', namespace }, () =>
     kube.batch.listNamespacedJob({ namespace, labelSelector: 'app.kubernetes.io/name=podlink-agent' }));
+  const names = new Set(jobs.items.map(recordedPod).filter((p): p is string => p !== undefined));
+  const pods = new Map<string, V1Pod>();
+  await Promise.all([...names].map(async (name) => {
+    try {
+      pods.set(name, await kube.core.readNamespacedPod({ name, namespace }));
+    } catch (err) {
+      if (httpStatus(err) === 404) return; // the pod is gone, and its records with it
+      throw apiError(err, kube, { verb: 'get', resource: 'pods', namespace, name });
+    }
+  }));
   const out: ListedSession[] = [];
   for (const j of jobs.items) {
-    const s = sessionOf(j);
+    const s = sessionOf(j, pods);
     if (s) out.push(s);
   }
   return out.sort((a, b) => a.since.localeCompare(b.since) || a.agent.localeCompare(b.agent));
 }
 
-/** Records the target's ports the session has taken on its agent's Job (a merge patch of one annotation). */
+/** Records the target's ports the session has taken on its agent's Job or record (a merge patch of one annotation). */
 export async function recordPorts(kube: Kube, namespace: string, job: string, ports: Iterable<number>): Promise<void> {
   const body = { metadata: { annotations: { [SESSION_KEYS.ports]: portList(ports) } } };
   try {

@@ -75,9 +75,9 @@ export class SessionsCommand extends KubeQueryCommand {
     details: `
       Prints one line per session: who runs it (\`user@host\` of their machine), the kubeconfig user, the target, the incoming mode (\`mirror\`, \`steal\`, \`off\`), the HTTP filter of a filtered steal (\`-\`: the whole port), the target's ports it has taken so far (\`-\`: its app listens on none yet) and since when. Without \`-t\`, every session whose agent runs in the namespace; with \`-t\`, those started against that target or whose agent serves one of its pods.
 
-      Everything comes from the agents' Jobs and their \`podlink.dev/*\` annotations: no server of podlink's is involved, and a session disappears from the list when it ends (its Job is deleted, or its agent exited after its link was lost). Sessions of another namespace's agents (\`agent.namespace\`) are listed with \`-n\` that namespace; ephemeral-container agents (\`-e\`) have no Job and are not listed.
+      Everything comes from the agents' Jobs and their \`podlink.dev/*\` annotations: no server of podlink's is involved, and a session disappears from the list when it ends (its Job is deleted, or its agent exited after its link was lost). An ephemeral-container agent (\`agent.ephemeral\`) is recorded on a Job that runs nothing, named as its container, and listed only while that container runs. Sessions of another namespace's agents (\`agent.namespace\`) are listed with \`-n\` that namespace (ephemeral agents are in their target's).
 
-      \`--output json\` prints a JSON array of \`{ user, host, kubeUser, namespace, target, pod, mode, filter, filterPorts, ports, since, agent }\`. Listing needs the \`list jobs\` permission of docs/rbac.md (and, with \`-t\`, reading the target). A problem is one line on stderr and exit status 1.
+      \`--output json\` prints a JSON array of \`{ user, host, kubeUser, namespace, target, pod, mode, filter, filterPorts, ports, since, agent }\`. Listing needs the \`list jobs\` permission of docs/rbac.md (and \`get pods\` for ephemeral agents' pods; with \`-t\`, reading the target). A problem is one line on stderr and exit status 1.
     `,
     examples: [
       ['Who is on service-a', '$0 sessions -t deployment/service-a'],

@@ -256,8 +256,15 @@ describe('the agent pod on the test cluster', () => {
       const r = await k.call('startAgent', { sel: admin(), targetPath: `pod/${EPHEMERAL_TARGET}`, opts: agentOptions({ ephemeral: true }) });
       assert.equal(r.ref.ephemeral, true);
       assert.equal(r.ref.pod, EPHEMERAL_TARGET);
-      assert.equal(r.ref.job, undefined);
       assert.match(r.ref.container, /^podlink-agent-\w{5}$/);
+      // Its session record: a Job of the container's name that runs nothing, owned by the target pod.
+      assert.equal(r.ref.job, r.ref.container);
+      const record = await kubectlJson(env, ['-n', 'default', 'get', 'job', r.ref.job]);
+      assert.equal(record.spec.suspend, true);
+      assert.equal(record.metadata.annotations['podlink.dev/ephemeral-container'], r.ref.container);
+      assert.equal(record.metadata.annotations['podlink.dev/pod'], EPHEMERAL_TARGET);
+      assert.deepEqual(record.metadata.ownerReferences.map((o: any) => `${o.kind}/${o.name}`), [`Pod/${EPHEMERAL_TARGET}`]);
+      assert.deepEqual(await leftovers(), [`Job/default/${r.ref.job}`], 'no pod of its own');
       const pod = await kubectlJson(env, ['-n', 'default', 'get', 'pod', EPHEMERAL_TARGET]);
       const ec = pod.spec.ephemeralContainers.find((c: any) => c.name === r.ref.container);
       assert.equal(ec.targetContainerName, 'app');
@@ -266,7 +273,9 @@ describe('the agent pod on the test cluster', () => {
       // It listens in the target pod's network namespace: the port-forward goes to the target pod.
       const echo = await k.call('forwardEcho', { sel: admin(), namespace: 'default', pod: EPHEMERAL_TARGET, port: PORT, text: 'ephemeral\n' });
       assert.equal(echo.text, 'ephemeral\n');
-      await k.call('deleteAgent', { sel: admin(), ref: r.ref }); // a no-op: Kubernetes keeps ephemeral containers
+      // Kubernetes keeps ephemeral containers: deleteAgent deletes the record only.
+      await k.call('deleteAgent', { sel: admin(), ref: r.ref });
+      await nothingLeft();
     });
 
     it('should refuse ephemeral placement without a target', async () => {
@@ -285,6 +294,9 @@ describe('the agent pod on the test cluster', () => {
       await nothingLeft();
       const eph = await k.call('startAgent', { sel, targetPath: `pod/${EPHEMERAL_TARGET}`, opts: agentOptions({ ephemeral: true, args: ['nc', '-ll', '-p', String(PORT + 2), '-e', 'cat'], port: PORT + 2 }) });
       assert.equal(eph.ref.ephemeral, true);
+      assert.deepEqual(await leftovers(), [`Job/default/${eph.ref.job}`], 'its record');
+      await k.call('deleteAgent', { sel, ref: eph.ref });
+      await nothingLeft();
     });
   });
 });

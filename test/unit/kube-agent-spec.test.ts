@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { type AgentOptions, agentJob, agentName, ephemeralAgentContainer } from '../../kube/agent-spec.js';
+import { type AgentOptions, agentJob, agentName, ephemeralAgentContainer, recordJob } from '../../kube/agent-spec.js';
 import { agentState, eventMeaning } from '../../kube/agent-status.js';
 import type { PodTarget } from '../../kube/target.js';
 
@@ -119,6 +119,32 @@ describe('ephemeralAgentContainer', () => {
     assert.deepEqual(c.securityContext, { runAsUser: 0, capabilities: { drop: ['ALL'], add: ['SYS_ADMIN', 'SYS_PTRACE'] } });
     assert.equal(c.ports, undefined);
     assert.equal(c.resources, undefined);
+  });
+});
+
+describe('recordJob (an ephemeral agent\'s session record)', () => {
+  const j = recordJob('podlink-agent-e', target, opts({ ephemeral: true, namespace: 'elsewhere' }));
+
+  it('should be a Job that never makes a pod, in the target\'s namespace, owned by the target pod', () => {
+    assert.equal(j.metadata!.name, 'podlink-agent-e');
+    assert.equal(j.metadata!.namespace, 'shop', 'beside its agent, in the target pod: not agent.namespace');
+    assert.deepEqual(j.metadata!.ownerReferences, [{ apiVersion: 'v1', kind: 'Pod', name: 'api-7d9f', uid: 'u' }]);
+    assert.equal(j.spec!.suspend, true);
+    assert.equal(j.spec!.activeDeadlineSeconds, 1, 'resumed by someone, it would end at once');
+    const c = j.spec!.template.spec!.containers;
+    assert.deepEqual(c.map((x) => [x.name, x.command, x.securityContext?.runAsNonRoot, x.securityContext?.capabilities]), [['record', ['true'], true, { drop: ['ALL'] }]]);
+    assert.equal(j.spec!.template.spec!.hostPID, undefined);
+    assert.equal(j.spec!.template.metadata!.annotations, undefined, 'the facts are on the Job only');
+  });
+
+  it('should carry the agent\'s labels and the session\'s annotations, and name its container', () => {
+    assert.equal(j.metadata!.labels!['app.kubernetes.io/name'], 'podlink-agent');
+    assert.equal(j.metadata!.labels!['podlink.dev/agent'], 'podlink-agent-e');
+    const a = j.metadata!.annotations!;
+    assert.equal(a['podlink.dev/user'], 'Jane Doe');
+    assert.equal(a['podlink.dev/target'], 'deployment/api');
+    assert.equal(a['podlink.dev/ephemeral-container'], 'podlink-agent-e');
+    assert.equal(a['podlink.dev/pod'], 'api-7d9f', 'the target pod, whatever the facts say');
   });
 });
 

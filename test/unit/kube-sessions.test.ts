@@ -1,12 +1,13 @@
 // `podlink sessions` and the early conflict check, with no cluster: what a session records on its
-// agent's Job (kube/sessions.ts), how a Job reads back as a session, the table and JSON the command
+// agent's Job (kube/sessions.ts), how a Job — or an ephemeral agent's record, while its container
+// runs — reads back as a session, the table and JSON the command
 // prints (cli/commands/Sessions.ts), and which steals are refused before their agent starts
 // (cli/kube-sessions.ts) — with the very line the agent's dispatcher gives.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { V1Job } from '@kubernetes/client-node';
-import { agentJob, type AgentOptions } from '../../kube/agent-spec.js';
-import { filterOn, sessionOf, type ListedSession, type SessionFacts } from '../../kube/sessions.js';
+import type { V1ContainerState, V1Job, V1Pod } from '@kubernetes/client-node';
+import { agentJob, recordJob, type AgentOptions } from '../../kube/agent-spec.js';
+import { ephemeralRunning, filterOn, recordedPod, sessionOf, type ListedSession, type SessionFacts } from '../../kube/sessions.js';
 import { onTarget, sessionsJson, sessionsTable, sinceText } from '../../cli/commands/Sessions.js';
 import { heldPortConflict } from '../../cli/kube-sessions.js';
 import { incomingSettings, wireFilter } from '../../intproxy/incoming-settings.js';
@@ -22,13 +23,14 @@ const target: PodTarget = {
   nodeName: 'kcl-node', podIP: '10.244.0.7', path: 'deployment/service-a', describe: 'deployment/service-a → pod/service-a-7d9f/container/app',
 };
 
+const agentOpts = (session: SessionFacts, ephemeral = false) => ({
+  image: 'i', imagePullPolicy: 'Never', imagePullSecrets: [], labels: {}, annotations: {}, tolerations: [], nodeSelector: {},
+  resources: { requests: {}, limits: {} }, privileged: false, ephemeral, capabilities: [], ttlSeconds: 1,
+  activeDeadlineSeconds: 1, startupTimeoutMs: 1, args: [], env: {}, port: 1, session,
+}) as AgentOptions;
+
 function job(session: SessionFacts, name = `podlink-agent-${session.user}`, patch: (j: V1Job) => void = () => undefined): V1Job {
-  const opts = {
-    image: 'i', imagePullPolicy: 'Never', imagePullSecrets: [], labels: {}, annotations: {}, tolerations: [], nodeSelector: {},
-    resources: { requests: {}, limits: {} }, privileged: false, ephemeral: false, capabilities: [], ttlSeconds: 1,
-    activeDeadlineSeconds: 1, startupTimeoutMs: 1, args: [], env: {}, port: 1, session,
-  } as AgentOptions;
-  const j = agentJob(name, 'default', target, opts);
+  const j = agentJob(name, 'default', target, agentOpts(session));
   patch(j);
   return j;
 }
@@ -98,6 +100,61 @@ describe('sessions recorded on the agent\'s Job', () => {
     const s = sessionOf(job({ ...steal('alice'), incoming: { mode: 'steal', filter: header('alice'), filterPorts: [8080] } }))!;
     assert.deepEqual(filterOn(s, 8080), header('alice'));
     assert.deepEqual(filterOn(s, 9090), wireFilter({}));
+  });
+});
+
+describe('sessions of ephemeral agents, recorded on a Job that runs nothing', () => {
+  const record = (s: SessionFacts, name = `podlink-agent-${s.user}`) => recordJob(name, target, agentOpts(s, true));
+  /** service-a-7d9f with its ephemeral containers in these states. */
+  const pod = (states: Record<string, V1ContainerState>): V1Pod => ({
+    metadata: { name: 'service-a-7d9f', namespace: 'default' },
+    status: { ephemeralContainerStatuses: Object.entries(states).map(([name, state]) => ({ name, state, image: 'i', imageID: '', ready: false, restartCount: 0 })) },
+  });
+  const pods = (p: V1Pod) => new Map([[p.metadata!.name!, p]]);
+  const running = { running: { startedAt: new Date(T0) } };
+
+  it('should name the pod of a record, and none for an agent\'s own Job', () => {
+    assert.equal(recordedPod(record(steal('alice'))), 'service-a-7d9f');
+    assert.equal(recordedPod(job(steal('alice'))), undefined);
+  });
+
+  it('should read a record whose container runs as the session, its ports once patched, the container as its agent', () => {
+    const j = record(steal('alice'));
+    j.metadata!.annotations!['podlink.dev/ports'] = '8080';
+    assert.deepEqual(sessionOf(j, pods(pod({ 'podlink-agent-alice': running }))), {
+      namespace: 'default', agent: 'podlink-agent-alice', user: 'alice', host: 'alice-laptop', kubeUser: 'alice',
+      target: 'deployment/service-a', pod: 'service-a-7d9f', mode: 'steal', wire: header('alice'), filter: 'header ^X-Dev-User: alice$',
+      ports: [8080], since: '2026-11-29T23:40:01.250Z',
+    });
+  });
+
+  it('should count a record only while its container runs', () => {
+    const j = record(steal('alice'));
+    assert.equal(sessionOf(j), undefined, 'its pod not read: no session');
+    assert.equal(sessionOf(j, pods(pod({}))), undefined, 'the container not added (yet)');
+    assert.equal(sessionOf(j, pods(pod({ 'podlink-agent-alice': { waiting: { reason: 'ContainerCreating' } } }))), undefined, 'not running yet');
+    assert.equal(sessionOf(j, pods(pod({ 'podlink-agent-alice': { terminated: { exitCode: 0, reason: 'Completed' } } }))), undefined, 'exited after its grace period');
+    assert.equal(sessionOf(j, pods(pod({ 'podlink-agent-bob': running }))), undefined, 'another agent runs, not this one');
+    assert.equal(sessionOf(j, new Map([['service-a-other', { ...pod({ 'podlink-agent-alice': running }), metadata: { name: 'service-a-other' } }]])), undefined,
+      'a container of that name in another pod');
+    assert.equal(sessionOf(record(steal('alice'), 'x'), pods(pod({ x: running })))?.agent, 'x');
+    assert.equal(sessionOf({ ...j, metadata: { ...j.metadata, deletionTimestamp: new Date() } }, pods(pod({ 'podlink-agent-alice': running }))), undefined, 'being deleted');
+  });
+
+  it('should tell a running ephemeral container from one that is not, in a pod or none', () => {
+    assert.equal(ephemeralRunning(pod({ a: running }), 'a'), true);
+    assert.equal(ephemeralRunning(pod({ a: { terminated: { exitCode: 137 } } }), 'a'), false);
+    assert.equal(ephemeralRunning(undefined, 'a'), false);
+    assert.equal(ephemeralRunning({ metadata: { name: 'p' } }, 'a'), false, 'no status yet');
+  });
+
+  it('should be held against a steal by the early check like an agent Job', () => {
+    const j = record(steal('alice'));
+    j.metadata!.annotations!['podlink.dev/ports'] = '8080';
+    const s = sessionOf(j, pods(pod({ 'podlink-agent-alice': running })))!;
+    const carol = incomingSettings({ mode: 'steal', http_filter: {}, port_mapping: [], ignore_ports: [], ignore_localhost: false, on_concurrent_steal: 'abort' } as Parameters<typeof incomingSettings>[0],
+      { user: 'carol', host: 'carol-laptop' });
+    assert.match(heldPortConflict(carol, [s], 'service-a-7d9f')!, /^port 8080 is shared by HTTP filters of alice@alice-laptop /);
   });
 });
 
