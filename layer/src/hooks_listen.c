@@ -27,18 +27,6 @@
 #include "rpc.h"
 #include "socket.h"
 
-static void set_port(struct sockaddr *sa, uint16_t port) {
-  if (sa->sa_family == AF_INET) ((struct sockaddr_in *)sa)->sin_port = htons(port);
-  else ((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
-}
-
-/* listen_ports: the local port a bind to `port` really takes (the same port when not mapped). */
-static uint16_t local_port_for(uint16_t port) {
-  for (int i = 0; i < pl_cfg.n_listen_ports; i++)
-    if (pl_cfg.listen_ports[i].app == port) return pl_cfg.listen_ports[i].local;
-  return port;
-}
-
 /* The FDK_LISTEN entry of fd, dropping a stale one (the number was reused behind our back). */
 static struct pl_fdobj *listen_entry(int fd, ino_t *ino) {
   struct stat st;
@@ -62,12 +50,12 @@ PL_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len) {
   }
   int saved = errno;
   uint16_t port = pl_sockaddr_port(sa);
-  uint16_t local = port ? local_port_for(port) : 0;
+  uint16_t local = port ? pl_listen_local_port(port) : 0;
   int rc;
   if (local != port) {
     struct sockaddr_storage moved;
     memcpy(&moved, sa, len < sizeof moved ? len : sizeof moved);
-    set_port((struct sockaddr *)&moved, local);
+    pl_sockaddr_set_port((struct sockaddr *)&moved, local);
     rc = pl_real.bind(fd, (struct sockaddr *)&moved, len);
     pl_debug("bind: fd %d port %u bound as %u (listen_ports)", fd, port, local);
   } else {
@@ -200,6 +188,6 @@ PL_EXPORT int getsockname(int fd, struct sockaddr *restrict sa, socklen_t *restr
       !pl_inet_sockaddr(sa, *len) || !o->app_port)
     return rc;
   uint16_t real = pl_sockaddr_port(sa);
-  if (real != o->app_port && real == local_port_for(o->app_port)) set_port(sa, o->app_port);
+  if (real != o->app_port && real == pl_listen_local_port(o->app_port)) pl_sockaddr_set_port(sa, o->app_port);
   return rc;
 }

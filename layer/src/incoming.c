@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "config.h"
 #include "rpc.h"
 
 bool pl_inet_sockaddr(const struct sockaddr *sa, socklen_t len) {
@@ -15,6 +16,17 @@ bool pl_inet_sockaddr(const struct sockaddr *sa, socklen_t len) {
 
 uint16_t pl_sockaddr_port(const struct sockaddr *sa) {
   return ntohs(sa->sa_family == AF_INET ? ((const struct sockaddr_in *)sa)->sin_port : ((const struct sockaddr_in6 *)sa)->sin6_port);
+}
+
+void pl_sockaddr_set_port(struct sockaddr *sa, uint16_t port) {
+  if (sa->sa_family == AF_INET) ((struct sockaddr_in *)sa)->sin_port = htons(port);
+  else ((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
+}
+
+uint16_t pl_listen_local_port(uint16_t port) {
+  for (int i = 0; i < pl_cfg.n_listen_ports; i++)
+    if (pl_cfg.listen_ports[i].app == port) return pl_cfg.listen_ports[i].local;
+  return port;
 }
 
 void pl_addr_of(const struct sockaddr *sa, pl_addr *a) {

@@ -11,6 +11,9 @@
 /* sa as a protocol address; IPv4-mapped IPv6 as family 4. sa must be AF_INET or AF_INET6. */
 void pl_addr_of(const struct sockaddr *sa, pl_addr *a) PL_HIDDEN;
 uint16_t pl_sockaddr_port(const struct sockaddr *sa) PL_HIDDEN;
+void pl_sockaddr_set_port(struct sockaddr *sa, uint16_t port) PL_HIDDEN;
+/* listen_ports: the local port a bind to `port` really takes (the same port when not mapped). */
+uint16_t pl_listen_local_port(uint16_t port) PL_HIDDEN;
 /* An AF_INET/AF_INET6 address of at least its family's size. */
 bool pl_inet_sockaddr(const struct sockaddr *sa, socklen_t len) PL_HIDDEN;
 /* Listen{local, port}: the app listens at `local` on the port it asked for (the target's port, before

@@ -132,9 +132,14 @@ static void network(void) {
   }
 }
 
-/* Incoming traffic (listen.c): the program's listening sockets, and what it accepts from them. */
+/* Incoming traffic (listen.c): the program's listening sockets, and what it accepts from them; with
+ * listen_ports, its binds and getsockname too (a moved port shows the one it asked for). */
 static void incoming(void) {
   always(SYS_listen);
+  if (pl_cfg.n_listen_ports > 0) {
+    always(SYS_bind);
+    always(SYS_getsockname);
+  }
 #ifdef SYS_accept
   always(SYS_accept);
 #endif

@@ -140,6 +140,8 @@ static void dispatch(struct sup_call *c) {
     case SYS_connect: return sup_on_connect(c);
     case SYS_getpeername: return sup_on_getpeername(c);
     case SYS_listen: return sup_on_listen(c);
+    case SYS_bind: return sup_on_bind(c);
+    case SYS_getsockname: return sup_on_getsockname(c);
 #ifdef SYS_accept
     case SYS_accept:
 #endif

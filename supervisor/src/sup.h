@@ -96,6 +96,8 @@ void sup_on_sendmsg(struct sup_call *c, bool mmsg);
 void sup_on_recv(struct sup_call *c, bool msg);
 void sup_on_listen(struct sup_call *c);
 void sup_on_accept(struct sup_call *c);
+void sup_on_bind(struct sup_call *c);        /* listen_ports only */
+void sup_on_getsockname(struct sup_call *c); /* listen_ports only */
 
 /* dirs.c: remote directories as local placeholder directories. */
 /* Opens a placeholder listing the remote directory: an fd of ours, or -errno. */

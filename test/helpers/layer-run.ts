@@ -188,3 +188,13 @@ export function snippetEnv(localOut: string): Record<string, string> {
     PODLINK_FS_READ_WRITE: '^/podlink-remote/out/',
   };
 }
+
+/**
+ * The environment of an incoming snippet: incoming on, the app listening at `app`; `mapped`:
+ * listen_ports moves `app` to `local` (both harnesses, layer-snippets and supervisor-snippets).
+ */
+export function incomingSnippetEnv(mode: 'plain' | 'mapped', app: number, local: number): Record<string, string> {
+  const env: Record<string, string> = { PODLINK_INCOMING: '1', PL_T_LISTEN_PORT: String(app), PL_T_LISTEN_LOCAL: String(local) };
+  if (mode === 'mapped') env['PODLINK_LISTEN_PORTS'] = `${app}:${local}`;
+  return env;
+}

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INCOMING_CLIENT_IP, ScriptedIntproxy } from '../helpers/scripted-intproxy.js';
 import { freePort } from '../helpers/ports.js';
-import { LAYER_TEST_BIN, T, bigContent, keyValues, runUnderLayer, scenarioTable, snippetEnv } from '../helpers/layer-run.js';
+import { LAYER_TEST_BIN, T, bigContent, incomingSnippetEnv, keyValues, runUnderLayer, scenarioTable, snippetEnv } from '../helpers/layer-run.js';
 
 const CONTENT = 'remote config|line2|';
 const FILE_STAT = 'size:20 mode:100640 mtime:1700000123';
@@ -213,10 +213,7 @@ const cases: Record<string, Case> = {
 };
 
 function incomingEnv(c: Case): Record<string, string> {
-  if (!c.incoming) return {};
-  const env: Record<string, string> = { PODLINK_INCOMING: '1', PL_T_LISTEN_PORT: String(APP_PORT), PL_T_LISTEN_LOCAL: String(LOCAL_PORT) };
-  if (c.incoming === 'mapped') env['PODLINK_LISTEN_PORTS'] = `${APP_PORT}:${LOCAL_PORT}`;
-  return env;
+  return c.incoming ? incomingSnippetEnv(c.incoming, APP_PORT, LOCAL_PORT) : {};
 }
 
 describe('layer snippets (one per hooked function, two harnesses)', () => {

@@ -4,7 +4,7 @@
  * so the two paths are held to one behaviour: the C epoll client (a non-blocking connect waited for
  * with epoll; the registration's data comes back, writable, never a transient hang-up), poll and
  * select, kernel-exact connect outcomes, getpeername, UDP relays with sources mapped back, and the
- * file calls. Cases that test the layer's libc machinery (fopen buffering, the DIR registry, hook
+ * file calls, and listen_ports (a bind moved, getsockname showing the port asked for). Cases that test the layer's libc machinery (fopen buffering, the DIR registry, hook
  * start-up from a constructor, write-back) are the layer's alone; DNS through getaddrinfo needs a
  * real nameserver under the supervisor (glibc's resolver asks it itself) and is proven end to end in
  * the integration tests.
@@ -15,7 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { packageRoot, supervisorBinary } from '../../common/paths.js';
-import { LAYER_TEST_BIN, T, keyValues, runUnderLayer, scenarioTable, snippetEnv } from '../helpers/layer-run.js';
+import { LAYER_TEST_BIN, T, incomingSnippetEnv, keyValues, runUnderLayer, scenarioTable, snippetEnv } from '../helpers/layer-run.js';
+import { freePort } from '../helpers/ports.js';
+import { INCOMING_CLIENT_IP } from '../helpers/scripted-intproxy.js';
 import { ScriptedIntproxy } from '../helpers/scripted-intproxy.js';
 
 // The layer's expectations (layer-snippets.test.ts), for the cases both paths serve.
@@ -29,7 +31,17 @@ const udpCase = (reply: string) => ({ reply: `echo:${reply}`, from: T.UDP });
 const dupCase = { peer_dup: T.TCP, peer_after_close_orig: T.TCP, greeting: `hello from ${T.TCP}` };
 const statCase = (follow: boolean) => ({ remote: FILE_STAT, link: follow ? FILE_STAT : LINK_STAT, missing: ENOENT, root_is_dir: '1' });
 
+/** listen_ports: the app asks for APP_PORT, the supervisor binds LOCAL_PORT (incomingSnippetEnv 'mapped'). */
+const APP_PORT = await freePort();
+const LOCAL_PORT = await freePort();
+const DELIVERED = `hello from ${INCOMING_CLIENT_IP}:40000`;
+const mapped = new Set(['bind', 'getsockname']);
+
 const cases: Record<string, Record<string, string>> = {
+  // The snippet's raw getsockname is served too (the layer's bypasses its hook): it shows APP_PORT;
+  // the delivery to LOCAL_PORT is what proves the bind moved.
+  bind: { bind: '0', listen: '0', kernel_port: String(APP_PORT), delivered: DELIVERED, udp_bind: '0', udp_kernel_port: String(APP_PORT) },
+  getsockname: { bind: '0', listen: '0', rc: '0', name: `127.0.0.1:${APP_PORT}`, accepted_name: `127.0.0.1:${LOCAL_PORT}`, client_port_is_its_own: '1' },
   epoll_ctl: { ...waitCase, epoll_ctl: '0' },
   epoll_wait: { ...waitCase, epoll_ctl: '0' },
   epoll_pwait: { ...waitCase, epoll_ctl: '0' },
@@ -120,7 +132,10 @@ describe('layer snippets under the supervisor (the same scenarios, no LD_PRELOAD
         const bin = path.join(LAYER_TEST_BIN, `main_${name}`);
         const r = await runUnderLayer(supervisorBinary, ['run', bin, '--', bin], {
           noLayer: true,
-          env: { ...snippetEnv(path.join(tmp, `${name}.txt`)), PODLINK_SOCK: proxy.sockPath, PODLINK_FS_LOCAL_PREFIXES: `${packageRoot}\n${os.homedir()}` },
+          env: {
+            ...snippetEnv(path.join(tmp, `${name}.txt`)), PODLINK_SOCK: proxy.sockPath, PODLINK_FS_LOCAL_PREFIXES: `${packageRoot}\n${os.homedir()}`,
+            ...(mapped.has(name) ? incomingSnippetEnv('mapped', APP_PORT, LOCAL_PORT) : {}),
+          },
           timeoutMs: 20_000,
         });
         const detail = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
