@@ -69,8 +69,6 @@ export class AgentSession {
   /** Every frame ends as an answer to that one request, never as an agent exit (issue 13). */
   private dispatch(m: Message): void {
     try {
-      // Connection traffic first, and straight to its relay: most frames are these.
-      if ((m.type === 'Data' || m.type === 'Window') && this.greeted) return this.conns.route(m);
       const bad = invalidRequest(m);
       if (bad) {
         if (m.id !== 0) this.link.replyError(m, E.EINVAL, `${m.type}: ${bad}`);
@@ -84,10 +82,8 @@ export class AgentSession {
   }
 
   private serve(m: Message): void {
-    if (isConnFrame(m)) {
-      if (this.greeted) this.conns.route(m);
-      return;
-    }
+    // Connection frames before Hello are dropped; from Hello on the link routes them to conns itself.
+    if (isConnFrame(m)) return;
     if (!this.greeted && m.type !== 'Hello') {
       if (m.id !== 0) this.link.replyError(m, E.EPROTO, 'the first message must be Hello');
       return;
@@ -101,6 +97,14 @@ export class AgentSession {
           return;
         }
         this.greeted = true;
+        // (Like dispatch: a frame that makes its relay throw ends that frame, never the agent.)
+        this.link.routeConns((f) => {
+          try {
+            this.conns.route(f);
+          } catch (err) {
+            log.debug('error', `${f.type} on conn ${f.conn}: ${(err as Error).message}`);
+          }
+        });
         this.incomingSession = new LinkSession(`s${++sessions}`, `the podlink session of ${m.name} (pid ${m.pid})`, this.link, this.conns);
         this.opts.onGreeted?.();
         log.debug('hello', `${m.name} (pid ${m.pid}, podlink ${m.build}) connected; serving ${this.target.describe}`);

@@ -11,7 +11,7 @@
  *
  * Heartbeat: on a reconnecting transport the intproxy pings every `pingMs`; anything received counts
  * as life, and a link silent for `idleMs` is declared dead (a port-forward can hang without closing).
- * Events: `message` (frames the intproxy serves), `down` (the link dropped: reset relays), `up`
+ * Connection frames go to the route given to routeConns. Events: `message` (frames the intproxy serves), `down` (the link dropped: reset relays), `up`
  * (re-established), `lost` (no agent any more: the transport's agent exited, or it could not be
  * reached again within `graceMs`).
  */
@@ -22,6 +22,7 @@ import { helloFrom } from '../link/hello.js';
 import { Link, LinkClosed, RemoteError } from '../link/link.js';
 import { Role, type MessageName } from '../protocol/spec.js';
 import type { Message, MessageOf, Unsent } from '../protocol/types.js';
+import type { ConnFrame } from '../link/conns.js';
 import type { AgentStream, Transport } from './transports.js';
 
 const log = logger('intproxy');
@@ -58,6 +59,9 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
   private lostWhy: string | undefined;
   private stopped = false;
   private lastSeen = 0;
+  /** The link's read count when the heartbeat last looked (Link.reads). */
+  private readsSeen = 0;
+  private connRoute: ((m: ConnFrame) => void) | undefined;
   private pinger: NodeJS.Timeout | undefined;
 
   constructor(
@@ -89,7 +93,6 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
   private async attach(deadline: number): Promise<AgentInfo> {
     const stream = await this.transport.open();
     const link = new Link(stream.input, stream.output, undefined, { self: 'this podlink', peer: 'the agent' });
-    stream.input.on('data', () => (this.lastSeen = Date.now()));
     let timer: NodeJS.Timeout | undefined;
     try {
       const hello = link.request('Hello', helloFrom(Role.intproxy, 'intproxy', this.opts.token));
@@ -116,6 +119,8 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     this.link = link;
     this.stream = stream;
     this.lastSeen = Date.now();
+    this.readsSeen = link.reads;
+    if (this.connRoute) link.routeConns(this.connRoute);
     link.on('message', (m) => this.emit('message', m));
     link.on('close', (reason) => this.dropped(link, reason?.message ?? 'the stream ended'));
     for (const w of this.waiting.splice(0)) w(true);
@@ -128,6 +133,11 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
   private heartbeat(): void {
     const link = this.link;
     if (!link) return;
+    // Anything read since the last look counts as life (looked at here, not on every read).
+    if (link.reads !== this.readsSeen) {
+      this.readsSeen = link.reads;
+      this.lastSeen = Date.now();
+    }
     if (Date.now() - this.lastSeen > this.opts.idleMs) {
       link.shutdown(new Error(`no answer from the agent for ${this.opts.idleMs / 1000} s`));
       return;
@@ -191,6 +201,20 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
 
   send(m: Message): boolean {
     return this.link?.send(m) ?? false;
+  }
+
+  hold(): void {
+    this.link?.hold();
+  }
+
+  release(): void {
+    this.link?.release();
+  }
+
+  /** Connection frames of this link and every later one go to `route` (Link.routeConns). */
+  routeConns(route: (m: ConnFrame) => void): void {
+    this.connRoute = route;
+    this.link?.routeConns(route);
   }
 
   /** Answer a request the agent made (IncomingOpen) on the link it came on; dropped if that link is gone. */

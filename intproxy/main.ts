@@ -7,7 +7,7 @@
  */
 import { E } from '../common/errno.js';
 import { logger, logToFile } from '../common/log.js';
-import { ConnTable, isConnFrame } from '../link/conns.js';
+import { ConnTable } from '../link/conns.js';
 import { RemoteError } from '../link/link.js';
 import { traceToFile } from '../link/trace.js';
 import { AgentLink, StartTimeout } from './agent-link.js';
@@ -51,6 +51,7 @@ async function start(req: StartRequest): Promise<void> {
   const conns = new ConnTable('intproxy', link);
   const outgoing = new IntproxyOutgoing(link, conns);
   const incoming = req.incoming ? new IntproxyIncoming(link, conns, req.incoming, (e) => tell({ type: 'incoming', ...e })) : undefined;
+  link.routeConns((m) => conns.route(m));
 
   let info;
   try {
@@ -62,8 +63,7 @@ async function start(req: StartRequest): Promise<void> {
   }
 
   link.on('message', (m) => {
-    if (isConnFrame(m)) conns.route(m);
-    else if (m.type === 'IncomingOpen' && incoming) incoming.open(m);
+    if (m.type === 'IncomingOpen' && incoming) incoming.open(m);
     else if (m.id !== 0) link.replyError(m, E.EOPNOTSUPP, `the intproxy does not serve ${m.type}`);
   });
   let resetAtDrop = 0;

@@ -1,6 +1,7 @@
 /**
  * One end of the multiplexed intproxy ⇄ agent stream: frames in and out, requests matched to their
- * answers by id, and everything else (requests to serve, connection traffic) handed to `onMessage`.
+ * answers by id, connection traffic (Data, Window, Shutdown, Close) handed straight to the route set
+ * with `routeConns` (a ConnTable's), and everything else (requests to serve) emitted as `message`.
  * The transport is any pair of byte streams: a child's stdio for a `pid/` target, a port-forwarded
  * socket for a pod.
  */
@@ -11,6 +12,7 @@ import { DATA_HEADER, encode, encodeData, encodeDataHeader, FrameReader } from '
 import { ProtocolError, VersionMismatch } from '../protocol/errors.js';
 import { messages, type MessageName } from '../protocol/spec.js';
 import type { Message, MessageOf, Unsent } from '../protocol/types.js';
+import { isConnFrame, type ConnFrame } from './conns.js';
 import { io, trace } from './trace.js';
 
 /** A request failed on the other side (Error frame) or the link went away before it was answered. */
@@ -45,6 +47,12 @@ export class StreamEnded extends Error {
 /** What a relay needs of a link: a way to send frames (a Link, or the intproxy's AgentLink). */
 export interface FrameSink {
   send(m: Message): boolean;
+  /**
+   * Frames sent from hold() to the matching release() go out together at release(), in one write,
+   * without waiting for the end of the turn (Link.send).
+   */
+  hold(): void;
+  release(): void;
 }
 
 /** What a service needs of the link to its peer: frames, and requests answered by id. */
@@ -72,12 +80,17 @@ export class Link extends EventEmitter<LinkEvents> {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closedWith: Error | undefined | null = null;
-  /** Frames queued in this turn of the event loop: they go out together, in one write. */
+  /** Frames queued in this turn of the event loop (or while held): they go out together, in one write. */
   private corked = false;
+  private holds = 0;
   private queuedFrames = 0;
   private queuedBytes = 0;
   /** Names this link in the trace: its peer ("agent", "layer", "podlink"). */
   private readonly hop: string;
+  /** Where connection frames go (routeConns); until it is set they are emitted as `message`. */
+  private connRoute: ((m: ConnFrame) => void) | undefined;
+  /** Chunks read from the transport so far: a heartbeat's sign of life (AgentLink). */
+  reads = 0;
 
   constructor(
     private readonly input: Readable,
@@ -99,7 +112,13 @@ export class Link extends EventEmitter<LinkEvents> {
     return this.closedWith !== null;
   }
 
+  /** Connection frames from now on go to `route`, not to `message` listeners. */
+  routeConns(route: (m: ConnFrame) => void): void {
+    this.connRoute = route;
+  }
+
   private onData(chunk: Buffer): void {
+    this.reads++;
     let msgs: Message[];
     try {
       msgs = this.reader.push(chunk);
@@ -112,17 +131,24 @@ export class Link extends EventEmitter<LinkEvents> {
       trace('link-in', this.hop, 0, chunk.length, msgs.length);
       for (const m of msgs) if (m.type !== 'Data') trace('msg-in', this.hop, 'conn' in m ? m.conn : 0, 0, messages[m.type].code);
     }
-    for (const m of msgs) {
-      if (m.id !== 0 && responseTypes.has(m.type)) {
-        const p = this.pending.get(m.id);
-        if (p) {
-          this.pending.delete(m.id);
-          if (m.type === 'Error') p.reject(new RemoteError(m.errno, m.message));
-          else p.resolve(m);
-          continue;
+    // What the frames of this read make us send goes out when they are all dispatched, not a tick later.
+    this.hold();
+    try {
+      for (const m of msgs) {
+        if (m.id !== 0 && responseTypes.has(m.type)) {
+          const p = this.pending.get(m.id);
+          if (p) {
+            this.pending.delete(m.id);
+            if (m.type === 'Error') p.reject(new RemoteError(m.errno, m.message));
+            else p.resolve(m);
+            continue;
+          }
         }
+        if (this.connRoute !== undefined && isConnFrame(m)) this.connRoute(m);
+        else this.emit('message', m);
       }
-      this.emit('message', m);
+    } finally {
+      this.release();
     }
   }
 
@@ -143,15 +169,15 @@ export class Link extends EventEmitter<LinkEvents> {
 
   /**
    * Send a frame. Frames sent in one turn of the event loop are written together when it ends (one
-   * writev), and a Data frame's payload is written as it is, behind its header, never copied.
-   * Returns false when the transport is buffering (callers with windows ignore it).
+   * writev), or at release() when held; a large Data payload is written as it is, behind its header,
+   * never copied. Returns false when the transport is buffering (callers with windows ignore it).
    */
   send(m: Message): boolean {
     if (this.closedWith !== null) return false;
     if (!this.corked) {
       this.corked = true;
       this.output.cork();
-      process.nextTick(this.flush);
+      if (this.holds === 0) process.nextTick(this.flush);
     }
     this.queuedFrames++;
     if (m.type === 'Data') {
@@ -168,7 +194,17 @@ export class Link extends EventEmitter<LinkEvents> {
     return this.output.write(frame);
   }
 
+  hold(): void {
+    this.holds++;
+  }
+
+  release(): void {
+    if (this.holds > 0 && --this.holds === 0) this.flush();
+  }
+
+  /** Writes the queued frames (at release(), or at the end of the turn: a no-op when released since). */
   private readonly flush = (): void => {
+    if (!this.corked) return;
     this.corked = false;
     if (io.hasSubscribers) trace('link-write', this.hop, 0, this.queuedBytes, this.queuedFrames);
     this.queuedFrames = 0;

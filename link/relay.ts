@@ -81,6 +81,8 @@ export class TcpRelay implements Relay {
 
   private fromSocket(chunk: Buffer): void {
     if (io.hasSubscribers) trace('sock-in', 'tcp', this.conn, chunk.length);
+    // The frames of this chunk are written when it is relayed, not a tick later.
+    this.link.hold();
     for (let off = 0; off < chunk.length; off += MAX_DATA_CHUNK) {
       const part = off === 0 && chunk.length <= MAX_DATA_CHUNK ? chunk : chunk.subarray(off, off + MAX_DATA_CHUNK);
       this.link.send({ type: 'Data', id: 0, conn: this.conn, data: part });
@@ -92,6 +94,7 @@ export class TcpRelay implements Relay {
       // Out of credit: the receiver may grow the window (a zero Window changes nothing otherwise).
       this.link.send({ type: 'Window', id: 0, conn: this.conn, bytes: 0 });
     }
+    this.link.release();
   }
 
   /**

@@ -10,7 +10,7 @@ import type { Message } from '../../protocol/types.js';
 
 function sink() {
   const sent: Message[] = [];
-  return { sent, send: (m: Message) => (sent.push(m), true) };
+  return { sent, send: (m: Message) => (sent.push(m), true), hold: () => undefined, release: () => undefined };
 }
 
 function handler() {
