@@ -18,8 +18,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { eventually, kubectl, kubectlJson, laptop2Netns, podOf, run } from './cluster.js';
-import { callIn, containerPid, podlinkIn, ruleset, startSession, stopSession, type Session, type Where } from './incoming.js';
+import { eventually, kubectl, kubectlJson, run } from './cluster.js';
+import { callIn, podlinkIn, ruleset, sharedScene, startSession, stopSession, type Session, type Where } from './incoming.js';
 import { type KubeTestEnv, kubeTestEnv } from './kube-laptop.js';
 
 /** The agents' grace period: how long an agent whose link is gone keeps running. */
@@ -80,17 +80,7 @@ describe('ephemeral agents are visible: podlink sessions and the early check see
 
   before(async () => {
     env = kubeTestEnv();
-    const k = env.kubeconfigs;
-    where = {
-      alice: { netns: env.laptopNetns, kubeconfig: k.alice, hostname: 'alice-laptop' },
-      bob: { netns: laptop2Netns(), kubeconfig: k.bob, hostname: 'bob-laptop' },
-      carol: { netns: env.laptopNetns, kubeconfig: k.alice, hostname: 'carol-laptop' },
-    };
-    serviceIp = (await kubectlJson(env, ['get', 'service', 'service-a'])).spec.clusterIP;
-    pod = (await podOf(env, 'service-a')).name;
-    podPid = await containerPid(env, 'service-a');
-    callerPid = await containerPid(env, 'service-b');
-    rulesBefore = await ruleset(podPid);
+    ({ where, serviceIp, pod, podPid, callerPid, rulesBefore } = await sharedScene(env));
   });
 
   after(async () => {

@@ -17,14 +17,14 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { type ClusterEnv, eventually, kubectlJson, laptop2Netns, podOf, run } from './cluster.js';
-import { agentPods, callIn, containerPid, podlinkIn, ruleset, startSession, stopSession, type Session, type Where } from './incoming.js';
-import { kubeTestEnv } from './kube-laptop.js';
+import { eventually, kubectlJson, run } from './cluster.js';
+import { agentPods, callIn, podlinkIn, ruleset, sharedScene, startSession, stopSession, type Session, type Where } from './incoming.js';
+import { type KubeTestEnv, kubeTestEnv } from './kube-laptop.js';
 
 const filtered = (user: string) => ({ feature: { network: { incoming: { mode: 'steal', http_filter: { header_filter: `^X-Dev-User: ${user}$` } } } } });
 
 describe('several developers, one pod: alice and bob filter deployment/service-a from two laptops', () => {
-  let env: ClusterEnv;
+  let env: KubeTestEnv;
   let where: Record<'alice' | 'bob' | 'carol', Where>;
   let podPid: number;
   let callerPid: number;
@@ -50,17 +50,7 @@ describe('several developers, one pod: alice and bob filter deployment/service-a
 
   before(async () => {
     env = kubeTestEnv();
-    const k = kubeTestEnv().kubeconfigs;
-    where = {
-      alice: { netns: env.laptopNetns, kubeconfig: k.alice, hostname: 'alice-laptop' },
-      bob: { netns: laptop2Netns(), kubeconfig: k.bob, hostname: 'bob-laptop' },
-      carol: { netns: env.laptopNetns, kubeconfig: k.alice, hostname: 'carol-laptop' },
-    };
-    serviceIp = (await kubectlJson(env, ['get', 'service', 'service-a'])).spec.clusterIP;
-    pod = (await podOf(env, 'service-a')).name;
-    podPid = await containerPid(env, 'service-a');
-    callerPid = await containerPid(env, 'service-b');
-    rulesBefore = await ruleset(podPid);
+    ({ where, serviceIp, pod, podPid, callerPid, rulesBefore } = await sharedScene(env));
   });
 
   after(async () => {

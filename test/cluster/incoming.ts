@@ -10,7 +10,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { findContainerPid } from '../../agent/container.js';
 import { defaultAgentImage } from '../../agent/image.js';
-import { REPO, type ClusterEnv, kubectlJson, run } from './cluster.js';
+import { REPO, type ClusterEnv, kubectlJson, laptop2Netns, podOf, run } from './cluster.js';
+import type { KubeTestEnv } from './kube-laptop.js';
 import { agentPods, podlinkArgv } from './podlink.js';
 
 export const fixtures = path.join(REPO, 'test', 'fixtures', 'incoming');
@@ -127,6 +128,33 @@ export async function stopSession(s: Session, how: 'end' | 'SIGKILL'): Promise<v
     process.kill(-s.child.pid!, 'SIGKILL');
   }
   await s.exited;
+}
+
+/** What the several-developers tests on service-a start from (alice, bob and carol each on a laptop). */
+export interface SharedScene {
+  where: Record<'alice' | 'bob' | 'carol', Where>;
+  serviceIp: string;
+  pod: string;
+  podPid: number;
+  callerPid: number;
+  rulesBefore: string;
+}
+
+export async function sharedScene(env: KubeTestEnv): Promise<SharedScene> {
+  const k = env.kubeconfigs;
+  const podPid = await containerPid(env, 'service-a');
+  return {
+    where: {
+      alice: { netns: env.laptopNetns, kubeconfig: k.alice, hostname: 'alice-laptop' },
+      bob: { netns: laptop2Netns(), kubeconfig: k.bob, hostname: 'bob-laptop' },
+      carol: { netns: env.laptopNetns, kubeconfig: k.alice, hostname: 'carol-laptop' },
+    },
+    serviceIp: (await kubectlJson(env, ['get', 'service', 'service-a'])).spec.clusterIP,
+    pod: (await podOf(env, 'service-a')).name,
+    podPid,
+    callerPid: await containerPid(env, 'service-b'),
+    rulesBefore: await ruleset(podPid),
+  };
 }
 
 export { agentPods };
