@@ -66,8 +66,10 @@ export interface SessionFacts {
 /** A session as `podlink sessions` lists it. */
 export interface ListedSession {
   namespace: string;
-  /** The agent's Job. */
+  /** The agent's Job, or for an ephemeral agent its container (and record Job) name. */
   agent: string;
+  /** The agent is an ephemeral container of the target pod (agent.ephemeral). */
+  ephemeral?: true;
   user: string;
   host: string;
   kubeUser?: string;
@@ -152,6 +154,7 @@ export function sessionOf(job: V1Job, pods: ReadonlyMap<string, V1Pod> = new Map
     ports: parsePorts(a[SESSION_KEYS.ports]),
     since: a[SESSION_KEYS.since] ?? (m.creationTimestamp ? new Date(m.creationTimestamp).toISOString() : ''),
   };
+  if (container) s.ephemeral = true;
   if (a[SESSION_KEYS.kubeUser]) s.kubeUser = a[SESSION_KEYS.kubeUser];
   if (a[SESSION_KEYS.target]) s.target = a[SESSION_KEYS.target];
   if (a[SESSION_KEYS.pod]) s.pod = a[SESSION_KEYS.pod];

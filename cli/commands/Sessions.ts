@@ -52,6 +52,7 @@ export function sessionsJson(list: ListedSession[]): object[] {
     ports: s.ports,
     since: s.since,
     agent: s.agent,
+    ephemeral: s.ephemeral === true,
   }));
 }
 
@@ -77,7 +78,7 @@ export class SessionsCommand extends KubeQueryCommand {
 
       Everything comes from the agents' Jobs and their \`podlink.dev/*\` annotations: no server of podlink's is involved, and a session disappears from the list when it ends (its Job is deleted, or its agent exited after its link was lost). An ephemeral-container agent (\`agent.ephemeral\`) is recorded on a Job that runs nothing, named as its container, and listed only while that container runs. Sessions of another namespace's agents (\`agent.namespace\`) are listed with \`-n\` that namespace (ephemeral agents are in their target's).
 
-      \`--output json\` prints a JSON array of \`{ user, host, kubeUser, namespace, target, pod, mode, filter, filterPorts, ports, since, agent }\`. Listing needs the \`list jobs\` permission of docs/rbac.md (and \`get pods\` for ephemeral agents' pods; with \`-t\`, reading the target). A problem is one line on stderr and exit status 1.
+      \`--output json\` prints a JSON array of \`{ user, host, kubeUser, namespace, target, pod, mode, filter, filterPorts, ports, since, agent, ephemeral }\` (\`ephemeral\`: the agent is an ephemeral container of the target pod, \`agent\` its name). Listing needs the \`list jobs\` permission of docs/rbac.md (and \`get pods\` for ephemeral agents' pods; with \`-t\`, reading the target). A problem is one line on stderr and exit status 1.
     `,
     examples: [
       ['Who is on service-a', '$0 sessions -t deployment/service-a'],

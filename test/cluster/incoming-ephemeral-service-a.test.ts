@@ -96,7 +96,7 @@ describe('ephemeral agents are visible: podlink sessions and the early check see
     records.push(s.agent);
     assert.deepEqual({ ...s, since: undefined, agent: undefined }, {
       user: me, host: 'alice-laptop', kubeUser: 'alice', namespace: 'default', target: 'deployment/service-a', pod, mode: 'steal',
-      filter: 'header ^X-Dev-User: alice$', filterPorts: null, ports: [8080], since: undefined, agent: undefined,
+      filter: 'header ^X-Dev-User: alice$', filterPorts: null, ports: [8080], since: undefined, agent: undefined, ephemeral: true,
     });
     assert.ok(Math.abs(Date.now() - Date.parse(s.since)) < 10 * 60_000, `since ${s.since}`);
     assert.match(s.agent, /^podlink-agent-\w{5}$/);

@@ -89,7 +89,7 @@ describe('several developers, one pod: alice and bob filter deployment/service-a
     }, 30_000);
     assert.deepEqual(list.map((s: any) => ({ ...s, since: undefined, agent: undefined })), ['alice', 'bob'].map((u) => ({
       user: me, host: `${u}-laptop`, kubeUser: u, namespace: 'default', target: 'deployment/service-a', pod, mode: 'steal',
-      filter: `header ^X-Dev-User: ${u}$`, filterPorts: null, ports: [8080], since: undefined, agent: undefined,
+      filter: `header ^X-Dev-User: ${u}$`, filterPorts: null, ports: [8080], since: undefined, agent: undefined, ephemeral: false,
     })));
     for (const s of list) {
       assert.ok(Date.now() - Date.parse(s.since) < 10 * 60_000, `since ${s.since}`);

@@ -122,7 +122,7 @@ describe('sessions of ephemeral agents, recorded on a Job that runs nothing', ()
     const j = record(steal('alice'));
     j.metadata!.annotations!['podlink.dev/ports'] = '8080';
     assert.deepEqual(sessionOf(j, pods(pod({ 'podlink-agent-alice': running }))), {
-      namespace: 'default', agent: 'podlink-agent-alice', user: 'alice', host: 'alice-laptop', kubeUser: 'alice',
+      namespace: 'default', agent: 'podlink-agent-alice', ephemeral: true, user: 'alice', host: 'alice-laptop', kubeUser: 'alice',
       target: 'deployment/service-a', pod: 'service-a-7d9f', mode: 'steal', wire: header('alice'), filter: 'header ^X-Dev-User: alice$',
       ports: [8080], since: '2026-11-29T23:40:01.250Z',
     });
@@ -182,9 +182,9 @@ describe('podlink sessions output', () => {
   it('should give every field in JSON, null where there is nothing', () => {
     assert.deepEqual(sessionsJson([alice, mirror]), [
       { user: 'alice', host: 'alice-laptop', kubeUser: 'alice', namespace: 'default', target: 'deployment/service-a', pod: 'service-a-7d9f', mode: 'steal',
-        filter: 'header ^X-Dev-User: alice$', filterPorts: null, ports: [8080], since: '2026-11-29T23:40:01.250Z', agent: 'podlink-agent-alice' },
+        filter: 'header ^X-Dev-User: alice$', filterPorts: null, ports: [8080], since: '2026-11-29T23:40:01.250Z', agent: 'podlink-agent-alice', ephemeral: false },
       { user: 'carol', host: 'carol-laptop', kubeUser: 'carol', namespace: 'default', target: 'pod/service-a-7d9f', pod: 'service-a-7d9f', mode: 'mirror',
-        filter: null, filterPorts: null, ports: [], since: '2026-11-29T23:40:01.250Z', agent: 'podlink-agent-carol' },
+        filter: null, filterPorts: null, ports: [], since: '2026-11-29T23:40:01.250Z', agent: 'podlink-agent-carol', ephemeral: false },
     ]);
   });
 
