@@ -21,6 +21,7 @@ import type { Kube } from './client.js';
 import { agentState, eventMeaning, startingText, containerStatus, type AgentWhere } from './agent-status.js';
 import { AGENT_CONTAINER, AGENT_LABEL, agentJob, agentName, ephemeralAgentContainer, recordJob, type AgentOptions } from './agent-spec.js';
 import { KubeError, apiError, httpStatus, unreachable } from './errors.js';
+import { staleRecords } from './sessions.js';
 import type { PodTarget } from './target.js';
 
 export type { AgentOptions } from './agent-spec.js';
@@ -225,14 +226,31 @@ async function startEphemeral(kube: Kube, target: PodTarget, opts: AgentOptions,
         progress(`agent added to pod ${pod} as ephemeral container ${name}`);
       }),
     ]);
-    await waitFor(done.promise, opts, hooks.signal, () => timeoutError(where, lastPod, true, opts.startupTimeoutMs));
+    const running = await waitFor(done.promise, opts, hooks.signal, () => timeoutError(where, lastPod, true, opts.startupTimeoutMs));
     stopAll();
     progress(`agent container ${name} running in pod ${pod}`);
+    await pruneRecords(kube, running, progress);
     return ref;
   } catch (err) {
     stopAll();
     if (recorded) await deleteAgent(kube, ref).catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * Deletes the records that sessions killed outright left in this pod (staleRecords: their ephemeral
+ * container has exited). Best effort: a record that stays is not listed anyway, and goes with the pod.
+ */
+async function pruneRecords(kube: Kube, pod: V1Pod, progress: (t: string) => void): Promise<void> {
+  const namespace = pod.metadata?.namespace ?? '';
+  try {
+    const jobs = await kube.batch.listNamespacedJob({ namespace, labelSelector: AGENT_LABEL });
+    const stale = staleRecords(jobs.items, pod);
+    await Promise.all(stale.map((job) => deleteAgent(kube, { namespace, pod: pod.metadata?.name ?? '', job, ephemeral: true })));
+    if (stale.length) progress(`removed ${stale.length} session record(s) of earlier ephemeral agents that have exited: ${stale.join(', ')}`);
+  } catch {
+    // (listing or deleting not allowed, or the API server slow: the records stay, unlisted)
   }
 }
 

@@ -25,7 +25,8 @@
  *
  * Such a record counts only while that container is running (the pod's ephemeralContainerStatuses):
  * the CLI deletes it on a normal end, the intproxy when the CLI was killed; a record left by both
- * being killed stops counting once the agent exits after its grace period, and goes with the pod. So
+ * being killed stops counting once the agent exits after its grace period, and is deleted by the next
+ * ephemeral session started in that pod (staleRecords), or goes with the pod. So
  * the same permissions (list/create/patch/delete jobs, get pods) serve both kinds of agent.
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
@@ -124,6 +125,21 @@ function wireOf(text: string | undefined): WireFilter | undefined {
 /** Whether the ephemeral container `name` of `pod` is running (a pod that is gone runs nothing). */
 export function ephemeralRunning(pod: V1Pod | undefined, name: string): boolean {
   return (pod?.status?.ephemeralContainerStatuses ?? []).some((c) => c.name === name && c.state?.running !== undefined);
+}
+
+/**
+ * Records of ephemeral agents in `pod` whose container has exited (it can never run again: ephemeral
+ * containers are not restarted), left by a session whose CLI and intproxy were both killed. A record
+ * whose container is not there yet, or still waiting, may be a session starting: kept.
+ */
+export function staleRecords(jobs: readonly V1Job[], pod: V1Pod): string[] {
+  const statuses = pod.status?.ephemeralContainerStatuses ?? [];
+  return jobs.flatMap((j) => {
+    const a = j.metadata?.annotations ?? {};
+    const container = a[SESSION_KEYS.ephemeralContainer];
+    if (!container || !j.metadata?.name || j.metadata.deletionTimestamp || a[SESSION_KEYS.pod] !== pod.metadata?.name) return [];
+    return statuses.some((c) => c.name === container && c.state?.terminated !== undefined) ? [j.metadata.name] : [];
+  });
 }
 
 /** The pod an ephemeral agent's record names (undefined: the Job is an agent's own). */

@@ -10,7 +10,7 @@
  *   - bob runs an ephemeral session too, and his CLI and intproxy are SIGKILLed together (stopped
  *     first, so neither can delete the record): the record stays, but once his agent has exited after
  *     its grace period (agent.communication_timeout, GRACE_S here) he is listed no more, and the
- *     pod's ruleset is as before.
+ *     pod's ruleset is as before; the next ephemeral session on the pod (carol's) removes that record.
  * Ephemeral containers cannot be removed: each run leaves two terminated ones in service-a's pod.
  * The test deletes the record the SIGKILLs left (it would otherwise go with the pod).
  */
@@ -145,5 +145,15 @@ describe('ephemeral agents are visible: podlink sessions and the early check see
     assert.ok((await containerState(s.agent))?.['terminated'], 'the agent exited');
     await eventually(async () => assert.equal(await ruleset(podPid), rulesBefore, 'service-a\'s ruleset'), 30_000);
     assert.ok(isPod(await get('/whoami?b2', 'bob')), 'bob\'s requests reach the pod');
+    // The next ephemeral session on the pod removes the record bob's agent left (its container exited).
+    const carol = await startSession(env, { agent: { ephemeral: true, communication_timeout: GRACE_S } }, ['http', 8080, 'carol'], where.carol);
+    sessions.push(carol);
+    try {
+      await eventually(async () => assert.equal(await recordExists(s.agent), false, 'bob\'s record'), 30_000, 1000);
+      assert.ok(carol.stderr.includes(`removed 1 session record(s) of earlier ephemeral agents that have exited: ${s.agent}`) ||
+        carol.events.some((e) => String(e['message'] ?? '').includes(s.agent)), `carol's session says what it removed: ${carol.stderr}`);
+    } finally {
+      await stopSession(carol, 'end');
+    }
   });
 });

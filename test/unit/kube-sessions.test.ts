@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1ContainerState, V1Job, V1Pod } from '@kubernetes/client-node';
 import { agentJob, recordJob, type AgentOptions } from '../../kube/agent-spec.js';
-import { ephemeralRunning, filterOn, recordedPod, sessionOf, type ListedSession, type SessionFacts } from '../../kube/sessions.js';
+import { ephemeralRunning, filterOn, recordedPod, sessionOf, staleRecords, type ListedSession, type SessionFacts } from '../../kube/sessions.js';
 import { onTarget, sessionsJson, sessionsTable, sinceText } from '../../cli/commands/Sessions.js';
 import { heldPortConflict } from '../../cli/kube-sessions.js';
 import { incomingSettings, wireFilter } from '../../intproxy/incoming-settings.js';
@@ -126,6 +126,21 @@ describe('sessions of ephemeral agents, recorded on a Job that runs nothing', ()
       target: 'deployment/service-a', pod: 'service-a-7d9f', mode: 'steal', wire: header('alice'), filter: 'header ^X-Dev-User: alice$',
       ports: [8080], since: '2026-11-29T23:40:01.250Z',
     });
+  });
+
+  it('should find the records whose container has exited as stale, in this pod only, and keep the rest', () => {
+    const [a, b, c, d] = ['podlink-agent-a', 'podlink-agent-b', 'podlink-agent-c', 'podlink-agent-d'].map((n) => record(steal('alice'), n));
+    const other = record(steal('bob'), 'podlink-agent-e');
+    other.metadata!.annotations!['podlink.dev/pod'] = 'service-a-other';
+    const p = pod({
+      'podlink-agent-a': { terminated: { exitCode: 0, reason: 'Completed' } },
+      'podlink-agent-b': running,
+      'podlink-agent-c': { waiting: { reason: 'ContainerCreating' } },
+      'podlink-agent-e': { terminated: { exitCode: 137 } },
+    });
+    // a: exited → stale; b: running; c: starting; d: its container not added yet; e: a record of another pod.
+    assert.deepEqual(staleRecords([a!, b!, c!, d!, other, job(steal('carol'))], p), ['podlink-agent-a']);
+    assert.deepEqual(staleRecords([{ ...a!, metadata: { ...a!.metadata, deletionTimestamp: new Date() } }], p), [], 'already being deleted');
   });
 
   it('should count a record only while its container runs', () => {
