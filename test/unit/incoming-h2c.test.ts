@@ -62,24 +62,18 @@ describe('filtered steal: an h2c upgrade is filtered per request', () => {
     const podPort = await listen(pod);
     const localPort = await listen(local);
     const bobPort = await listen(bob);
-    const bobSession: IncomingSession = {
-      id: 's2',
-      describe: 'bob',
+    /** A session whose local app listens at `port` on loopback. */
+    const sessionAt = (id: string, describe: string, port: number): IncomingSession => ({
+      id,
+      describe,
       open: async (): Promise<Opened> => {
-        const s = net.connect({ host: '127.0.0.1', port: bobPort, allowHalfOpen: true });
+        const s = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
         opened.push(s);
         return { relay: () => undefined, stream: () => s, abandon: () => s.destroy() };
       },
-    };
-    const session: IncomingSession = {
-      id: 's1',
-      describe: 'test session',
-      open: async (): Promise<Opened> => {
-        const s = net.connect({ host: '127.0.0.1', port: localPort, allowHalfOpen: true });
-        opened.push(s);
-        return { relay: () => undefined, stream: () => s, abandon: () => s.destroy() };
-      },
-    };
+    });
+    const bobSession = sessionAt('s2', 'bob', bobPort);
+    const session = sessionAt('s1', 'test session', localPort);
     const user = (v: RequestView): string | undefined => v.headers.find(([n]) => /^x-dev-user$/i.test(n))?.[1];
     const choose = (v: RequestView): IncomingSession | undefined => (user(v) === 'alice' ? session : user(v) === 'bob' ? bobSession : undefined);
     // The port's dispatcher joins its two sides so (dispatcher.ts).
