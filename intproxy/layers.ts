@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { E, errnoOf } from '../common/errno.js';
 import { logger } from '../common/log.js';
-import { Link, type LinkPeer } from '../link/link.js';
+import { Link, StreamEnded, type LinkPeer } from '../link/link.js';
 import { helloOk } from '../link/hello.js';
 import type { Message, MessageOf, Unsent } from '../protocol/types.js';
 import { DnsCache } from './dns-cache.js';
@@ -60,7 +60,8 @@ export class LayerServer {
   private accept(socket: net.Socket): void {
     const link = new Link(socket, socket, undefined, { self: 'the intproxy', peer: 'the layer of this process' });
     this.links.add(link);
-    link.on('close', () => {
+    link.on('close', (reason) => {
+      if (reason && !(reason instanceof StreamEnded)) log.debug('layer', `link of pid ${this.pidOf.get(link) ?? '?'} closed: ${reason.message}`);
       this.links.delete(link);
       const pid = this.pidOf.get(link);
       this.pidOf.delete(link);

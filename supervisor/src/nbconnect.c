@@ -39,6 +39,7 @@ struct nb {
   int fam;           /* family of R and I */
   struct sockaddr_storage s, c; /* the placeholder port, and C's own address (as I reaches it) */
   socklen_t s_len, c_len;
+  pl_addr remote; /* a copy: the call it came in is freed once answered */
 };
 
 static socklen_t loopback(int fam, struct sockaddr_storage *out, bool mapped) {
@@ -123,13 +124,13 @@ static bool still_there(const struct nb *b) {
   return true;
 }
 
-static void complete(struct nb *b, int R, const pl_addr *remote) {
+static void complete(struct nb *b, int R) {
   int J = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), err = ECONNREFUSED;
   pl_addr src;
   pl_msg req = {.type = 0};
   int D = -1;
   if (J >= 0 && pl_bound_source(J, AF_INET, &src) == 0) {
-    pl_connect_request(&req, 1, remote, AF_INET, &src);
+    pl_connect_request(&req, 1, &b->remote, AF_INET, &src);
     D = pl_rpc_dedicated(&req);
   }
   /* Wait for the target, checking now and then that the program still wants this connect. */
@@ -185,7 +186,7 @@ static void complete(struct nb *b, int R, const pl_addr *remote) {
 }
 
 void sup_nb_connect(struct sup_call *c, int fd, const pl_addr *remote, const struct sockaddr_storage *sa, socklen_t len) {
-  struct nb b = {.tid = (pid_t)c->n.pid, .fd = (int)c->n.data.args[0], .ino = c->ino};
+  struct nb b = {.tid = (pid_t)c->n.pid, .fd = (int)c->n.data.args[0], .ino = c->ino, .remote = *remote};
   b.tgid = sup_tgid(b.tid);
   if (b.tgid < 0) b.tgid = b.tid;
   /* The placeholder port, in a family C can reach: IPv4 unless C is an IPv6-only socket. */
@@ -225,6 +226,6 @@ void sup_nb_connect(struct sup_call *c, int fd, const pl_addr *remote, const str
   }
   sup_socks_unlock();
   pl_debug("supervisor: %d: connect fd %d: EINPROGRESS, completing in the background", b.tgid, b.fd);
-  sup_reply(c, 0, EINPROGRESS); /* closes our copy of C: from now on only the program holds it */
-  complete(&b, R, remote);
+  sup_reply(c, 0, EINPROGRESS); /* frees c and closes our copy of C: from now on only the program holds it */
+  complete(&b, R);
 }

@@ -47,6 +47,9 @@ export function runUnderLayer(cmd: string, args: string[], opts: RunOptions = {}
     PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: home,
     LANG: 'C.UTF-8',
+    // Freed memory poisoned: a use after free in the layer or the supervisor fails every time, not once
+    // in a while under load.
+    MALLOC_PERTURB_: '165',
   };
   if (!opts.noLayer) {
     env['LD_PRELOAD'] = LAYER_LIB;
