@@ -8,8 +8,11 @@ import { deleteAgent } from '../kube/agent.js';
 import { loadKube, type Kube } from '../kube/client.js';
 import { KubeError } from '../kube/errors.js';
 import { openPortForward } from '../kube/portforward.js';
+import { logger } from '../common/log.js';
 import type { AgentPodRef, AgentTransportSpec } from './control.js';
 import type { AgentStream, Transport } from './transports.js';
+
+const log = logger('intproxy');
 
 type Spec = Extract<AgentTransportSpec, { kind: 'port-forward' }>;
 
@@ -30,6 +33,7 @@ export class PortForwardTransport implements Transport {
     this.kube ??= loadKube(this.spec.kube);
     try {
       const fwd = await openPortForward(this.kube, this.spec.namespace, this.spec.pod, this.spec.port);
+      log.debug('port-forward', `to ${this.spec.namespace}/${this.spec.pod}:${this.spec.port} over ${fwd.protocol}`);
       return { input: fwd.input, output: fwd.output, close: () => fwd.close(), closed: fwd.closed };
     } catch (e) {
       // Only a closed port (the agent still starting) or a network blip is worth another try.

@@ -11,7 +11,7 @@
  * one, and a SPDY data frame is cut here with no WebSocket parser and no per-message callbacks.
  *
  * The error stream carries the runtime's text when it cannot connect to the port (nothing listens
- * yet), after which it resets both streams. A FIN or RST on the data stream ends the forward.
+ * yet), after which it ends both streams. The data stream's end (FIN or RST) ends the forward.
  */
 import https from 'node:https';
 import http from 'node:http';
@@ -22,6 +22,8 @@ import { KubeError } from './errors.js';
 import { FLAG_FIN, Frame, FrameParser, HeaderWriter, MAX_DATA, dataHeader, goAway, ping, synStream } from './spdy.js';
 import { forwardError, type ForwardedStream } from './portforward.js';
 
+/** How long the error text may trail the data stream's reset. */
+const ERROR_GRACE_MS = 250;
 const ERROR_STREAM = 1;
 const DATA_STREAM = 3;
 
@@ -82,24 +84,40 @@ export async function openSpdyForward(kube: Kube, namespace: string, pod: string
     ended ??= why;
     socket.destroy();
   };
+  // The data stream's end (FIN or RST) ends the forward once the error stream has said its part:
+  // spdystream sends resets and FINs at once but queues data, so the runtime's error text, written
+  // first, may come after them. It is waited for until the error stream ends, or ERROR_GRACE_MS.
+  let dataDone = false;
+  let errorDone = false;
+  const settled = (): void => {
+    if (!dataDone) return;
+    if (errorDone || errorText) end();
+    else setTimeout(end, ERROR_GRACE_MS).unref();
+  };
+  const streamEnded = (stream: number): void => {
+    if (stream === DATA_STREAM) dataDone = true;
+    else if (stream === ERROR_STREAM) errorDone = true;
+    else return;
+    settled();
+  };
   const parser = new FrameParser({
     data(stream, bytes, fin) {
       if (stream === DATA_STREAM) {
         if (bytes.length && !input.push(bytes)) socket.pause();
-        if (fin) end();
       } else if (stream === ERROR_STREAM) {
         errorText += bytes.toString('utf8');
       }
+      if (fin) streamEnded(stream);
+      else if (stream === ERROR_STREAM && dataDone) settled();
     },
     control(type, flags, payload) {
+      const stream = payload.length >= 4 ? payload.readUInt32BE(0) & 0x7fffffff : 0;
       if (type === Frame.Ping && payload.length >= 4) socket.write(ping(payload.readUInt32BE(0)));
-      else if (type === Frame.RstStream && payload.length >= 8 && (payload.readUInt32BE(0) & 0x7fffffff) === DATA_STREAM) end();
+      else if (type === Frame.RstStream) streamEnded(stream);
       else if (type === Frame.GoAway) end();
-      else if (type === Frame.SynReply && payload.length >= 4 && (payload.readUInt32BE(0) & 0x7fffffff) === DATA_STREAM) {
-        replied();
-        if (flags & FLAG_FIN) end();
-      }
-      // SETTINGS, WINDOW_UPDATE, HEADERS, other replies: nothing to do.
+      else if (type === Frame.SynReply && stream === DATA_STREAM) replied();
+      if ((type === Frame.SynReply || type === Frame.Headers) && flags & FLAG_FIN) streamEnded(stream);
+      // SETTINGS, WINDOW_UPDATE, other replies and headers: nothing to do.
     },
   });
   /** Writes chunks as data frames; true while the socket takes more. */
@@ -159,6 +177,7 @@ export async function openSpdyForward(kube: Kube, namespace: string, pod: string
   if (err) throw err;
 
   return {
+    protocol: 'SPDY/3.1',
     input,
     output,
     closed,

@@ -120,6 +120,7 @@ export async function openWebSocketForward(kube: Kube, namespace: string, pod: s
     idle.destroy();
   });
   return {
+    protocol: 'WebSocket',
     input,
     output,
     closed,

@@ -15,6 +15,8 @@ import { SpdyUnavailable, openSpdyForward } from './portforward-spdy.js';
 import { openWebSocketForward } from './portforward-ws.js';
 
 export interface ForwardedStream {
+  /** What carries it: 'SPDY/3.1', or 'WebSocket' (the fallback). */
+  protocol: 'SPDY/3.1' | 'WebSocket';
   /** Bytes from the pod's port. Ends when the forward closes. */
   input: Readable;
   /** Bytes to the pod's port. */

@@ -99,4 +99,17 @@ describe('podlink exec -t deployment/service-a, from the laptop netns', () => {
     assert.equal(JSON.parse(r.stdout).service, 'service-c');
     assert.deepEqual(await agentPods(env), [], 'no agent pod or Job is left');
   });
+
+  it('should carry the session over SPDY/3.1 by default, and over the WebSocket port-forward when asked (the fallback)', async () => {
+    for (const [env0, protocol] of [[[], 'SPDY/3.1'], [['PODLINK_PORT_FORWARD=websocket'], 'WebSocket']] as const) {
+      const argv = podlinkArgv(env, ['exec', '-q', '-t', 'deployment/service-a', '--', 'curl', '-sS', '-m', '20', 'http://service-b:8080/whoami']);
+      const [cmd, args] = inLaptop(env, ['env', 'PODLINK_DEBUG=1', ...env0, ...argv]);
+      const r = await run(cmd, args, { cwd: REPO, timeoutMs: 120_000 });
+      assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.stderr}`);
+      assert.equal(JSON.parse(r.stdout).service, 'service-b');
+      const used = [...r.stderr.matchAll(/port-forward: to \S+ over (\S+)/g)].map((m) => m[1]);
+      assert.ok(used.length > 0 && used.every((p) => p === protocol), `${protocol} expected; the intproxy said: ${used.join(', ')}`);
+    }
+    assert.deepEqual(await agentPods(env), [], 'no agent pod or Job is left');
+  });
 });
