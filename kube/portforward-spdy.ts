@@ -1,14 +1,12 @@
 /**
- * Port-forward over SPDY/3.1, as kubectl has always done it: an HTTPS `GET …/pods/NAME/portforward`
+ * Port-forward over SPDY/3.1, as kubectl did it before tunnelling it in a WebSocket: an HTTPS `GET …/pods/NAME/portforward`
  * with `Upgrade: SPDY/3.1` and `X-Stream-Protocol-Version: portforward.k8s.io`, credentials from
  * @kubernetes/client-node (`applyToHTTPSOptions`). The API server and the kubelet pass the upgraded
  * connection through untouched to the container runtime's streaming server, which speaks SPDY
  * (kube/spdy.ts). On it we open the two streams of one forward — `streamtype: error`, then
  * `streamtype: data`, both with `port` and `requestid` — and relay bytes on the data stream.
  *
- * Why not the WebSocket (`v4.channel.k8s.io`, kube/portforward-ws.ts, the fallback): measured on the
- * test cluster, containerd's WebSocket writer costs the node ~2.5 ms more CPU per MB than its SPDY
- * one, and a SPDY data frame is cut here with no WebSocket parser and no per-message callbacks.
+ * Chosen with PODLINK_PORT_FORWARD=spdy (kube/portforward.ts says when it pays: bulk).
  *
  * The error stream carries the runtime's text when it cannot connect to the port (nothing listens
  * yet), after which it ends both streams. The data stream's end (FIN or RST) ends the forward.

@@ -1,6 +1,6 @@
 /**
- * Port-forward over a WebSocket (client-node's PortForward, `v4.channel.k8s.io`): the fallback of
- * kube/portforward.ts when the API server does not take the SPDY upgrade (kube/portforward-spdy.ts).
+ * Port-forward over a WebSocket (client-node's PortForward, `v4.channel.k8s.io`): kube/portforward.ts's
+ * default, and its fallback when the API server does not take the SPDY upgrade (kube/portforward-spdy.ts).
  *
  * Data flow: `output.write(bytes)` → one WebSocket message `[0x00 (data channel), bytes…]` → API
  * server → kubelet/CRI → connect to localhost:PORT in the pod's netns. Bytes back arrive as

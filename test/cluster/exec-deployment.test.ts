@@ -100,8 +100,8 @@ describe('podlink exec -t deployment/service-a, from the laptop netns', () => {
     assert.deepEqual(await agentPods(env), [], 'no agent pod or Job is left');
   });
 
-  it('should carry the session over SPDY/3.1 by default, and over the WebSocket port-forward when asked (the fallback)', async () => {
-    for (const [env0, protocol] of [[[], 'SPDY/3.1'], [['PODLINK_PORT_FORWARD=websocket'], 'WebSocket']] as const) {
+  it('should carry the session over the WebSocket port-forward by default, and over SPDY/3.1 when asked', async () => {
+    for (const [env0, protocol] of [[[], 'WebSocket'], [['PODLINK_PORT_FORWARD=spdy'], 'SPDY/3.1']] as const) {
       const argv = podlinkArgv(env, ['exec', '-q', '-t', 'deployment/service-a', '--', 'curl', '-sS', '-m', '20', 'http://service-b:8080/whoami']);
       const [cmd, args] = inLaptop(env, ['env', 'PODLINK_DEBUG=1', ...env0, ...argv]);
       const r = await run(cmd, args, { cwd: REPO, timeoutMs: 120_000 });
