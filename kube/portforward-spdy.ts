@@ -18,7 +18,7 @@ import type { Socket } from 'node:net';
 import type { Kube } from './client.js';
 import { KubeError } from './errors.js';
 import { FLAG_FIN, Frame, FrameParser, HeaderWriter, MAX_DATA, dataHeader, goAway, ping, synStream } from './spdy.js';
-import { forwardError, type ForwardedStream } from './portforward.js';
+import { closedByPeer, forwardError, forwarded, type ForwardedStream } from './portforward.js';
 
 /** How long the error text may trail the data stream's reset. */
 const ERROR_GRACE_MS = 250;
@@ -157,7 +157,7 @@ export async function openSpdyForward(kube: Kube, namespace: string, pod: string
       ? undefined
       : errorText
         ? forwardError(errorText, namespace, pod, port)
-        : new KubeError('KUBE_PORTFORWARD', `port-forward to ${namespace}/${pod}:${port} was closed by the other side${ended ? ` (${ended.message})` : ''}`, 'the pod or the API server ended it; open it again');
+        : closedByPeer(namespace, pod, port, ended ? ` (${ended.message})` : '');
     settle(err);
     input.push(null);
     output.destroy();
@@ -174,18 +174,11 @@ export async function openSpdyForward(kube: Kube, namespace: string, pod: string
   const err = await Promise.race([reply.then(() => undefined), closed.then((e) => e ?? new KubeError('KUBE_PORTFORWARD', `port-forward to ${namespace}/${pod}:${port} closed before it was set up`))]);
   if (err) throw err;
 
-  return {
-    protocol: 'SPDY/3.1',
-    input,
-    output,
-    closed,
-    close() {
-      if (closedByUs) return;
-      closedByUs = true;
-      if (socket.destroyed) return settle(undefined);
-      socket.end(goAway(DATA_STREAM));
-      // A server that does not close its side must not keep the socket alive.
-      setTimeout(() => socket.destroy(), 2000).unref();
-    },
-  };
+  return forwarded('SPDY/3.1', input, output, closed, () => {
+    closedByUs = true;
+    if (socket.destroyed) return settle(undefined);
+    socket.end(goAway(DATA_STREAM));
+    // A server that does not close its side must not keep the socket alive.
+    setTimeout(() => socket.destroy(), 2000).unref();
+  });
 }

@@ -18,8 +18,7 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { PortForward } from '@kubernetes/client-node';
 import type { Kube } from './client.js';
-import { KubeError } from './errors.js';
-import { forwardError, openError, type ForwardedStream } from './portforward.js';
+import { closedByPeer, forwardError, forwarded, openError, type ForwardedStream } from './portforward.js';
 
 /** Bytes queued in the WebSocket beyond which `output` stops accepting (backpressure). */
 const WRITE_BUFFER = 1 << 20;
@@ -113,25 +112,17 @@ export async function openWebSocketForward(kube: Kube, namespace: string, pod: s
       ? undefined
       : errorText
         ? forwardError(errorText, namespace, pod, port)
-        : new KubeError('KUBE_PORTFORWARD', `port-forward to ${namespace}/${pod}:${port} was closed by the other side (WebSocket code ${code})`, 'the pod or the API server ended it; open it again');
+        : closedByPeer(namespace, pod, port, ` (WebSocket code ${code})`);
     settle(err);
     input.push(null);
     output.destroy();
     idle.destroy();
   });
-  return {
-    protocol: 'WebSocket',
-    input,
-    output,
-    closed,
-    close() {
-      if (closedByUs) return;
-      closedByUs = true;
-      if (socket.readyState === OPEN) socket.close(1000);
-      // A server that does not answer the close handshake must not keep the socket alive.
-      setTimeout(() => socket.terminate(), 2000).unref();
-      if (socket.readyState > OPEN) settle(undefined);
-    },
-  };
+  return forwarded('WebSocket', input, output, closed, () => {
+    closedByUs = true;
+    if (socket.readyState === OPEN) socket.close(1000);
+    // A server that does not answer the close handshake must not keep the socket alive.
+    setTimeout(() => socket.terminate(), 2000).unref();
+    if (socket.readyState > OPEN) settle(undefined);
+  });
 }
-

@@ -44,6 +44,27 @@ export function forwardError(text: string, namespace: string, pod: string, port:
   return new KubeError('KUBE_PORTFORWARD', `port-forward to ${namespace}/${pod}:${port} failed: ${line}`, 'check the pod is running');
 }
 
+/** The forward handed out; close() runs `shut` once (it ends the socket; `closed` then resolves). */
+export function forwarded(protocol: ForwardedStream['protocol'], input: Readable, output: Writable, closed: Promise<Error | undefined>, shut: () => void): ForwardedStream {
+  let shutDone = false;
+  return {
+    protocol,
+    input,
+    output,
+    closed,
+    close() {
+      if (shutDone) return;
+      shutDone = true;
+      shut();
+    },
+  };
+}
+
+/** A forward the other side ended, and how (`detail`). */
+export function closedByPeer(namespace: string, pod: string, port: number, detail: string): KubeError {
+  return new KubeError('KUBE_PORTFORWARD', `port-forward to ${namespace}/${pod}:${port} was closed by the other side${detail}`, 'the pod or the API server ended it; open it again');
+}
+
 /** Whether the next forwards try SPDY first: when asked, until the server refuses it once. */
 let useSpdy = process.env['PODLINK_PORT_FORWARD'] === 'spdy';
 
