@@ -22,6 +22,7 @@ import { Link } from '../link/link.js';
 import { traceToFile } from '../link/trace.js';
 import { ContainerNotFound, findContainerPid, sharesNetns } from './container.js';
 import { AgentListener } from './listen.js';
+import { redirectsGone } from './incoming/redirect.js';
 import { AgentSession } from './session.js';
 import { ownTarget, pidTarget } from './target.js';
 
@@ -75,8 +76,9 @@ function serveStdio(pid: number | undefined): void {
   process.on('SIGTERM', () => link.shutdown(new Error('SIGTERM')));
   link.on('close', (reason) => {
     log.debug('stop', `stream closed: ${reason?.message ?? 'end'}`);
-    // Let Close frames flush, then go: no timers or sockets may keep the agent alive.
-    setImmediate(() => process.exit(0));
+    // Let Close frames flush and the redirect tables go, then exit: no timers or sockets may keep the
+    // agent alive.
+    void redirectsGone().then(() => process.exit(0));
   });
 }
 
@@ -86,12 +88,12 @@ function serveNetwork(server: net.Server, pid: number | undefined, args: Args): 
   const target = pid ? pidTarget(pid) : ownTarget();
   const listener = new AgentListener(server, target, { token, graceMs: args.graceS * 1000, idleMs: args.idleS * 1000 }, (why) => {
     process.stderr.write(`podlink agent: exiting: ${why}\n`);
-    process.exit(0);
+    void redirectsGone().then(() => process.exit(0));
   });
   process.stderr.write(`podlink agent: serving ${target.describe}\n`);
   process.on('SIGTERM', () => {
     listener.close();
-    setImmediate(() => process.exit(0));
+    void redirectsGone().then(() => process.exit(0));
   });
 }
 

@@ -68,6 +68,26 @@ export function tableRules(table: string): string[] {
   ];
 }
 
+/** The `nft` owners still running (each holds its table). */
+const owners = new Set<ChildProcess>();
+
+/**
+ * Ends every `nft` owner and waits (at most `ms`) until they are gone, and their tables with them: an
+ * agent about to exit calls it, so that whoever waits for the agent's exit finds the pod's ruleset as
+ * it was (the kernel would remove the tables anyway, a moment after `nft` reads the end of its pipe).
+ */
+export async function redirectsGone(ms = 2000): Promise<void> {
+  const live = [...owners];
+  if (!live.length) return;
+  for (const nft of live) nft.stdin?.end();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(live.map((nft) => new Promise<void>((resolve) => (owners.has(nft) ? nft.once('exit', () => resolve()) : resolve())))),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+}
+
 export class Redirector {
   readonly table = `podlink_${randomBytes(4).toString('hex')}`;
   private readonly nft: ChildProcess;
@@ -81,6 +101,7 @@ export class Redirector {
 
   private constructor(nft: string) {
     this.nft = spawn(nft, ['-i'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    owners.add(this.nft);
     this.nft.stdout!.setEncoding('utf8').on('data', (d: string) => {
       this.stdout += d;
       this.waiter?.();
@@ -91,6 +112,7 @@ export class Redirector {
     });
     this.nft.stdin!.on('error', () => undefined);
     const gone = (why: string): void => {
+      owners.delete(this.nft);
       this.exited ??= why;
       this.waiter?.();
     };

@@ -51,7 +51,8 @@ extern pid_t sup_child;        /* the program we started */
 extern const char *sup_program; /* its path, for messages */
 void sup_line(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* "podlink: …" on stderr */
 
-/* notify.c: answering. Every path through a handler ends in exactly one of these. */
+/* notify.c: answering. Every path through a handler ends in exactly one of these, which frees c (and
+ * closes c->fd): nothing read from c after it — copy what work after the answer needs. */
 void sup_continue(struct sup_call *c);                 /* the kernel runs the call as the program made it */
 void sup_reply(struct sup_call *c, long val, int err); /* err > 0: fail with it; else return val */
 void sup_reply_fd(struct sup_call *c, int fd, bool cloexec); /* fd becomes the call's result in the target */
