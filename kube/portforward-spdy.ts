@@ -42,7 +42,7 @@ async function upgrade(kube: Kube, path: string): Promise<{ socket: Socket; head
     const req = mod.request(url, { ...opts, method: 'GET', headers });
     req.setTimeout(30_000, () => req.destroy(Object.assign(new Error(`no answer within 30 s from ${kube.server}`), { code: 'ETIMEDOUT' })));
     req.on('upgrade', (res, socket, head) => {
-      req.setTimeout(0);
+      socket.setTimeout(0); // the request's deadline was for the answer, not for the forward
       if (res.statusCode === 101 && /spdy\/3\.1/i.test(String(res.headers.upgrade))) return resolve({ socket: socket as Socket, head });
       socket.destroy();
       reject(new SpdyUnavailable(`the API server upgraded to ${res.headers.upgrade ?? 'nothing'}`));

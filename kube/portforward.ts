@@ -86,7 +86,8 @@ export function openError(err: unknown, kube: Kube, namespace: string, pod: stri
   const message = err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err);
   const status = /Unexpected server response: (\d+)/.exec(message)?.[1];
   if (status) {
-    return apiError({ code: Number(status), body: undefined }, kube, site, `pod/${pod} not found in namespace ${namespace}`);
+    // (The SPDY opener keeps the API's Status body, which names the verb it refused.)
+    return apiError({ code: Number(status), body: (err as { body?: unknown }).body }, kube, site, `pod/${pod} not found in namespace ${namespace}`);
   }
   const problem = socketProblem(err) ?? socketProblem((err as { error?: unknown })?.error);
   if (problem) return unreachable(kube, problem);
