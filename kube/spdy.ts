@@ -91,6 +91,9 @@ export function dataHeader(stream: number, flags: number, length: number): Buffe
   return head;
 }
 
+/** Nothing gathered: one shared empty buffer, not a new one per frame. */
+const EMPTY = Buffer.alloc(0);
+
 export interface FrameSink {
   /** Part of a data frame's payload, in order (a view of the chunk read, not a copy); `fin` on its last part when the frame has FLAG_FIN. */
   data(stream: number, bytes: Buffer, fin: boolean): void;
@@ -103,7 +106,7 @@ export interface FrameSink {
  * reads comes out in pieces, never copied); only frame headers and control frames are gathered.
  */
 export class FrameParser {
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   /** Payload bytes still to come of the data frame in progress. */
   private dataLeft = 0;
   private dataStream = 0;
@@ -136,17 +139,17 @@ export class FrameParser {
           this.pending = Buffer.from(buf);
           return;
         }
-        this.pending = Buffer.alloc(0);
+        this.pending = EMPTY;
         at += HEADER + length - consumedBefore;
         this.sink.control(buf.readUInt16BE(2), flags, buf.subarray(HEADER, HEADER + length));
         continue;
       }
-      this.pending = Buffer.alloc(0);
+      this.pending = EMPTY;
       at += HEADER - consumedBefore;
       this.dataStream = buf.readUInt32BE(0) & 0x7fffffff;
       this.dataFin = (flags & FLAG_FIN) !== 0;
       this.dataLeft = length;
-      if (length === 0) this.sink.data(this.dataStream, Buffer.alloc(0), this.dataFin);
+      if (length === 0) this.sink.data(this.dataStream, EMPTY, this.dataFin);
     }
   }
 }
