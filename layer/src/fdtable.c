@@ -2,8 +2,13 @@
  * or dup of a tracked fd); the hot path only loads one pointer. */
 #include "fdtable.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "real.h"
 
 #include "file_stream.h"
 
@@ -19,6 +24,38 @@ void pl_fd_atfork_child(void) { pthread_mutex_init(&relay_mu, NULL); }
 
 void pl_fd_mark_layer(int fd, bool on) {
   if ((unsigned)fd < PL_FD_MAX) __atomic_store_n(&pl_fds[fd], on ? &pl_layer_mark : NULL, __ATOMIC_RELEASE);
+}
+
+/* The layer keeps its own descriptors just under this number, out of the way of the low numbers apps
+ * expect and reuse (dup2 onto 3, 4, ...); 0: leave them where the kernel put them. */
+static int high_top;
+
+/* Fixed once, by the constructor, from the soft RLIMIT_NOFILE of that moment, and the kernel's table
+ * grown to hold it right away: the process has one thread then. Growing the table later, once the
+ * program has threads, waits for an RCU grace period (measured: 10 ms for a curl lookup's first link). */
+void pl_fd_high_init(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 1024) return;
+  high_top = rl.rlim_cur > PL_FD_MAX ? PL_FD_MAX : (int)rl.rlim_cur;
+  int fd = pl_real.open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  int top = pl_real.fcntl(fd, F_DUPFD_CLOEXEC, high_top - 1);
+  if (top >= 0) pl_real.close(top);
+  pl_real.close(fd);
+}
+
+int pl_fd_take_high(int fd, int below) {
+  if (fd < 0) return fd;
+  if (high_top > below) {
+    /* fails (EINVAL) when the program lowered its limit since: the fd then stays where it is */
+    int hi = pl_real.fcntl(fd, F_DUPFD_CLOEXEC, high_top - below);
+    if (hi >= 0) {
+      pl_real.close(fd);
+      fd = hi;
+    }
+  }
+  pl_fd_mark_layer(fd, true);
+  return fd;
 }
 
 struct pl_fdobj *pl_fd_new(int kind) {

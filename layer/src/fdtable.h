@@ -73,6 +73,11 @@ static inline struct pl_fdobj *pl_fd_get(int fd) {
 static inline bool pl_fd_is_layer(int fd) { return pl_fd_get(fd) == &pl_layer_mark; }
 
 void pl_fd_mark_layer(int fd, bool on) PL_HIDDEN;
+/* Sets the place of the layer's own descriptors (constructor only). */
+void pl_fd_high_init(void) PL_HIDDEN;
+/* Moves fd (a descriptor of ours) to at least `below` under that place, and marks it as the layer's;
+ * returns the new fd (fd itself when it cannot move, and negative fds unchanged). */
+int pl_fd_take_high(int fd, int below) PL_HIDDEN;
 struct pl_fdobj *pl_fd_new(int kind) PL_HIDDEN;
 /* Installs obj at fd (taking the caller's reference), finalising whatever was there. */
 void pl_fd_install(int fd, struct pl_fdobj *obj) PL_HIDDEN;

@@ -60,7 +60,10 @@ __attribute__((constructor)) static void pl_constructor(void) {
   pl_guard = 1;
   pl_real_resolve();
   bool active = pl_config_load();
-  if (active) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  if (active) {
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    pl_fd_high_init();
+  }
   pl_guard = 0;
   errno = saved;
   pl_route_fast_init(active);

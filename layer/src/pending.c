@@ -25,7 +25,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
-#include <sys/resource.h>
 
 #include "common.h"
 #include "fdtable.h"
@@ -70,19 +69,8 @@ static void wake(void) {
   if (wake_fd >= 0) (void)!write(wake_fd, &one, sizeof one);
 }
 
-/* A descriptor of ours, out of the app's way (like rpc.c's) and protected from its close/dup2. */
-static int ours(int fd) {
-  struct rlimit rl;
-  if (fd >= 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 1024) {
-    int hi = pl_real.fcntl(fd, F_DUPFD_CLOEXEC, (int)(rl.rlim_cur > PL_FD_MAX ? PL_FD_MAX : rl.rlim_cur) - 400);
-    if (hi >= 0) {
-      pl_real.close(fd);
-      fd = hi;
-    }
-  }
-  if (fd >= 0) pl_fd_mark_layer(fd, true);
-  return fd;
-}
+/* A descriptor of ours, out of the app's way (below rpc.c's) and protected from its close/dup2. */
+static int ours(int fd) { return pl_fd_take_high(fd, 400); }
 
 static void drop(int fd) {
   if (fd < 0) return;

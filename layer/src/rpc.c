@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/un.h>
 
 #include "config.h"
@@ -90,17 +89,7 @@ static int dial(void) {
     pl_real.close(fd);
     return -1;
   }
-  /* Out of the way of the low numbers apps expect and reuse (dup2 onto 3, 4, ...). */
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 1024) {
-    int hi = pl_real.fcntl(fd, F_DUPFD_CLOEXEC, (int)(rl.rlim_cur > PL_FD_MAX ? PL_FD_MAX : rl.rlim_cur) - 200);
-    if (hi >= 0) {
-      pl_real.close(fd);
-      fd = hi;
-    }
-  }
-  pl_fd_mark_layer(fd, true);
-  return fd;
+  return pl_fd_take_high(fd, 200);
 }
 
 /* The Hello every link starts with, encoded into buf; returns its length (0: does not fit). */

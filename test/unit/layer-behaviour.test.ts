@@ -275,6 +275,44 @@ describe('layer: DNS results and debug output', () => {
   });
 });
 
+describe('layer: its own descriptors', () => {
+  // A threaded program resolves a name, then lists which of its descriptors are sockets.
+  const program = `
+import os, socket, threading, resource, sys
+if len(sys.argv) > 1: resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[1]),) * 2)
+t = threading.Thread(target=lambda: print('addr=' + socket.getaddrinfo('${T.HOST}', 80, socket.AF_INET)[0][4][0]))
+t.start(); t.join()
+def link(f):
+  try: return os.readlink('/proc/self/fd/' + f)
+  except OSError: return ''  # the listing's own descriptor, closed by now
+socks = [int(f) for f in os.listdir('/proc/self/fd') if int(f) > 2 and link(f).startswith('socket:')]
+print('socks=' + ','.join(map(str, sorted(socks))))
+`;
+  const run = async (limitArgs: string[]) => {
+    const proxy = await ScriptedIntproxy.start(scenarioTable());
+    try {
+      const r = await runUnderLayer('sh', ['-c', 'ulimit -n 4096 && exec python3 -c "$0" "$@"', program, ...limitArgs], { sock: proxy.sockPath, timeoutMs: 20_000 });
+      const kv = keyValues(r.stdout);
+      return { addr: kv.get('addr'), socks: (kv.get('socks') ?? '').split(',').filter(Boolean).map(Number), detail: `stdout:\n${r.stdout}\nstderr:\n${r.stderr}` };
+    } finally {
+      await proxy.close();
+    }
+  };
+
+  it('sit just under the fd limit the program started with, out of the way of the low numbers', async () => {
+    const { addr, socks, detail } = await run([]);
+    assert.equal(addr, T.HOST_IP, detail);
+    assert.ok(socks.length > 0, detail);
+    for (const fd of socks) assert.ok(fd >= 4096 - 400 && fd < 4096, `fd ${fd} not just under 4096: ${detail}`);
+  });
+
+  it('stay where the kernel put them when the program lowered its limit below that place', async () => {
+    const { addr, socks, detail } = await run(['256']);
+    assert.equal(addr, T.HOST_IP, detail);
+    assert.ok(socks.length > 0 && socks.every((fd) => fd < 256), detail);
+  });
+});
+
 describe('layer: feature switches', () => {
   it('PODLINK_DNS=0 resolves locally', async () => {
     const { proxy, detail } = await snippet('getaddrinfo', { PODLINK_DNS: '0', PL_T_HOST: 'localhost.' });
