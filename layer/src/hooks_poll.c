@@ -29,6 +29,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <string.h>
 #include <sys/select.h>
 #include <time.h>
 
@@ -187,16 +188,24 @@ static int select_guarded(int nfds, fd_set *r, fd_set *w, fd_set *x, const struc
       errno = EBADF;
       return -1;
     }
+  /* As the kernel does: each set's answer built apart and counted, then copied out in order (r, w,
+   * x), so a caller passing one set twice (Perl's IO::Socket::IP: the same vector for writing and
+   * exceptions) gets the count of both and the last one's bits. Only the words nfds covers are
+   * written: a caller's set may be shorter than an fd_set. */
+  fd_set res[3];
+  size_t words = ((size_t)nfds + NFDBITS - 1) / NFDBITS;
+  memset(res, 0, sizeof res);
   rc = 0;
   for (nfds_t k = 0; k < n; k++) {
     int fd = p[k].fd;
     short re = p[k].revents;
-    bool in_r = r && FD_ISSET(fd, r), in_w = w && FD_ISSET(fd, w), in_x = x && FD_ISSET(fd, x);
-    if (in_r && !(re & (POLLIN | POLLRDNORM | POLLRDBAND | POLLHUP | POLLERR))) FD_CLR(fd, r);
-    if (in_w && !(re & (POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR))) FD_CLR(fd, w);
-    if (in_x && !(re & POLLPRI)) FD_CLR(fd, x);
-    rc += (r && FD_ISSET(fd, r)) + (w && FD_ISSET(fd, w)) + (x && FD_ISSET(fd, x));
+    if (r && FD_ISSET(fd, r) && (re & (POLLIN | POLLRDNORM | POLLRDBAND | POLLHUP | POLLERR))) FD_SET(fd, &res[0]), rc++;
+    if (w && FD_ISSET(fd, w) && (re & (POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR))) FD_SET(fd, &res[1]), rc++;
+    if (x && FD_ISSET(fd, x) && (re & POLLPRI)) FD_SET(fd, &res[2]), rc++;
   }
+  fd_set *out[3] = {r, w, x};
+  for (int i = 0; i < 3; i++)
+    if (out[i]) memcpy(out[i], &res[i], words * sizeof(__fd_mask));
   return rc;
 }
 

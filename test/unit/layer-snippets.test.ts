@@ -39,6 +39,8 @@ const dupCase: Case = {
 };
 /** A non-blocking remote connect waited for with poll/ppoll/select/pselect. */
 const waitCase: Case = { expect: { ok_first: 'EINPROGRESS', ready: '1', revents_out: '1', so_error: '0', greeting: `hello from ${T.TCP}` } };
+/** select and pselect also answer one set passed for writing and exceptions as the kernel does. */
+const selectCase: Case = { expect: { ...waitCase.expect, aliased_first: 'EINPROGRESS', aliased_ready: '1', aliased_bit: '0' } };
 const udpCase = (reply: string): Case => ({ expect: { reply: `echo:${reply}`, from: T.UDP } });
 const execCase: Case = { expect: {}, stdoutHas: 'remote config\nline2\n' };
 const openCase: Case = { expect: { remote: CONTENT, missing: ENOENT, local_write: '6', local_back: 'local|' } };
@@ -144,8 +146,8 @@ const cases: Record<string, Case> = {
   },
   poll: waitCase,
   ppoll: waitCase,
-  select: waitCase,
-  pselect: waitCase,
+  select: selectCase,
+  pselect: selectCase,
   epoll_ctl: { expect: { ...waitCase.expect, epoll_ctl: '0' } },
   epoll_wait: { expect: { ...waitCase.expect, epoll_ctl: '0' } },
   epoll_pwait: { expect: { ...waitCase.expect, epoll_ctl: '0' } },

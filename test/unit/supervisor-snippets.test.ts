@@ -27,6 +27,7 @@ const LINK_STAT = 'size:10 mode:120777 mtime:1700000000';
 const ENOENT = 'ERR:No such file or directory';
 const LISTING = 'config.txt,data,current,';
 const waitCase = { ok_first: 'EINPROGRESS', ready: '1', revents_out: '1', so_error: '0', greeting: `hello from ${T.TCP}` };
+const selectCase = { ...waitCase, aliased_first: 'EINPROGRESS', aliased_ready: '1', aliased_bit: '0' };
 const udpCase = (reply: string) => ({ reply: `echo:${reply}`, from: T.UDP });
 const dupCase = { peer_dup: T.TCP, peer_after_close_orig: T.TCP, greeting: `hello from ${T.TCP}` };
 const statCase = (follow: boolean) => ({ remote: FILE_STAT, link: follow ? FILE_STAT : LINK_STAT, missing: ENOENT, root_is_dir: '1' });
@@ -47,8 +48,8 @@ const cases: Record<string, Record<string, string>> = {
   epoll_pwait: { ...waitCase, epoll_ctl: '0' },
   poll: waitCase,
   ppoll: waitCase,
-  select: waitCase,
-  pselect: waitCase,
+  select: selectCase,
+  pselect: selectCase,
   connect: { peer: T.TCP, greeting: `hello from ${T.TCP}`, peer6: `::ffff:${T.TCP}`, greeting6: `hello from ${T.TCP}`, refused: 'Connection refused' },
   getpeername: { peer: T.TCP, full_len: '16', unconnected: 'ERR:Transport endpoint is not connected' },
   getsockopt: {
