@@ -3,8 +3,8 @@
  * with loopback only, each checked on content. Programs linked with jemalloc (redis-cli, dig) and one
  * run with jemalloc preloaded (in both orders) start and work; clients that call connect() twice on a
  * connecting socket (APR's ab, Perl IO::Socket::INET with Timeout, hiredis) open exactly one remote
- * connection each (pod B counts them). Needs root and the packages scripts/setup.sh installs; a
- * missing program fails its test with the package to install.
+ * connection each (pod B counts them); Perl's HTTP::Tiny gets its page. Needs root and the packages
+ * scripts/setup.sh installs; a missing program fails its test with the package to install.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -76,5 +76,15 @@ $r =~ s/^.*?\\r\\n\\r\\n//s; print "connection $n: $r";`;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `peer ${world.podB.ip}:${PORTS.http}\nconnection ${before + 1}: /perl\n`);
     assert.equal((await count()) - before, 1);
+  });
+
+  it('Perl HTTP::Tiny (IO::Socket::IP: one select vector for writing and errors) gets its answer', async () => {
+    needProgram('perl', 'perl');
+    const before = await count();
+    const script = `use HTTP::Tiny; my $r = HTTP::Tiny->new(timeout => 5)->get("http://${world.serviceB.short}:${PORTS.http}/tiny");
+print "$r->{status} $r->{headers}{'x-connection'} $r->{content}";`;
+    const r = await podlinkExec(world, world.podA.pid, ['perl', '-e', script]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `200 ${before + 1} /tiny\n`);
   });
 });
