@@ -10,7 +10,9 @@
  *       PODLINK_AGENT_TOKEN. With a container ID, find that container's process on the node and, if it
  *       is in another network namespace (a Job pod with hostPID), run on inside it: the listening
  *       socket stays in the agent pod's namespace, every socket opened after that is the target's.
- *       Without one, targetless: serve the agent pod's own network.
+ *       Without one, targetless: serve the agent pod's own network. PODLINK_PROBE_PORTS (`8080,9901`):
+ *       the ports of the target's HTTP probes, whose requests stay with the target's app
+ *       (incoming/probes.ts); in the environment, which an agent of an older release ignores.
  *   node dist/agent/main.js --listen-fd FD --pid PID …
  *       that second step: serve on an inherited listening socket.
  */
@@ -22,6 +24,7 @@ import { Link } from '../link/link.js';
 import { traceToFile } from '../link/trace.js';
 import { ContainerNotFound, findContainerPid, sharesNetns } from './container.js';
 import { AgentListener } from './listen.js';
+import { setProbePorts } from './incoming/probes.js';
 import { redirectsGone } from './incoming/redirect.js';
 import { AgentSession } from './session.js';
 import { ownTarget, pidTarget } from './target.js';
@@ -65,6 +68,15 @@ function parseArgs(argv: string[]): Args {
     else fail(`unknown argument ${flag}`);
   }
   return args;
+}
+
+/** PODLINK_PROBE_PORTS as numbers (what is not a port is left out, with a warning). */
+function probePortsFromEnv(): number[] {
+  const text = process.env['PODLINK_PROBE_PORTS'] ?? '';
+  const ports = text.split(',').filter(Boolean).map(Number);
+  const good = ports.filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
+  if (good.length !== ports.length) log.warn(`PODLINK_PROBE_PORTS=${text}: only ports from 1 to 65535, comma-separated, are used`);
+  return good;
 }
 
 /** A local pid target: one link on stdin/stdout, the session ends with the stream. */
@@ -122,6 +134,7 @@ function continueInNetns(server: net.Server, pid: number, args: Args): void {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  setProbePorts(probePortsFromEnv());
   // The terminal's Ctrl-C reaches the whole process group; the session ends when the intproxy says so.
   process.on('SIGINT', () => undefined);
   if (args.listenFd !== undefined) {

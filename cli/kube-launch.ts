@@ -90,7 +90,7 @@ function agentOptions(config: PodlinkConfig, kube: Kube, target: PodTarget | und
     activeDeadlineSeconds: ACTIVE_DEADLINE_S,
     startupTimeoutMs: a.startup_timeout * 1000,
     args: ['--listen', String(port), ...(target ? ['--container-id', target.containerId] : []), '--grace', String(graceS)],
-    env: { PODLINK_AGENT_TOKEN: token },
+    env: { PODLINK_AGENT_TOKEN: token, ...(target?.probePorts.length ? { PODLINK_PROBE_PORTS: target.probePorts.join(',') } : {}) },
     port,
     session,
   };

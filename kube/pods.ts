@@ -85,6 +85,23 @@ export function pickContainer(pod: V1Pod, wanted: string | undefined, what: stri
 }
 
 /** `containerd://abc…` → { runtime: 'containerd', id: 'abc…' }; `cri-o://`, `docker://` likewise. */
+/**
+ * The ports of a container's plain-HTTP probes (liveness, readiness, startup; a named port looked up
+ * in the container's ports), sorted: the agent leaves the kubelet's requests there to the app
+ * (agent/incoming/probes.ts). HTTPS probes and probes sent to another host are left out.
+ */
+export function httpProbePorts(pod: V1Pod, container: string): number[] {
+  const c = pod.spec?.containers.find((x) => x.name === container);
+  const ports = new Set<number>();
+  for (const probe of [c?.livenessProbe, c?.readinessProbe, c?.startupProbe]) {
+    const get = probe?.httpGet;
+    if (!get || get.host || (get.scheme ?? 'HTTP').toUpperCase() !== 'HTTP') continue;
+    const port = typeof get.port === 'number' ? get.port : /^\d+$/.test(get.port) ? Number(get.port) : c?.ports?.find((p) => p.name === get.port)?.containerPort;
+    if (port && port > 0 && port < 65536) ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
 export function splitContainerId(full: string): { runtime: string; id: string } {
   const i = full.indexOf('://');
   if (i < 0) return { runtime: 'unknown', id: full };

@@ -13,7 +13,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from './client.js';
 import { KubeError } from './errors.js';
 import { objectNameProblem } from './names.js';
-import { pickContainer, pickPod, podStates, splitContainerId } from './pods.js';
+import { httpProbePorts, pickContainer, pickPod, podStates, splitContainerId } from './pods.js';
 import { podsOfCronJob } from './targets/cronjob.js';
 import { podsOfDeployment } from './targets/deployment.js';
 import { podsOfJob } from './targets/job.js';
@@ -35,6 +35,8 @@ export interface PodTarget {
   runtime: string;
   nodeName: string;
   podIP: string;
+  /** The ports the kubelet probes over plain HTTP (kube/pods.ts httpProbePorts). */
+  probePorts: number[];
   /** The path as resolved, `kind/name` (container part dropped), e.g. `deployment/service-a`. */
   path: string;
   /** e.g. `deployment/service-a → pod/service-a-7d9f…/container/app`. */
@@ -87,6 +89,7 @@ export function podTarget(pod: V1Pod, wanted: string | undefined, path: string, 
     runtime,
     nodeName: pod.spec?.nodeName ?? '',
     podIP: pod.status?.podIP ?? '',
+    probePorts: httpProbePorts(pod, container),
     path,
     describe: [...chain, `pod/${name}/container/${container}`].join(' → '),
   };

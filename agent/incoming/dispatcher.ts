@@ -4,7 +4,9 @@
  * and what happens to each connection the redirect brings. Only the agent hosting the port has one.
  *
  *   steal, no filter   the whole connection goes to that session (its relay); refused with a reset
- *                      when the local side cannot take it (nothing listens, the link is down).
+ *                      when the local side cannot take it (nothing listens, the link is down). On a
+ *                      port the kubelet probes (probes.ts) the request head is read first: a
+ *                      kubelet probe goes to the original app, anything else to the session.
  *   steal, filtered    HTTP is parsed once (http1.ts, http2.ts) and each request goes to the first
  *                      matching session in the order the sessions first subscribed (`owner.since`,
  *                      kept across reconnects and hand-overs); unmatched requests, and all of them
@@ -24,6 +26,7 @@ import type { RequestFilter, RequestView, WireFilter } from './filter.js';
 import { Http1Dispatch, type Router } from './http1.js';
 import { H2_PREFACE, Http2Dispatch } from './http2.js';
 import { addrOf, passThrough } from './passthrough.js';
+import { headIsKubeProbe, isKubeProbe, isProbePort } from './probes.js';
 import type { Redirector } from './redirect.js';
 import { Serial } from '../../common/serial.js';
 
@@ -31,6 +34,8 @@ const log = logger('agent');
 
 /** How long a filtered port waits for a client's first bytes before passing it through whole. */
 export const DETECT_MS = 1000;
+/** A request head longer than this on a probed port is not a probe. */
+const MAX_PROBE_HEAD = 16 * 1024;
 
 /** Who subscribed (protocol/spec.ts `Subscribe.owner`), `since` in ms since the epoch. */
 export interface Owner {
@@ -118,6 +123,7 @@ export class PortDispatcher implements Router {
   }
 
   choose(view: RequestView): IncomingSession | undefined {
+    if (isProbePort(this.port) && isKubeProbe(view)) return undefined;
     for (const s of this.subs) if (s.filter?.(view)) return s.session;
     return undefined;
   }
@@ -201,7 +207,7 @@ export class PortDispatcher implements Router {
     socket.once('close', () => this.clients.delete(socket));
     const ends: Endpoints = { remote: addrOf(socket.remoteAddress, socket.remotePort), local: addrOf(socket.localAddress, this.port) };
     const whole = this.subs.find((s) => !s.filter);
-    if (whole) return this.stealWhole(whole.session, socket, ends);
+    if (whole) return isProbePort(this.port) ? this.stealUnlessProbe(whole.session, socket, ends) : this.stealWhole(whole.session, socket, ends);
     if (!this.subs.length) return passThrough(socket, ends.local);
     this.sniff(socket, ends);
   }
@@ -216,6 +222,41 @@ export class PortDispatcher implements Router {
       // Nothing local takes it (the app does not listen, the link is down): refused, as a closed port is.
       () => socket.resetAndDestroy(),
     );
+  }
+
+  /**
+   * A whole steal of a port the kubelet probes: the request head decides. A kubelet probe goes to the
+   * original app; anything else (another protocol, no bytes within DETECT_MS) to the session, its
+   * first bytes put back. A client that half-closes before its head is complete goes to the app.
+   */
+  private stealUnlessProbe(session: IncomingSession, socket: net.Socket, ends: Endpoints): void {
+    let head: Buffer = Buffer.alloc(0);
+    let decided = false;
+    const decide = (to: 'session' | 'app'): void => {
+      if (decided) return;
+      decided = true;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.pause();
+      if (to === 'app') return passThrough(socket, ends.local, head);
+      if (head.length) socket.unshift(head);
+      this.stealWhole(session, socket, ends);
+    };
+    const onData = (d: Buffer): void => {
+      head = head.length ? Buffer.concat([head, d]) : d;
+      const kind = classify(head);
+      if (kind === undefined) return;
+      if (kind !== 'h1') return decide('session');
+      const probe = headIsKubeProbe(head);
+      if (probe !== undefined) decide(probe ? 'app' : 'session');
+      else if (head.length > MAX_PROBE_HEAD) decide('session');
+    };
+    const onEnd = (): void => decide(head.length ? 'app' : 'session');
+    const timer = setTimeout(() => decide('session'), DETECT_MS);
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.resume();
   }
 
   /** Reads the first bytes to know the protocol, then hands the connection (bytes unconsumed) on. */

@@ -3,7 +3,8 @@
  * service-a's incoming traffic — stolen whole, stolen per request by an HTTP filter (HTTP/1.1 keep-alive
  * alternating, a path filter, gRPC and a WebSocket that match), with port_mapping, or mirrored — while the
  * callers are in other pods (service-b's network namespace, through service-a's Service address) or,
- * for the path filter, inside service-a's pod over localhost. After each session service-a's pod has
+ * for the path filter, inside service-a's pod over localhost. The kubelet's probes of the port stay with
+ * service-a's app throughout (the pod stays Ready). After each session service-a's pod has
  * exactly the ruleset it had (nft and iptables in its network namespace), also after SIGKILL of the CLI,
  * and no agent pod or Job is left.
  *
@@ -92,6 +93,37 @@ describe('podlink exec -t deployment/service-a: incoming traffic on the cluster'
     const r = JSON.parse(await call(process.execPath, [path.join(fixtures, 'client.mjs'), 'ws', `ws://${serviceIp}:8080/chat`, 'ping', 'alice']));
     assert.equal(r.answer, 'local-ws: ping');
     await stop(s, 'end');
+  });
+
+  /** service-a's pod as the API server sees it: Ready, and how often its container restarted. */
+  const podState = async (): Promise<{ ready: string; restarts: number }> => {
+    const pod = (await kubectlJson(env, ['get', 'pods', '-l', 'app=service-a'])).items.find((p: any) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp);
+    return { ready: pod.status.conditions.find((c: any) => c.type === 'Ready').status, restarts: pod.status.containerStatuses[0].restartCount };
+  };
+  const probesSeenLocally = (s: Session) => s.app.filter((v) => String(v['what']).startsWith('GET /healthz'));
+
+  it('should leave the kubelet\'s probes to service-a\'s app while stealing its port, whole or by a filter they match', async () => {
+    // service-a's readinessProbe is GET /healthz on 8080 every 2 s; each session lasts four of them.
+    const before = await podState();
+    const whole = await start({ feature: { network: { incoming: 'steal' } } }, ['http', 8080, 'local']);
+    try {
+      assert.equal(await call('curl', ['-sS', '-m', '20', url('/first')]), 'local GET /first\n');
+      await new Promise((r) => setTimeout(r, 8000));
+      assert.equal(await call('curl', ['-sS', '-m', '20', url('/later')]), 'local GET /later\n', 'the Service still routes to the pod');
+      assert.deepEqual(probesSeenLocally(whole), [], 'no probe reached the local app');
+    } finally {
+      await stop(whole, 'end');
+    }
+    // A filter the probes' path matches: another caller's /healthz is taken, the kubelet's is not.
+    const filtered = await start({ feature: { network: { incoming: { mode: 'steal', http_filter: { path_filter: '^/healthz' } } } } }, ['http', 8080, 'local']);
+    try {
+      assert.equal(await call('curl', ['-sS', '-m', '20', url('/healthz?from=b')]), 'local GET /healthz?from=b\n');
+      await new Promise((r) => setTimeout(r, 8000));
+      assert.deepEqual(probesSeenLocally(filtered).map((v) => v['what']), ['GET /healthz?from=b'], 'only the other caller\'s request reached the local app');
+    } finally {
+      await stop(filtered, 'end');
+    }
+    assert.deepEqual(await podState(), { ready: 'True', restarts: before.restarts });
   });
 
   it('should map the app\'s port 3000 to service-a\'s 8080 (port_mapping)', async () => {

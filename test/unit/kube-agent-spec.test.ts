@@ -9,7 +9,7 @@ import type { PodTarget } from '../../kube/target.js';
 
 const target: PodTarget = {
   namespace: 'shop', pod: 'api-7d9f', uid: 'u', container: 'app', containerId: 'c'.repeat(64), runtime: 'containerd',
-  nodeName: 'node-7', podIP: '10.0.0.7', path: 'deployment/api', describe: 'deployment/api → pod/api-7d9f/container/app',
+  nodeName: 'node-7', podIP: '10.0.0.7', probePorts: [8080], path: 'deployment/api', describe: 'deployment/api → pod/api-7d9f/container/app',
 };
 
 function opts(over: Partial<AgentOptions> = {}): AgentOptions {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { KNOWN_SIDECARS, pickContainer, pickPod, podStates, selectorString, splitContainerId } from '../../kube/pods.js';
+import { KNOWN_SIDECARS, httpProbePorts, pickContainer, pickPod, podStates, selectorString, splitContainerId } from '../../kube/pods.js';
 import { parsePath, podTarget } from '../../kube/target.js';
 import { latestJobOf } from '../../kube/targets/cronjob.js';
 
@@ -36,6 +36,36 @@ describe('pickPod', () => {
       pod('leaving', { terminating: true, created: '2025-01-01T00:00:00Z' }), pod('good')];
     assert.equal(pickPod(pods)?.metadata?.name, 'good');
     assert.equal(pickPod(pods.slice(0, 3)), undefined);
+  });
+});
+
+describe('httpProbePorts', () => {
+  it('should list the ports of the chosen container\'s plain-HTTP probes, named ports looked up', () => {
+    const p = pod('p', { containers: ['app', 'side'] });
+    p.spec!.containers[0] = {
+      name: 'app',
+      ports: [{ name: 'http', containerPort: 8080 }, { name: 'admin', containerPort: 9901 }],
+      readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
+      livenessProbe: { httpGet: { path: '/live', port: 9901, scheme: 'HTTP' } },
+      startupProbe: { httpGet: { path: '/ready', port: '8080' } },
+    };
+    p.spec!.containers[1] = { name: 'side', readinessProbe: { httpGet: { path: '/', port: 7000 } } };
+    assert.deepEqual(httpProbePorts(p, 'app'), [8080, 9901]);
+    assert.deepEqual(httpProbePorts(p, 'side'), [7000]);
+    assert.deepEqual(podTarget(p, 'app', 'pod/p').probePorts, [8080, 9901]);
+  });
+
+  it('should leave out HTTPS probes, probes to another host, unknown names and other kinds', () => {
+    const p = pod('p');
+    p.spec!.containers[0] = {
+      name: 'app',
+      readinessProbe: { httpGet: { path: '/', port: 8443, scheme: 'HTTPS' } },
+      livenessProbe: { httpGet: { path: '/', port: 8080, host: '10.0.0.1' } },
+      startupProbe: { httpGet: { path: '/', port: 'nope' } },
+    };
+    assert.deepEqual(httpProbePorts(p, 'app'), []);
+    p.spec!.containers[0] = { name: 'app', readinessProbe: { tcpSocket: { port: 8080 } }, livenessProbe: { exec: { command: ['true'] } } };
+    assert.deepEqual(httpProbePorts(p, 'app'), []);
   });
 });
 

@@ -20,7 +20,7 @@ const header = (user: string) => wireFilter({ header_filter: `^X-Dev-User: ${use
 
 const target: PodTarget = {
   namespace: 'default', pod: 'service-a-7d9f', uid: 'u', container: 'app', containerId: 'c'.repeat(64), runtime: 'containerd',
-  nodeName: 'kcl-node', podIP: '10.244.0.7', path: 'deployment/service-a', describe: 'deployment/service-a → pod/service-a-7d9f/container/app',
+  nodeName: 'kcl-node', podIP: '10.244.0.7', probePorts: [8080], path: 'deployment/service-a', describe: 'deployment/service-a → pod/service-a-7d9f/container/app',
 };
 
 const agentOpts = (session: SessionFacts, ephemeral = false) => ({
