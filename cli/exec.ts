@@ -38,6 +38,8 @@ export interface ExecRequest {
 
 interface StartCtx extends KubeCtx {
   remoteEnv: { name: string; value: string }[];
+  /** The target's hostname (feature.hostname), '' for the real one. */
+  hostname: string;
 }
 
 /** Exit status of a child the way a shell reports it. */
@@ -112,7 +114,7 @@ export async function runExec(req: ExecRequest): Promise<number> {
   const fileVars = config.feature.env.env_file ? readEnvFile(config.feature.env.env_file, req.cwd) : {};
 
   const signals = new ExecSignals();
-  const ctx: StartCtx = { remoteEnv: [] };
+  const ctx: StartCtx = { remoteEnv: [], hostname: '' };
   const opts = sessionOptions(config, req.cwd);
   const local = config.target.path?.startsWith('pid/') ?? false;
   const configStep: Step<StartCtx> = {
@@ -129,9 +131,11 @@ export async function runExec(req: ExecRequest): Promise<number> {
     id: 'env',
     title: 'Fetching the environment',
     run: async (c, done) => {
-      if (!config.feature.env.enabled) return done('Environment: remote variables off (feature.env)');
-      c.remoteEnv = await Promise.race([c.session!.env(), signals.aborted()]);
-      done(`Environment fetched (${c.remoteEnv.length} variables in the target)`);
+      const hostname = config.feature.hostname ? c.session!.hostname() : Promise.resolve('');
+      if (config.feature.env.enabled) c.remoteEnv = await Promise.race([c.session!.env(), signals.aborted()]);
+      c.hostname = await Promise.race([hostname, signals.aborted()]);
+      const host = c.hostname ? `; hostname ${c.hostname}` : '';
+      done(config.feature.env.enabled ? `Environment fetched (${c.remoteEnv.length} variables in the target${host})` : `Environment: remote variables off (feature.env)${host}`);
     },
   };
   const launch = local ? pidSteps(config, opts, signals.signal) : kubeSteps(config, opts, signals.signal);
@@ -154,6 +158,7 @@ export async function runExec(req: ExecRequest): Promise<number> {
       socketPath: session.socketPath,
       localPrefixes: [req.cwd, os.homedir()],
       currentPreload: req.env['LD_PRELOAD'],
+      hostname: ctx.hostname,
     }),
   );
   if (req.output === 'json') jsonEvent('running', { command: req.command, path: choice.path, kind: choice.kind, ms: Date.now() - t0 });

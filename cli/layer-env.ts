@@ -22,6 +22,7 @@ export const LAYER_ENV = {
   PODLINK_OUTGOING_UDP: 'flag, default on',
   PODLINK_IGNORE_LOCALHOST: 'flag, default on',
   PODLINK_DNS: 'flag, default on',
+  PODLINK_HOSTNAME: "the target's hostname, for gethostname and uname; empty = the real one",
   PODLINK_INCOMING: 'flag, default off: tell the intproxy about listening sockets',
   PODLINK_LISTEN_PORTS: 'list of APP_PORT:LOCAL_PORT pairs (listen_ports)',
   // The layer's exec hooks hand a static or Go child to the supervisor (supervisor/README.md).
@@ -54,7 +55,7 @@ const list = (items: string[]): string => items.join(LIST_SEPARATOR);
 /** The layer's variables for a session (all but PODLINK_DEBUG, which passes through from the user). */
 export function layerEnv(
   feature: LayerFeatures,
-  ctx: { socketPath: string; localPrefixes: string[]; currentPreload?: string; supervisor?: string },
+  ctx: { socketPath: string; localPrefixes: string[]; currentPreload?: string; supervisor?: string; hostname?: string },
 ): Record<string, string> {
   const preload = [layerLibrary, ...(ctx.currentPreload ?? '').split(/[: ]/).filter((p) => p && p !== layerLibrary)];
   const { fs, network } = feature;
@@ -70,6 +71,7 @@ export function layerEnv(
     PODLINK_OUTGOING_UDP: flag(network.outgoing.udp),
     PODLINK_IGNORE_LOCALHOST: flag(network.outgoing.ignore_localhost),
     PODLINK_DNS: flag(network.dns.enabled),
+    PODLINK_HOSTNAME: ctx.hostname ?? '',
     PODLINK_INCOMING: flag(network.incoming.mode !== 'off'),
     PODLINK_LISTEN_PORTS: list(network.incoming.listen_ports.map(([app, local]) => `${app}:${local}`)),
     PODLINK_SUPERVISOR: ctx.supervisor ?? supervisorBinary,

@@ -89,6 +89,19 @@ export class Session {
   }
 
   /** The target's environment variables. */
+  /** The target's hostname ('' when it has none). */
+  hostname(): Promise<string> {
+    return new Promise((resolve) => {
+      const onMessage = (m: IntproxyToCli): void => {
+        if (m.type !== 'hostname') return;
+        this.child.off('message', onMessage);
+        resolve(m.name);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'getHostname' });
+    });
+  }
+
   env(): Promise<{ name: string; value: string }[]> {
     return new Promise((resolve, reject) => {
       const onMessage = (m: IntproxyToCli): void => {

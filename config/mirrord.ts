@@ -22,7 +22,7 @@ export const UNSUPPORTED_MIRRORD_KEYS: Record<string, readonly string[]> = {
     'override_cache_control', 'security_context', 'test_error',
   ],
   'agent.resources': ['claims'],
-  feature: ['copy_target', 'db_branches', 'hostname', 'magic', 'preview', 'split_queues'],
+  feature: ['copy_target', 'db_branches', 'magic', 'preview', 'split_queues'],
   'feature.env': ['mapping', 'unset'],
   'feature.fs': ['mapping', 'readonly_file_buffer'],
   'feature.network.incoming': ['tls_delivery', 'https_delivery'],

@@ -20,9 +20,13 @@ const featureSchema = z
     env: envSchema,
     fs: fsSchema,
     network: networkSchema,
+    hostname: z
+      .boolean()
+      .default(true)
+      .describe("`gethostname` and `uname` give the target's hostname (read from its /etc/hostname), as they would inside the pod. Programs the supervisor serves (Go, static) read the machine's."),
   })
   .prefault({})
-  .describe('What of the target the local process sees: environment, files, network.');
+  .describe('What of the target the local process sees: environment, files, network, hostname.');
 
 export const configSchema = z
   .strictObject({

@@ -43,13 +43,15 @@ export interface StartRequest {
   incoming?: IncomingSettings;
 }
 
-export type CliToIntproxy = StartRequest | { type: 'getEnv' } | { type: 'shutdown' };
+export type CliToIntproxy = StartRequest | { type: 'getEnv' } | { type: 'getHostname' } | { type: 'shutdown' };
 
 export type IntproxyToCli =
   | { type: 'ready'; agentPid: number; agentBuild: string }
   | { type: 'failed'; code: string; message: string; hint?: string }
   | { type: 'env'; vars: { name: string; value: string }[] }
   | { type: 'envFailed'; message: string }
+  /** The target's hostname from its /etc/hostname; '' when it has none or it cannot be read. */
+  | { type: 'hostname'; name: string }
   | { type: 'linkDown'; message: string }
   | { type: 'linkUp'; afterMs: number; reset: number }
   | { type: 'agentLost'; message: string }

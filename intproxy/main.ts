@@ -125,6 +125,20 @@ async function getEnv(): Promise<void> {
   }
 }
 
+/** The target's /etc/hostname, first line: what `hostname` says inside the pod. */
+async function getHostname(): Promise<void> {
+  let name = '';
+  try {
+    if (!agent) throw new Error('the agent is not running');
+    const res = await agent.request('ReadFile', { path: '/etc/hostname', offset: 0n, max: 256 });
+    if (res.type === 'FileData') name = Buffer.from(res.data).toString('utf8').split('\n')[0]!.trim();
+  } catch (e) {
+    log.debug('hostname', `the target's /etc/hostname: ${(e as Error).message}`);
+  }
+  // A name the kernel could hold (at most 64 bytes), or none.
+  tell({ type: 'hostname', name: Buffer.byteLength(name) <= 64 ? name : '' });
+}
+
 /**
  * Close the layers and the agent link and stop the agent. When the CLI is gone (it was killed), the
  * agent's pod is deleted here; the CLI does it itself otherwise (both are idempotent).
@@ -147,5 +161,6 @@ process.on('disconnect', () => void stop(0));
 process.on('message', (m: CliToIntproxy) => {
   if (m.type === 'start') void start(m);
   else if (m.type === 'getEnv') void getEnv();
+  else if (m.type === 'getHostname') void getHostname();
   else if (m.type === 'shutdown') void stop(0);
 });

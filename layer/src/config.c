@@ -231,6 +231,8 @@ bool pl_config_load(void) {
   pl_cfg.udp = env_flag(PL_ENV_OUTGOING_UDP, true);
   pl_cfg.dns = env_flag(PL_ENV_DNS, true);
   pl_cfg.ignore_localhost = env_flag(PL_ENV_IGNORE_LOCALHOST, true);
+  const char *host = env_get(PL_ENV_HOSTNAME);
+  if (host && strlen(host) < sizeof pl_cfg.hostname) strcpy(pl_cfg.hostname, host);
   pl_cfg.incoming = env_flag(PL_ENV_INCOMING, false);
   each_line(env_get(PL_ENV_LISTEN_PORTS), add_listen_port, NULL);
 

@@ -33,6 +33,7 @@ struct pl_config {
   char exe_prefix[PATH_MAX];
   size_t exe_prefix_len; /* 0: none */
   bool tcp, udp, dns, ignore_localhost;
+  char hostname[65]; /* the target's, for gethostname and uname (hooks_host.c); "" = the real one */
   /* incoming: listening sockets are announced to the intproxy; listen_ports moves a bind's port */
   bool incoming;
 #define PL_MAX_LISTEN_PORTS 64

@@ -15,6 +15,7 @@
 #define PL_ENV_OUTGOING_UDP            "PODLINK_OUTGOING_UDP"  /* flag, default on */
 #define PL_ENV_IGNORE_LOCALHOST        "PODLINK_IGNORE_LOCALHOST"  /* flag, default on */
 #define PL_ENV_DNS                     "PODLINK_DNS"  /* flag, default on */
+#define PL_ENV_HOSTNAME                "PODLINK_HOSTNAME"  /* the target's hostname, for gethostname and uname; empty = the real one */
 #define PL_ENV_INCOMING                "PODLINK_INCOMING"  /* flag, default off: tell the intproxy about listening sockets */
 #define PL_ENV_LISTEN_PORTS            "PODLINK_LISTEN_PORTS"  /* list of APP_PORT:LOCAL_PORT pairs (listen_ports) */
 #define PL_ENV_SUPERVISOR              "PODLINK_SUPERVISOR"  /* absolute path of podlink-supervisor; unset = no hand-over */

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/utsname.h>
 
 /* glibc-internal entry points that current headers no longer declare (old binaries and fortified
  * code still call them). */
@@ -140,6 +141,9 @@ ssize_t __pread64_chk(int, void *, size_t, off64_t, size_t);
                               int *))                                                               \
   X(1, int, gethostbyname2_r, (const char *, int, struct hostent *, char *, size_t,                \
                                struct hostent **, int *))                                           \
+  /* the host's name */                                                                            \
+  X(1, int, gethostname, (char *, size_t))                                                          \
+  X(1, int, uname, (struct utsname *))                                                              \
   /* exec */                                                                                       \
   X(1, int, execve, (const char *, char *const[], char *const[]))                                   \
   X(1, int, execv, (const char *, char *const[]))                                                   \

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 
 #include "config.h"
 #include "hooks.h"
@@ -145,6 +146,35 @@ static void open_remote(struct sup_call *c) {
   sup_reply_fd(c, ro, c->flags & O_CLOEXEC);
 }
 
+/* The target's hostname (feature.hostname; libc's gethostname and uname are the layer's,
+ * hooks_host.c): uname's nodename, and a read-only open of this file gets a memfd holding it. Go's
+ * os.Hostname asks uname first and reads the file when the name may be truncated. */
+#define HOSTNAME_FILE "/proc/sys/kernel/hostname"
+
+void sup_on_uname(struct sup_call *c, uint64_t buf) {
+  struct utsname u;
+  if (!pl_cfg.hostname[0] || uname(&u) != 0) return sup_continue(c);
+  memset(u.nodename, 0, sizeof u.nodename);
+  memcpy(u.nodename, pl_cfg.hostname, strlen(pl_cfg.hostname));
+  if (sup_write((pid_t)c->n.pid, buf, &u, sizeof u)) return sup_reply(c, 0, EFAULT);
+  sup_reply(c, 0, 0);
+}
+
+static bool open_hostname(struct sup_call *c, int flags) {
+  if (!pl_cfg.hostname[0] || (flags & (O_ACCMODE | O_PATH | O_DIRECTORY)) != O_RDONLY) return false;
+  int mem = memfd_create("podlink:hostname", MFD_CLOEXEC);
+  if (mem < 0) return false;
+  size_t n = strlen(pl_cfg.hostname);
+  bool ok = write(mem, pl_cfg.hostname, n) == (ssize_t)n && write(mem, "\n", 1) == 1;
+  char proc[40];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", mem);
+  int ro = ok ? open(proc, O_RDONLY | O_CLOEXEC) : -1;
+  close(mem);
+  if (ro < 0) return false;
+  sup_reply_fd(c, ro, flags & O_CLOEXEC);
+  return true;
+}
+
 static bool write_intent(int flags) {
   return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND));
 }
@@ -158,6 +188,7 @@ void sup_on_open(struct sup_call *c, int dirfd, uint64_t path, int flags, bool o
   }
   int r = route(c, dirfd, path);
   if (r == R_ANSWERED) return;
+  if (r == R_LOCAL && strcmp(c->path, HOSTNAME_FILE) == 0 && open_hostname(c, flags)) return;
   if (r == R_LOCAL || (flags & O_PATH) || (flags & O_TMPFILE) == O_TMPFILE) return sup_continue(c);
   if (write_intent(flags)) {
     if (!c->pp.write_remote) return sup_continue(c);

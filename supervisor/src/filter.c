@@ -112,6 +112,7 @@ static void files(void) {
 #ifdef SYS_faccessat2
   always(SYS_faccessat2);
 #endif
+  if (pl_cfg.hostname[0]) always(SYS_uname); /* the target's hostname (files.c) */
 #ifdef SYS_readlink
   always(SYS_readlink);
 #endif

@@ -137,6 +137,7 @@ static void dispatch(struct sup_call *c) {
     case SYS_readlink: return sup_on_readlink(c, AT_FDCWD, A(0), A(1), (size_t)A(2));
 #endif
     case SYS_readlinkat: return sup_on_readlink(c, (int)A(0), A(1), A(2), (size_t)A(3));
+    case SYS_uname: return sup_on_uname(c, A(0));
     case SYS_connect: return sup_on_connect(c);
     case SYS_getpeername: return sup_on_getpeername(c);
     case SYS_listen: return sup_on_listen(c);

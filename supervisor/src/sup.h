@@ -89,6 +89,7 @@ void sup_on_open(struct sup_call *c, int dirfd, uint64_t path, int flags, bool o
 void sup_on_stat(struct sup_call *c, int dirfd, uint64_t path, int flags, uint64_t buf, bool is_statx, unsigned mask);
 void sup_on_access(struct sup_call *c, int dirfd, uint64_t path, int mode);
 void sup_on_readlink(struct sup_call *c, int dirfd, uint64_t path, uint64_t buf, size_t size);
+void sup_on_uname(struct sup_call *c, uint64_t buf); /* nodename: the target's hostname */
 void sup_on_connect(struct sup_call *c);
 void sup_on_getpeername(struct sup_call *c);
 void sup_on_so_error(struct sup_call *c);

@@ -23,6 +23,7 @@ interface Report {
   files: string[];
   resolvedShort: string;
   resolvedFqdn: string;
+  hostname: string;
   http: { service: string; pod: string; next: { service: string } };
 }
 
@@ -58,7 +59,7 @@ describe('podlink exec -t deployment/service-a, from the laptop netns', () => {
   ];
 
   for (const [name, command] of runtimes) {
-    it(`should give ${name} service-a's env, files, DNS and network`, async () => {
+    it(`should give ${name} service-a's env, files, DNS, network and hostname`, async () => {
       const [cmd, args] = inLaptop(env, podlinkArgv(env, ['exec', '-q', '-t', 'deployment/service-a', '--', ...command]));
       const r = await run(cmd, args, { cwd: REPO, timeoutMs: 180_000 });
       assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.stderr}`);
@@ -75,6 +76,7 @@ describe('podlink exec -t deployment/service-a, from the laptop netns', () => {
       assert.deepEqual(report.files, files);
       assert.equal(report.resolvedShort, clusterIp);
       assert.equal(report.resolvedFqdn, clusterIp);
+      assert.equal(report.hostname, pod, "the pod's hostname (feature.hostname)");
       assert.equal(report.http.service, 'service-b');
       assert.equal(report.http.next.service, 'service-c', "service-b's answer carries service-c's");
       assert.deepEqual(await agentPods(env), [], 'no agent pod or Job is left');

@@ -18,18 +18,19 @@ describe('podlink exec of a Go program on the cluster (the supervisor path)', ()
   let dir: string;
   let file: string;
   let clusterIp: string;
+  let pod: string;
 
   before(async () => {
     env = clusterEnv();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podlink-go-kube-'));
-    const pod = (await podOf(env, 'service-a')).name;
+    pod = (await podOf(env, 'service-a')).name;
     file = await kubectl(env, ['exec', pod, '--', 'cat', '/app/config/settings.json']);
     clusterIp = (await kubectlJson(env, ['get', 'service', 'service-b'])).spec.clusterIP;
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   for (const cgo of [false, true]) {
-    it(`should give a Go program built ${cgo ? 'with' : 'without'} cgo the pod's env, file and service-b`, async () => {
+    it(`should give a Go program built ${cgo ? 'with' : 'without'} cgo the pod's env, hostname, file and service-b`, async () => {
       const bin = buildGo('gokube', dir, cgo);
       const [cmd, args] = inLaptop(env, podlinkArgv(env, ['exec', '--output', 'json', '-t', 'deployment/service-a', '--', bin]));
       const r = await run(cmd, args, { cwd: REPO, timeoutMs: 180_000 });
@@ -38,6 +39,7 @@ describe('podlink exec of a Go program on the cluster (the supervisor path)', ()
       assert.equal(running?.path, 'supervisor', 'the supervisor serves it');
       const report = JSON.parse(r.stdout);
       assert.equal(report.env, 'podlink-demo-token-7f3a');
+      assert.equal(report.hostname, pod, "os.Hostname: the pod's (uname, answered by the supervisor)");
       assert.equal(report.file, file);
       assert.equal(report.resolved, clusterIp);
       assert.equal(JSON.parse(report.http).service, 'service-b');

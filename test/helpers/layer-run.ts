@@ -116,6 +116,8 @@ export const T = {
   /** The same content, its chunks after the first held back until the snippet opens the gate. */
   BIG_GATED: '/podlink-remote/big/big-gated.bin',
   HOST: 'service-b',
+  /** The target's hostname (PODLINK_HOSTNAME in snippetEnv). */
+  POD_HOSTNAME: 'service-a-7d9f4b-x2v9q',
   HOST_FQDN: 'service-b.default.svc.cluster.local',
   HOST_IP: '10.77.0.10',
   MULTI_HOST: 'multi.podlink.test',
@@ -189,6 +191,7 @@ export function snippetEnv(localOut: string): Record<string, string> {
     PL_T_UDP: T.UDP,
     PL_T_LOCAL_OUT: localOut,
     PODLINK_FS_READ_WRITE: '^/podlink-remote/out/',
+    PODLINK_HOSTNAME: T.POD_HOSTNAME,
   };
 }
 

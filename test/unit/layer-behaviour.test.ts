@@ -314,6 +314,13 @@ print('socks=' + ','.join(map(str, sorted(socks))))
 });
 
 describe('layer: feature switches', () => {
+  it('PODLINK_HOSTNAME empty (feature.hostname off, or no name in the target): the real hostname', async () => {
+    const { kv, detail } = await snippet('uname', { PODLINK_HOSTNAME: '' });
+    assert.equal(kv.get('nodename'), os.hostname(), detail);
+    const named = await snippet('gethostname');
+    assert.equal(named.kv.get('name'), T.POD_HOSTNAME, named.detail);
+  });
+
   it('PODLINK_DNS=0 resolves locally', async () => {
     const { proxy, detail } = await snippet('getaddrinfo', { PODLINK_DNS: '0', PL_T_HOST: 'localhost.' });
     assert.equal(proxy.seen('Resolve').length, 0, detail);

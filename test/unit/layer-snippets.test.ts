@@ -89,6 +89,8 @@ const cases: Record<string, Case> = {
   __fxstatat64: { expect: { remote: FILE_STAT } },
   statx: { expect: { remote: 'size:20 mode:100640 mtime:1700000123 basic:1', missing: 'No such file or directory' } },
   access: accessCase,
+  gethostname: { expect: { name: T.POD_HOSTNAME, small: 'File name too long serv' } },
+  uname: { expect: { uname: '0', nodename: T.POD_HOSTNAME, sysname: 'Linux' } },
   euidaccess: accessCase,
   eaccess: accessCase,
   faccessat: accessCase,
