@@ -144,9 +144,10 @@ export async function runExec(req: ExecRequest): Promise<number> {
     await runSteps(ctx, [configStep, pathStep, ...launch, envStep], req.output);
     if (signals.signal.aborted) throw signals.signal.reason;
   } catch (e) {
-    signals.dispose();
+    // Signals stay handled until the clean-up is done: a Ctrl-C now must not cut it short.
     await ctx.session?.stop();
     await cleanupKube(ctx, warn);
+    signals.dispose();
     throw e;
   }
   const session = ctx.session!;
@@ -172,9 +173,11 @@ export async function runExec(req: ExecRequest): Promise<number> {
     };
     return await runChild(choice, program, cmd!, args, env, req, session, signals, hooks);
   } finally {
-    signals.dispose();
+    // The program has ended; a Ctrl-C during the clean-up (the terminal's, or one meant for the
+    // program that came late) is ignored, so podlink finishes it and exits as the program did.
     await session.stop();
     await cleanupKube(ctx, warn);
+    signals.dispose();
   }
 }
 
