@@ -8,9 +8,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { E } from '../common/errno.js';
+import { logger } from '../common/log.js';
 import { RemoteError } from '../link/link.js';
 import type { Addr } from '../protocol/types.js';
 import { resolveInRoot } from './rootfs.js';
+
+const log = logger('agent');
 
 export interface ResolvConf {
   nameservers: string[];
@@ -125,6 +128,18 @@ export class TargetResolver {
   constructor(root: string) {
     this.resolvConf = new WatchedFile(root, '/etc/resolv.conf', parseResolvConf);
     this.hosts = new WatchedFile(root, '/etc/hosts', parseHosts);
+    // Read the two files and set the resolver up now, between the session's first messages: almost
+    // every session resolves a name, and its first lookup was 15-20 ms against ~2.5 ms for the next
+    // (measured on the test cluster), ~6-10 ms of which this moves out of the way. A failure here is
+    // the first lookup's to report, so it is only logged.
+    setImmediate(() => {
+      try {
+        this.hosts.get();
+        this.resolverFor(this.resolvConf.get());
+      } catch (e) {
+        log.debug('dns', `setting the resolver up: ${(e as Error).message}`);
+      }
+    });
   }
 
   private resolverFor(conf: ResolvConf): dns.Resolver {
