@@ -45,8 +45,14 @@ export async function openWebSocketForward(kube: Kube, namespace: string, pod: s
   let settle!: (e: Error | undefined) => void;
   const closed = new Promise<Error | undefined>((r) => (settle = r));
 
+  // The stream asks for more (read) after nearly every message; only a WebSocket this side paused
+  // needs resuming (ws's resume reaches down to the TLS socket each time).
+  let paused = false;
   const input = new Readable({
+    highWaterMark: 1 << 20,
     read() {
+      if (!paused) return;
+      paused = false;
       ws?.resume();
     },
   });
@@ -55,7 +61,10 @@ export async function openWebSocketForward(kube: Kube, namespace: string, pod: s
   // Channel 0 (port prefix already stripped): into `input`, pausing when full.
   const dataSink = {
     write(chunk: Buffer): boolean {
-      if (chunk.length && !input.push(chunk)) ws?.pause();
+      if (chunk.length && !input.push(chunk) && !paused) {
+        paused = true;
+        ws?.pause();
+      }
       return true;
     },
   };
