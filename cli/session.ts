@@ -88,7 +88,6 @@ export class Session {
     }
   }
 
-  /** The target's environment variables. */
   /** The target's hostname ('' when it has none). */
   hostname(): Promise<string> {
     return new Promise((resolve) => {
@@ -102,6 +101,7 @@ export class Session {
     });
   }
 
+  /** The target's environment variables. */
   env(): Promise<{ name: string; value: string }[]> {
     return new Promise((resolve, reject) => {
       const onMessage = (m: IntproxyToCli): void => {

@@ -14,7 +14,7 @@ import type { RequestView } from './filter.js';
 
 let ports: ReadonlySet<number> = new Set();
 
-/** Set once, from the agent's arguments. */
+/** Set once, from the agent's environment (agent/main.ts). */
 export function setProbePorts(list: readonly number[]): void {
   ports = new Set(list);
 }

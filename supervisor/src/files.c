@@ -35,7 +35,10 @@ static int route(struct sup_call *c, int dirfd, uint64_t addr) {
     sup_reply(c, 0, EPERM);
     return R_ANSWERED;
   }
-  if (r || !c->path[0]) return R_LOCAL; /* EFAULT, ENAMETOOLONG, "": the kernel says so itself */
+  if (r || !c->path[0]) { /* EFAULT, ENAMETOOLONG, "": the kernel says so itself */
+    c->path[0] = '\0';
+    return R_LOCAL;
+  }
   bool placeholder = false;
   char joined[PATH_MAX];
   if (c->path[0] != '/') {
