@@ -131,7 +131,8 @@ export async function runExec(req: ExecRequest): Promise<number> {
     id: 'env',
     title: 'Fetching the environment',
     run: async (c, done) => {
-      const hostname = config.feature.hostname ? c.session!.hostname() : Promise.resolve('');
+      // Targetless, the agent's pod is no pod the program means to be: its hostname stays the laptop's.
+      const hostname = config.feature.hostname && config.target.path ? c.session!.hostname() : Promise.resolve('');
       if (config.feature.env.enabled) c.remoteEnv = await Promise.race([c.session!.env(), signals.aborted()]);
       c.hostname = await Promise.race([hostname, signals.aborted()]);
       const host = c.hostname ? `; hostname ${c.hostname}` : '';

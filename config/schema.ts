@@ -23,7 +23,7 @@ const featureSchema = z
     hostname: z
       .boolean()
       .default(true)
-      .describe("`gethostname` and `uname` give the target's hostname (read from its /etc/hostname), as they would inside the pod. Programs the supervisor serves (Go, static) read the machine's."),
+      .describe("`gethostname` and `uname` give the target's hostname (read from its /etc/hostname), as they would inside the pod; Go's `os.Hostname` too. Targetless sessions keep the machine's."),
   })
   .prefault({})
   .describe('What of the target the local process sees: environment, files, network, hostname.');

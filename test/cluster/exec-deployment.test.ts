@@ -9,6 +9,7 @@
  * agent pod or Job is left afterwards.
  */
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { DEFAULT_ENV_EXCLUDE } from '../../config/feature/env.js';
@@ -94,11 +95,14 @@ describe('podlink exec -t deployment/service-a, from the laptop netns', () => {
     assert.equal(lines.slice(3).join('\n'), files[0]);
   });
 
-  it('should reach service-c by its full name with no target (targetless)', async () => {
-    const [cmd, args] = inLaptop(env, podlinkArgv(env, ['exec', '-q', '--', 'curl', '-sS', '-m', '20', 'http://service-c.default.svc.cluster.local:8080/whoami']));
+  it('should reach service-c by its full name with no target (targetless), keeping the machine\'s hostname', async () => {
+    const script = 'curl -sS -m 20 http://service-c.default.svc.cluster.local:8080/whoami && echo && hostname';
+    const [cmd, args] = inLaptop(env, podlinkArgv(env, ['exec', '-q', '--', 'sh', '-c', script]));
     const r = await run(cmd, args, { cwd: REPO, timeoutMs: 120_000 });
     assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.stderr}`);
-    assert.equal(JSON.parse(r.stdout).service, 'service-c');
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(JSON.parse(lines[0]!).service, 'service-c');
+    assert.equal(lines.at(-1), os.hostname(), 'no target: the hostname stays the machine\'s, not the agent pod\'s');
     assert.deepEqual(await agentPods(env), [], 'no agent pod or Job is left');
   });
 
