@@ -13,12 +13,12 @@
  */
 import https from 'node:https';
 import http from 'node:http';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Kube } from './client.js';
 import { KubeError } from './errors.js';
 import { FLAG_FIN, Frame, FrameParser, HeaderWriter, MAX_DATA, dataHeader, goAway, ping, synStream } from './spdy.js';
-import { closedByPeer, forwardError, forwarded, type ForwardedStream } from './portforward.js';
+import { closedByPeer, forwardError, forwarded, pausingInput, type ForwardedStream } from './portforward.js';
 
 /** How long the error text may trail the data stream's reset. */
 const ERROR_GRACE_MS = 250;
@@ -73,11 +73,7 @@ export async function openSpdyForward(kube: Kube, namespace: string, pod: string
   let replied!: () => void;
   const reply = new Promise<void>((r) => (replied = r));
 
-  const input = new Readable({
-    read() {
-      socket.resume();
-    },
-  });
+  const { input, push } = pausingInput(() => socket);
   const end = (why?: Error): void => {
     ended ??= why;
     socket.destroy();
@@ -101,7 +97,7 @@ export async function openSpdyForward(kube: Kube, namespace: string, pod: string
   const parser = new FrameParser({
     data(stream, bytes, fin) {
       if (stream === DATA_STREAM) {
-        if (bytes.length && !input.push(bytes)) socket.pause();
+        push(bytes);
       } else if (stream === ERROR_STREAM) {
         errorText += bytes.toString('utf8');
       }

@@ -15,10 +15,10 @@
  *
  * There is no half-close on a port-forward stream: ending `output` sends nothing; close() ends it.
  */
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { PortForward } from '@kubernetes/client-node';
 import type { Kube } from './client.js';
-import { closedByPeer, forwardError, forwarded, openError, type ForwardedStream } from './portforward.js';
+import { closedByPeer, forwardError, forwarded, openError, pausingInput, type ForwardedStream } from './portforward.js';
 
 /** Bytes queued in the WebSocket beyond which `output` stops accepting (backpressure). */
 const WRITE_BUFFER = 1 << 20;
@@ -45,26 +45,13 @@ export async function openWebSocketForward(kube: Kube, namespace: string, pod: s
   let settle!: (e: Error | undefined) => void;
   const closed = new Promise<Error | undefined>((r) => (settle = r));
 
-  // The stream asks for more (read) after nearly every message; only a WebSocket this side paused
-  // needs resuming (ws's resume reaches down to the TLS socket each time).
-  let paused = false;
-  const input = new Readable({
-    highWaterMark: 1 << 20,
-    read() {
-      if (!paused) return;
-      paused = false;
-      ws?.resume();
-    },
-  });
+  const { input, push } = pausingInput(() => ws);
   // PortForward only calls write() on its two outputs, once per message: plain sinks, not Writables
   // (a stream's bookkeeping per message is most of what it would cost on the hot path).
-  // Channel 0 (port prefix already stripped): into `input`, pausing when full.
+  // Channel 0 (port prefix already stripped): into `input`, pausing the WebSocket when full.
   const dataSink = {
     write(chunk: Buffer): boolean {
-      if (chunk.length && !input.push(chunk) && !paused) {
-        paused = true;
-        ws?.pause();
-      }
+      push(chunk);
       return true;
     },
   };

@@ -230,57 +230,56 @@ export class PortDispatcher implements Router {
    * first bytes put back. A client that half-closes before its head is complete goes to the app.
    */
   private stealUnlessProbe(session: IncomingSession, socket: net.Socket, ends: Endpoints): void {
-    let head: Buffer = Buffer.alloc(0);
-    let decided = false;
-    const decide = (to: 'session' | 'app'): void => {
-      if (decided) return;
-      decided = true;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.pause();
+    const judge = (head: Buffer): 'session' | 'app' | undefined => {
+      const kind = classify(head);
+      if (kind === undefined) return undefined;
+      if (kind !== 'h1') return 'session';
+      const probe = headIsKubeProbe(head);
+      if (probe !== undefined) return probe ? 'app' : 'session';
+      return head.length > MAX_PROBE_HEAD ? 'session' : undefined;
+    };
+    readHead(socket, judge, { quiet: 'session', ended: (head) => (head.length ? 'app' : 'session') }, (to, head) => {
       if (to === 'app') return passThrough(socket, ends.local, head);
       if (head.length) socket.unshift(head);
       this.stealWhole(session, socket, ends);
-    };
-    const onData = (d: Buffer): void => {
-      head = head.length ? Buffer.concat([head, d]) : d;
-      const kind = classify(head);
-      if (kind === undefined) return;
-      if (kind !== 'h1') return decide('session');
-      const probe = headIsKubeProbe(head);
-      if (probe !== undefined) decide(probe ? 'app' : 'session');
-      else if (head.length > MAX_PROBE_HEAD) decide('session');
-    };
-    const onEnd = (): void => decide(head.length ? 'app' : 'session');
-    const timer = setTimeout(() => decide('session'), DETECT_MS);
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.resume();
+    });
   }
 
   /** Reads the first bytes to know the protocol, then hands the connection (bytes unconsumed) on. */
   private sniff(socket: net.Socket, ends: Endpoints): void {
-    let head: Buffer = Buffer.alloc(0);
-    let decided = false;
-    const decide = (kind: 'h1' | 'h2' | 'other'): void => {
-      if (decided) return;
-      decided = true;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.pause();
+    readHead(socket, classify, { quiet: 'other', ended: () => 'other' }, (kind, head) => {
       if (kind === 'h2') this.http2.serve(socket, ends, head);
       else if (kind === 'h1') this.http1.serve(socket, ends, head);
       else passThrough(socket, ends.local, head);
-    };
-    const onData = (d: Buffer): void => {
-      head = head.length ? Buffer.concat([head, d]) : d;
-      const kind = classify(head);
-      if (kind) decide(kind);
-    };
-    const timer = setTimeout(() => decide('other'), DETECT_MS);
-    socket.on('data', onData);
-    socket.once('end', () => decide('other'));
-    socket.resume();
+    });
   }
+}
+
+/**
+ * Reads a connection's first bytes until `judge` decides where it goes (undefined: not yet). No bytes
+ * for DETECT_MS decide `quiet`; the client's end, `ended(head)`. `then` gets the decision and the bytes
+ * read, with the socket paused.
+ */
+function readHead<D>(socket: net.Socket, judge: (head: Buffer) => D | undefined, otherwise: { quiet: D; ended: (head: Buffer) => D }, then: (d: D, head: Buffer) => void): void {
+  let head: Buffer = Buffer.alloc(0);
+  let decided = false;
+  const decide = (d: D): void => {
+    if (decided) return;
+    decided = true;
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.pause();
+    then(d, head);
+  };
+  const onData = (b: Buffer): void => {
+    head = head.length ? Buffer.concat([head, b]) : b;
+    const d = judge(head);
+    if (d !== undefined) decide(d);
+  };
+  const onEnd = (): void => decide(otherwise.ended(head));
+  const timer = setTimeout(() => decide(otherwise.quiet), DETECT_MS);
+  socket.on('data', onData);
+  socket.once('end', onEnd);
+  socket.resume();
 }

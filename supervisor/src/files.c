@@ -108,6 +108,18 @@ static int fetch_into(int fd, const char *path, pl_stat *st) {
   }
 }
 
+/* A read-only descriptor of memfd `mem` (closed here), as an open of the file it stands for would give;
+ * -1 with errno when it cannot be reopened. */
+static int reopen_read_only(int mem, int flags) {
+  char proc[40];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", mem);
+  int ro = open(proc, O_RDONLY | O_CLOEXEC | (flags & (O_NONBLOCK | O_NOATIME)));
+  int err = errno;
+  close(mem);
+  errno = err;
+  return ro;
+}
+
 static void open_remote(struct sup_call *c) {
   const char *path = c->pp.path;
   pl_stat st;
@@ -139,12 +151,8 @@ static void open_remote(struct sup_call *c) {
   (void)fchmod(mem, st.mode & 07777);
   struct timespec times[2] = {{st.atime_sec, st.atime_nsec}, {st.mtime_sec, st.mtime_nsec}};
   (void)futimens(mem, times);
-  char proc[40];
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", mem);
-  int ro = open(proc, O_RDONLY | O_CLOEXEC | (c->flags & (O_NONBLOCK | O_NOATIME)));
-  int err = errno;
-  close(mem);
-  if (ro < 0) return sup_reply(c, 0, err);
+  int ro = reopen_read_only(mem, c->flags);
+  if (ro < 0) return sup_reply(c, 0, errno);
   pl_debug("supervisor: %d: remote file %s", c->n.pid, path);
   sup_reply_fd(c, ro, c->flags & O_CLOEXEC);
 }
@@ -168,11 +176,11 @@ static bool open_hostname(struct sup_call *c, int flags) {
   int mem = memfd_create("podlink:hostname", MFD_CLOEXEC);
   if (mem < 0) return false;
   size_t n = strlen(pl_cfg.hostname);
-  bool ok = write(mem, pl_cfg.hostname, n) == (ssize_t)n && write(mem, "\n", 1) == 1;
-  char proc[40];
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", mem);
-  int ro = ok ? open(proc, O_RDONLY | O_CLOEXEC) : -1;
-  close(mem);
+  if (write(mem, pl_cfg.hostname, n) != (ssize_t)n || write(mem, "\n", 1) != 1) {
+    close(mem);
+    return false;
+  }
+  int ro = reopen_read_only(mem, flags);
   if (ro < 0) return false;
   sup_reply_fd(c, ro, flags & O_CLOEXEC);
   return true;
